@@ -1,0 +1,337 @@
+'use strict';
+/**
+ * Statistics and the markdown report. Pure functions over the raw results that run.js records:
+ *   runs: [{ scenario, round, warmup, variant, size?, rps, p50, p99, cpuUsPerReq, rssPeak, ... }]
+ * Every comparison with bare is made within the same round (and the same body size), then
+ * summarized over the measured rounds as median and min–max.
+ */
+
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function spread(xs) {
+  const v = xs.filter((x) => x != null && Number.isFinite(x));
+  if (v.length === 0) return { median: null, min: null, max: null, n: 0 };
+  return { median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length };
+}
+
+/**
+ * One row per variant (and size): absolute numbers and the same-round differences to bare.
+ * `runs` are the measured (non-warm-up) runs of one scenario.
+ */
+function summarize(runs, variants, { key = () => '' } = {}) {
+  const baseline = new Map(); // `${round}|${key}` → bare run
+  for (const r of runs) if (r.variant === 'bare') baseline.set(`${r.round}|${key(r)}`, r);
+  const groups = new Map();
+  for (const r of runs) {
+    const k = `${key(r)}|${r.variant}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(r);
+  }
+  const rows = [];
+  for (const [k, rs] of groups) {
+    const pairs = rs.map((r) => [r, baseline.get(`${r.round}|${key(r)}`)]).filter(([, b]) => b);
+    rows.push({
+      key: k.slice(0, k.lastIndexOf('|')),
+      variant: rs[0].variant,
+      size: rs[0].size ?? null,
+      rounds: rs.length,
+      rps: spread(rs.map((r) => r.rps)),
+      p50: spread(rs.map((r) => r.p50)),
+      p99: spread(rs.map((r) => r.p99)),
+      cpuUsPerReq: spread(rs.map((r) => r.cpuUsPerReq)),
+      rssPeakMB: Math.max(...rs.map((r) => r.rssPeak / 1048576)),
+      ratio: spread(pairs.map(([r, b]) => r.rps / b.rps)),
+      addP50: spread(pairs.map(([r, b]) => r.p50 - b.p50)),
+      addP99: spread(pairs.map(([r, b]) => r.p99 - b.p99)),
+      addCpuUs: spread(pairs.map(([r, b]) => r.cpuUsPerReq - b.cpuUsPerReq)),
+      problems: rs.flatMap((r) => r.problems || []),
+    });
+  }
+  const order = (v) => variants.indexOf(v);
+  rows.sort((a, b) => (a.size ?? 0) - (b.size ?? 0) || order(a.variant) - order(b.variant));
+  return rows;
+}
+
+/** Entries written vs mutating requests answered, per audit child. */
+function auditChecks(finishes) {
+  return finishes.map((f) => {
+    const s = f.stats || {};
+    const ok = f.error == null && f.closeError == null && s.written === f.mutatingAnswered;
+    return { ...f, ok };
+  });
+}
+
+// ------------------------------------------------------------------------------ formatting
+
+const fmt = (x, d = 2) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const signed = (x, d = 2) => (x == null || !Number.isFinite(x) ? '–' : (x >= 0 ? '+' : '') + x.toFixed(d));
+const int = (x) => (x == null || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const range = (s, d = 2) => (s.n ? `${fmt(s.min, d)}–${fmt(s.max, d)}` : '–');
+const sizeLabel = (b) => (b >= 1024 ? `${Math.round(b / 1024)} KB` : `${b} B`);
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function loadTable(rows, labels) {
+  return table(
+    ['Variant', 'req/s', '× bare (median)', '× bare min–max', '+p50 ms', '+p99 ms', 'p99 ms', 'CPU µs/req', '+CPU µs/req', 'peak RSS MB'],
+    rows.map((r) => [
+      labels[r.variant] || r.variant,
+      int(r.rps.median),
+      r.variant === 'bare' ? '1' : fmt(r.ratio.median, 3),
+      r.variant === 'bare' ? '–' : range(r.ratio, 3),
+      r.variant === 'bare' ? '–' : signed(r.addP50.median),
+      r.variant === 'bare' ? '–' : signed(r.addP99.median),
+      fmt(r.p99.median),
+      fmt(r.cpuUsPerReq.median, 1),
+      r.variant === 'bare' ? '–' : signed(r.addCpuUs.median, 1),
+      fmt(r.rssPeakMB, 0),
+    ]),
+  );
+}
+
+/** How the CPU overhead grows with the body: growth factor between sizes vs the size factor. */
+function growth(rows) {
+  const out = [];
+  const byVariant = new Map();
+  for (const r of rows) {
+    if (r.variant === 'bare') continue;
+    if (!byVariant.has(r.variant)) byVariant.set(r.variant, []);
+    byVariant.get(r.variant).push(r);
+  }
+  for (const [variant, rs] of byVariant) {
+    rs.sort((a, b) => a.size - b.size);
+    for (let i = 1; i < rs.length; i++) {
+      const a = rs[i - 1];
+      const b = rs[i];
+      const sizeFactor = b.size / a.size;
+      const overheadFactor = b.addCpuUs.median / a.addCpuUs.median;
+      out.push({ variant, from: a.size, to: b.size, sizeFactor, overheadFactor, a: a.addCpuUs.median, b: b.addCpuUs.median });
+    }
+  }
+  return out;
+}
+
+function sizesTable(rows, labels) {
+  return table(
+    ['Body', 'Variant', 'req/s', '× bare (median)', '× bare min–max', '+p99 ms', 'CPU µs/req', '+CPU µs/req', '+CPU µs per KB of body'],
+    rows.map((r) => [
+      sizeLabel(r.size),
+      labels[r.variant] || r.variant,
+      int(r.rps.median),
+      r.variant === 'bare' ? '1' : fmt(r.ratio.median, 3),
+      r.variant === 'bare' ? '–' : range(r.ratio, 3),
+      r.variant === 'bare' ? '–' : signed(r.addP99.median),
+      fmt(r.cpuUsPerReq.median, 1),
+      r.variant === 'bare' ? '–' : signed(r.addCpuUs.median, 1),
+      r.variant === 'bare' ? '–' : fmt(r.addCpuUs.median / (r.size / 1024), 2),
+    ]),
+  );
+}
+
+// ------------------------------------------------------------------------------ targets
+
+function findRow(rows, variant, size) {
+  return rows.find((r) => r.variant === variant && (size == null || r.size === size)) || null;
+}
+
+function verdict(pass) {
+  if (pass == null) return 'not measured';
+  return pass ? 'PASS' : '**FAIL**';
+}
+
+/** The lead's targets, each computed from the tables above; null = not measured in this run. */
+function targets(summary) {
+  const mixed = summary.mixed || [];
+  const get = summary.get || [];
+  const sizes = summary.sizes || [];
+  const list = summary.list || [];
+  const t = [];
+  const ratio = (rows, v) => findRow(rows, v)?.ratio.median ?? null;
+
+  const mem = ratio(mixed, 'memory');
+  const pino = ratio(mixed, 'pino');
+  t.push({
+    target: 'memory store ≥ 0.88× bare and ahead of pino-http (mixed writes)',
+    measured: `memory ${fmt(mem, 3)}×, pino-http ${fmt(pino, 3)}×`,
+    pass: mem == null || pino == null ? null : mem >= 0.88 && mem > pino,
+  });
+  const file = ratio(mixed, 'file');
+  const winston = ratio(mixed, 'winston');
+  t.push({
+    target: 'file store ≥ 0.80× bare and ahead of express-winston (mixed writes)',
+    measured: `file ${fmt(file, 3)}×, express-winston ${fmt(winston, 3)}×`,
+    pass: file == null || winston == null ? null : file >= 0.8 && file > winston,
+  });
+
+  const control = findRow(get, 'control');
+  for (const v of ['memory', 'file', 'mongo']) {
+    const r = findRow(get, v);
+    if (!r) continue;
+    const inside = control && control.ratio.n ? r.ratio.median >= control.ratio.min && r.ratio.median <= control.ratio.max : null;
+    t.push({
+      target: `GET-only: ${v} store indistinguishable from bare (median inside the A/A control's min–max)`,
+      measured: `${fmt(r.ratio.median, 3)}× vs control ${control ? range(control.ratio, 3) : '–'}`,
+      pass: inside,
+    });
+  }
+  for (const v of ['memory', 'file', 'mongo']) {
+    const r = findRow(mixed, v);
+    if (!r) continue;
+    t.push({
+      target: `added p99 ≤ 1 ms (${v} store, mixed writes)`,
+      measured: `${signed(r.addP99.median)} ms (min–max ${range(r.addP99)})`,
+      pass: r.addP99.median <= 1,
+    });
+  }
+  for (const v of ['memory', 'file', 'mongo']) {
+    const r = findRow(mixed, v);
+    if (!r) continue;
+    t.push({
+      target: `CPU overhead ≤ 30 µs/request at 100 B (${v} store, mixed writes)`,
+      measured: `${signed(r.addCpuUs.median, 1)} µs/req`,
+      pass: r.addCpuUs.median <= 30,
+    });
+  }
+  for (const g of growth(sizes).filter((x) => x.variant === 'memory')) {
+    t.push({
+      target: `overhead grows no worse than linearly (memory store, ${sizeLabel(g.from)} → ${sizeLabel(g.to)})`,
+      measured: `+CPU ${fmt(g.a, 1)} → ${fmt(g.b, 1)} µs/req: ×${fmt(g.overheadFactor, 1)} for ×${fmt(g.sizeFactor, 0)} the bytes`,
+      pass: Number.isFinite(g.overheadFactor) ? g.overheadFactor <= g.sizeFactor : null,
+    });
+  }
+  const big = list.find((l) => l.entries === 100000);
+  t.push({
+    target: 'list-route p50 < 50 ms at 100k entries (file store)',
+    measured: big ? `${fmt(big.p50)} ms` : 'not run (quick mode lists 10k only, or --list-sizes)',
+    pass: big ? big.p50 < 50 : null,
+  });
+  const integrity = summary.audit || [];
+  t.push({
+    target: 'audit entries written = mutating requests answered (every audit child)',
+    measured: integrity.length ? `${integrity.filter((c) => c.ok).length}/${integrity.length} children equal` : 'no audit variant ran',
+    pass: integrity.length ? integrity.every((c) => c.ok) : null,
+  });
+  return t;
+}
+
+// ------------------------------------------------------------------------------ markdown
+
+function markdown(results) {
+  const { meta, summary } = results;
+  const labels = meta.labels;
+  const out = [];
+  out.push(`# express-audit-log benchmark${meta.quick ? ' (quick mode: indicative only)' : ''}`);
+  out.push('');
+  out.push(
+    `Machine: ${meta.cpu} × ${meta.cores} cores, ${meta.memGB} GB RAM, ${meta.platform}; Node ${meta.node}; ` +
+      `express-audit-log ${meta.packageVersion}; ${meta.date}.`,
+  );
+  out.push(
+    `Load: autocannon in the parent, ${meta.config.connections} connections, no pipelining, to one app per variant ` +
+      `in its own process on 127.0.0.1. ${meta.config.rounds} interleaved rounds (variant order rotated each round); ` +
+      `round 1 is warm-up and discarded, so medians and min–max are over ${meta.config.rounds - 1} rounds. ` +
+      `Chain: express.json() → variant → stateless routes.`,
+  );
+  if (meta.skipped && Object.keys(meta.skipped).length) {
+    out.push('');
+    out.push('**Not run:** ' + Object.entries(meta.skipped).map(([v, why]) => `${v} (${why})`).join('; '));
+  }
+  out.push('');
+  out.push(
+    '`× bare`: throughput divided by bare’s in the same round. `+p50`/`+p99`: latency minus bare’s in the same round ' +
+      '(at 50 connections the server is saturated, so latency is mostly queueing). `CPU µs/req`: user+system CPU of the ' +
+      'app process over the load window (including the drain of queued writes after it) divided by the requests it answered. ' +
+      '`peak RSS`: highest sampled RSS of the app process during any measured window. The A/A control’s min–max is the noise floor.',
+  );
+
+  if (summary.mixed) {
+    out.push('');
+    out.push(`## Writes: POST / PUT / DELETE, 100 B bodies (${meta.config.durations.mixed} s per run)`);
+    out.push('');
+    out.push(loadTable(summary.mixed, labels));
+  }
+  if (summary.get) {
+    out.push('');
+    out.push(`## Reads: GET only, not recorded (${meta.config.durations.get} s per run)`);
+    out.push('');
+    out.push(loadTable(summary.get, labels));
+  }
+  if (summary.sizes) {
+    out.push('');
+    out.push(`## Cost as the body grows: POST only (${meta.config.durations.sizes} s per run)`);
+    out.push('');
+    out.push(sizesTable(summary.sizes, labels));
+    const g = growth(summary.sizes);
+    if (g.length) {
+      out.push('');
+      out.push('Growth of the added CPU per request between sizes (linear or better means the factor is ≤ the byte factor):');
+      out.push('');
+      out.push(
+        table(
+          ['Variant', 'From → to', '+CPU µs/req', 'overhead ×', 'bytes ×'],
+          g.map((x) => [labels[x.variant] || x.variant, `${sizeLabel(x.from)} → ${sizeLabel(x.to)}`, `${fmt(x.a, 1)} → ${fmt(x.b, 1)}`, fmt(x.overheadFactor, 1), fmt(x.sizeFactor, 0)]),
+        ),
+      );
+    }
+  }
+  if (summary.list) {
+    out.push('');
+    out.push(
+      `## List route on the file store (${meta.config.listConnections} connection${meta.config.listConnections > 1 ? 's' : ''}, ${meta.config.durations.list} s per size)`,
+    );
+    out.push('');
+    out.push('`GET ' + (summary.list[0]?.path || '/auditLog?user=u1&from=…&to=…&$limit=50') + '`');
+    out.push('');
+    out.push(
+      table(
+        ['Entries', 'pre-fill s', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx', 'peak RSS MB'],
+        summary.list.map((l) => [int(l.entries), fmt(l.prefillMs / 1000, 1), fmt(l.p50), fmt(l.p99), int(l.rps), int(l.non2xx), fmt(l.rssPeak / 1048576, 0)]),
+      ),
+    );
+  }
+  if (summary.audit && summary.audit.length) {
+    out.push('');
+    out.push('## Audit integrity: entries written vs mutating requests answered (after `audit.close()`)');
+    out.push('');
+    out.push(
+      table(
+        ['Scenario', 'Variant', 'mutating answered', 'aborted by client', 'recorded', 'written', 'failed', 'dropped', 'queued', 'check'],
+        summary.audit.map((c) => [
+          c.scenario,
+          labels[c.variant] || c.variant,
+          int(c.mutatingAnswered),
+          int(c.mutatingAborted),
+          int(c.stats?.recorded),
+          int(c.stats?.written),
+          int(c.stats?.failed),
+          int(c.stats?.dropped),
+          int(c.stats?.queued),
+          c.ok ? 'equal' : `**MISMATCH**${c.error || c.closeError ? ` (${String(c.error || c.closeError).split('\n')[0]})` : ''}`,
+        ]),
+      ),
+    );
+  }
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push(table(['Target', 'Measured', 'Verdict'], targets(summary).map((t) => [t.target, t.measured, verdict(t.pass)])));
+  const problems = results.problems || [];
+  if (problems.length) {
+    out.push('');
+    out.push('## Problems seen during the run');
+    out.push('');
+    for (const p of problems) out.push(`- ${p}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+module.exports = { median, spread, summarize, auditChecks, targets, markdown, growth };

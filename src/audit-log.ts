@@ -1,0 +1,136 @@
+/**
+ * `auditLog()`: parses the options once, then wires the layers: the recorder (express/) feeds
+ * the writer (pipeline/), which feeds the store (stores/); the query router reads the store.
+ * The returned middleware is also the handle the app keeps: `close()`, `stats()`, events.
+ */
+import { EventEmitter } from 'node:events';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ObjectId } from 'bson';
+import { secretKeyMatcher } from './capture/redact';
+import type { SanitizeLimits } from './capture/sanitize';
+import { AuditLogStoreError } from './errors';
+import { annotate } from './express/annotate';
+import { createRecorder } from './express/recorder';
+import { createQueryRouter } from './express/router';
+import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
+import { FileSpool } from './pipeline/spool';
+import { Writer, type AuditStats } from './pipeline/writer';
+import type { AuditStore } from './stores/types';
+import { defaultStore } from './stores/default-store';
+
+export interface AuditLogMiddleware extends RequestHandler {
+  /** Records only: mount it first to also record requests your auth middleware rejects. */
+  readonly recorder: RequestHandler;
+  /** Serves only the query routes. */
+  readonly routes: RequestHandler;
+  /** False when `enabled: false` or AUDIT_LOG_ENABLED=false: the middleware only calls next(). */
+  readonly enabled: boolean;
+  /** The store in use, or null when disabled. */
+  readonly store: AuditStore | null;
+  /** Writes everything queued now. */
+  flush(): Promise<void>;
+  /** Flushes what it can before the deadline (ms, default 10000), spools or counts the rest, closes the store. */
+  close(deadlineMs?: number): Promise<void>;
+  stats(): AuditStats;
+  on(event: 'error', listener: (error: AuditLogStoreError) => void): this;
+  once(event: 'error', listener: (error: AuditLogStoreError) => void): this;
+  off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
+  /** Same as `auditLog.annotate`. */
+  annotate(req: Request, annotation: AuditAnnotation): void;
+}
+
+const ZERO_STATS: AuditStats = { recorded: 0, written: 0, failed: 0, retried: 0, spooled: 0, replayed: 0, dropped: 0, queued: 0, queuedBytes: 0 };
+
+function newId(): string {
+  return new ObjectId().toHexString();
+}
+
+/** Emits 'error' when someone listens; otherwise logs each kind of failure once, not a flood. */
+function reporter(emitter: EventEmitter, config: Config): (error: unknown) => void {
+  const logged = new Set<string>();
+  return (error: unknown) => {
+    const failure = error instanceof AuditLogStoreError
+      ? error
+      : new AuditLogStoreError('EAUDIT_CAPTURE', `building an entry failed: ${(error as Error)?.message ?? error}`, 1, error);
+    if (emitter.listenerCount('error') > 0) {
+      emitter.emit('error', failure);
+      return;
+    }
+    if (logged.has(failure.code)) return;
+    logged.add(failure.code);
+    config.logger.error(`${failure.message} [${failure.code}] (listen for audit.on('error') to handle these; later ones of this kind are only counted in audit.stats())`);
+  };
+}
+
+function attach(middleware: RequestHandler, emitter: EventEmitter, members: object): AuditLogMiddleware {
+  const handle = Object.assign(middleware, members) as AuditLogMiddleware;
+  Object.assign(handle, {
+    on: (event: string, listener: (...args: unknown[]) => void) => (emitter.on(event, listener), handle),
+    once: (event: string, listener: (...args: unknown[]) => void) => (emitter.once(event, listener), handle),
+    off: (event: string, listener: (...args: unknown[]) => void) => (emitter.off(event, listener), handle),
+    annotate,
+  });
+  return handle;
+}
+
+function disabled(emitter: EventEmitter): AuditLogMiddleware {
+  const passThrough: RequestHandler = function auditLogDisabled(_req, _res, next) {
+    next();
+  };
+  return attach(passThrough, emitter, {
+    recorder: passThrough,
+    routes: passThrough,
+    enabled: false,
+    store: null,
+    flush: async () => undefined,
+    close: async () => undefined,
+    stats: () => ({ ...ZERO_STATS }),
+  });
+}
+
+/** Creates the audit middleware. Throws AuditLogConfigError at once when an option is wrong. */
+export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
+  const config = parseOptions(options);
+  const emitter = new EventEmitter();
+  if (!config.enabled) return disabled(emitter);
+
+  const report = reporter(emitter, config);
+  const store = config.store ?? defaultStore();
+  const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
+  const spool = config.spoolDir ? new FileSpool(config.spoolDir, (error) => report(new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error))) : null;
+  const writer = new Writer(store, config, report, spool);
+  const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
+
+  const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, { push: (entry, bytes) => writer.push(entry, bytes), fail: report });
+  const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
+  const router = config.routes ? createQueryRouter({ config, store, limits, newId, fail: report, extras }) : null;
+  const base = config.basePath;
+
+  function isAuditPath(path: string): boolean {
+    return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* '/' */);
+  }
+
+  const routes: RequestHandler = function auditLogRoutes(req: Request, res: Response, next: NextFunction) {
+    if (router && isAuditPath(req.path)) router(req, res, next);
+    else next();
+  };
+
+  const middleware: RequestHandler = function auditLogMiddleware(req: Request, res: Response, next: NextFunction) {
+    // The audit routes are never recorded themselves; everything else goes to the recorder.
+    if (router && isAuditPath(req.path)) router(req, res, next);
+    else recorder(req, res, next);
+  };
+
+  return attach(middleware, emitter, {
+    recorder,
+    routes,
+    enabled: true,
+    store,
+    flush: () => writer.flush(),
+    close: (deadlineMs?: number) => writer.close(deadlineMs),
+    stats: () => writer.stats(),
+  });
+}
+
+/** Adds to, or skips, what is recorded for this request. */
+auditLog.annotate = annotate;

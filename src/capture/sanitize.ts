@@ -1,0 +1,175 @@
+/**
+ * Turns whatever a request carried (a parsed body, route params, a parsed response) into a
+ * value any store can hold, in one pass: secrets redacted, keys made storable, nesting and
+ * size capped, cycles and exotic types replaced by readable markers. It always returns a
+ * fresh value, so the app may mutate its objects after the response without changing what
+ * is stored, and it never throws.
+ */
+import { encodeKey } from './keys';
+import { REDACTED } from './redact';
+
+export interface SanitizeLimits {
+  /** Objects deeper than this become a marker. */
+  maxDepth: number;
+  /** Estimated JSON bytes past which the whole value becomes a marker. */
+  maxBytes: number;
+  isSecret: (key: string) => boolean;
+}
+
+export interface Sanitized {
+  value: unknown;
+  /** Estimated JSON size of the stored value (or of the original, when truncated). */
+  bytes: number;
+  /** True when the value was too large and `value` is the marker. */
+  truncated: boolean;
+}
+
+class TooLarge extends Error {}
+
+/** The marker stored in place of a value larger than `maxFieldBytes`. */
+export function tooLargeMarker(bytes: number | null, maxBytes: number): string {
+  return bytes === null ? `[Truncated: more than ${maxBytes} bytes]` : `[Truncated: ${bytes} bytes > ${maxBytes} bytes]`;
+}
+
+function isBinary(value: object): value is ArrayBufferView | ArrayBuffer {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer;
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  // A plain assignment of '__proto__' would replace the prototype (pollution); define it instead.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+class Walker {
+  bytes = 0;
+  private readonly ancestors = new Set<object>();
+
+  constructor(private readonly limits: SanitizeLimits) {}
+
+  private add(bytes: number): void {
+    this.bytes += bytes;
+    if (this.bytes > this.limits.maxBytes) throw new TooLarge();
+  }
+
+  walk(value: unknown, depth: number): unknown {
+    switch (typeof value) {
+      case 'string':
+        this.add(value.length + 2);
+        return value.isWellFormed() ? value : value.toWellFormed();
+      case 'number':
+        this.add(8);
+        return Number.isFinite(value) ? value : null;
+      case 'boolean':
+        this.add(5);
+        return value;
+      case 'bigint':
+        this.add(24);
+        return value.toString();
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return undefined;
+      default:
+        break;
+    }
+    if (value === null) {
+      this.add(4);
+      return null;
+    }
+    const object = value as object;
+    if (object instanceof Date) {
+      this.add(26);
+      return Number.isNaN(object.getTime()) ? null : new Date(object.getTime());
+    }
+    if (isBinary(object)) {
+      this.add(24);
+      return `[Binary: ${object.byteLength} bytes]`;
+    }
+    if (depth >= this.limits.maxDepth) {
+      this.add(32);
+      return `[Truncated: nested deeper than ${this.limits.maxDepth}]`;
+    }
+    if (this.ancestors.has(object)) {
+      this.add(12);
+      return '[Circular]';
+    }
+    this.ancestors.add(object);
+    try {
+      return this.walkObject(object, depth);
+    } finally {
+      this.ancestors.delete(object);
+    }
+  }
+
+  private walkObject(object: object, depth: number): unknown {
+    if (Array.isArray(object)) return this.walkList(object, depth);
+    if (object instanceof Set) return this.walkList([...object], depth);
+    if (object instanceof Map) {
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of object) this.walkEntry(out, String(key), inner, depth);
+      return out;
+    }
+    const tagged = object as { _bsontype?: unknown; toHexString?: () => string; toJSON?: () => unknown };
+    if (tagged._bsontype === 'ObjectId' && typeof tagged.toHexString === 'function') {
+      this.add(26);
+      return tagged.toHexString();
+    }
+    if (typeof tagged.toJSON === 'function') {
+      let json: unknown;
+      try {
+        json = tagged.toJSON();
+      } catch {
+        return '[Unserializable]';
+      }
+      return json === object ? '[Unserializable]' : this.walk(json, depth);
+    }
+    if (object instanceof Error) {
+      return this.walk({ name: object.name, message: object.message }, depth);
+    }
+    const out: Record<string, unknown> = {};
+    this.add(2);
+    for (const key of Object.keys(object)) this.walkEntry(out, key, (object as Record<string, unknown>)[key], depth);
+    return out;
+  }
+
+  private walkEntry(out: Record<string, unknown>, key: string, inner: unknown, depth: number): void {
+    this.add(key.length + 4);
+    if (this.limits.isSecret(key)) {
+      this.add(REDACTED.length + 2);
+      setOwn(out, encodeKey(key), REDACTED);
+      return;
+    }
+    const safe = this.walk(inner, depth + 1);
+    if (safe !== undefined) setOwn(out, encodeKey(key), safe);
+  }
+
+  private walkList(list: unknown[], depth: number): unknown[] {
+    this.add(2);
+    const out = new Array<unknown>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const safe = this.walk(list[i], depth + 1);
+      out[i] = safe === undefined ? null : safe;
+    }
+    return out;
+  }
+}
+
+/**
+ * Sanitizes a value. `knownBytes` is the value's real size when the caller has it (a
+ * Content-Length, a response body's length): it decides truncation up front, without a walk.
+ */
+export function sanitize(input: unknown, limits: SanitizeLimits, knownBytes: number | null = null): Sanitized {
+  if (knownBytes !== null && knownBytes > limits.maxBytes) {
+    return { value: tooLargeMarker(knownBytes, limits.maxBytes), bytes: knownBytes, truncated: true };
+  }
+  const walker = new Walker(limits);
+  try {
+    const value = walker.walk(input, 0);
+    return { value: value === undefined ? null : value, bytes: walker.bytes, truncated: false };
+  } catch (error) {
+    // A throwing getter or toJSON deep inside the app's object must not cost the entry.
+    if (!(error instanceof TooLarge)) return { value: '[Unserializable]', bytes: 16, truncated: false };
+    return { value: tooLargeMarker(knownBytes, limits.maxBytes), bytes: limits.maxBytes, truncated: true };
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Builds the entry for a finished response. Called once per recorded request, after the
+ * response is on the wire, so none of this is on the client's path.
+ */
+import type { Request, Response } from 'express';
+import type { AuditEntry, AssociationType } from '../entry';
+import { describeRequest } from '../capture/describe';
+import { sanitize, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
+import { idString } from '../capture/documents';
+import { traceIdFrom } from '../capture/correlation';
+import { annotationOf } from './annotate';
+import { userOf } from './request-user';
+import type { Config } from '../options';
+
+export interface Recording {
+  start: number;
+  /** Path below the middleware's mount point, at the time the middleware ran. */
+  path: string;
+  requestId: string;
+  /** The last string or Buffer handed to res.send (res.json ends there too). */
+  body: string | Buffer | undefined;
+  params: Record<string, unknown> | null;
+}
+
+export interface BuildContext {
+  config: Config;
+  limits: SanitizeLimits;
+  newId: () => string;
+  inferAssociation: ((owner: string, child: string) => AssociationType | null) | null;
+}
+
+const NULL_SANITIZED: Sanitized = { value: null, bytes: 0, truncated: false };
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  return typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).length === 0 && !(value instanceof Date);
+}
+
+function contentLength(req: Request): number | null {
+  const header = req.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isFinite(length) ? length : null;
+}
+
+function isJson(res: Response): boolean {
+  const type = res.getHeader('content-type');
+  return typeof type === 'string' && /[/+]json\b/i.test(type);
+}
+
+/** The response body as a value: parsed JSON when it is JSON, else the text, else a marker. */
+function responseBody(res: Response, body: string | Buffer | undefined, limits: SanitizeLimits): Sanitized {
+  if (body === undefined || res.statusCode === 204 || res.statusCode === 304) return NULL_SANITIZED;
+  const bytes = typeof body === 'string' ? (body.length * 3 > limits.maxBytes ? Buffer.byteLength(body) : body.length) : body.byteLength;
+  if (bytes === 0) return NULL_SANITIZED;
+  if (bytes > limits.maxBytes) return sanitize(null, limits, bytes);
+  if (isJson(res)) {
+    try {
+      return sanitize(JSON.parse(typeof body === 'string' ? body : body.toString('utf8')), limits, bytes);
+    } catch {
+      // declared JSON but is not: keep the text below
+    }
+  }
+  if (typeof body !== 'string') {
+    const type = res.getHeader('content-type');
+    if (typeof type !== 'string' || !/^text\//i.test(type)) return { value: `[Binary: ${body.byteLength} bytes]`, bytes: 24, truncated: false };
+    return sanitize(body.toString('utf8'), limits, bytes);
+  }
+  return sanitize(body, limits, bytes);
+}
+
+function messageOf(result: unknown, res: Response): string | null {
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    const { message, error } = result as Record<string, unknown>;
+    const text = typeof message === 'string' ? message : typeof error === 'string' ? error : null;
+    if (text) return text.slice(0, 1000);
+    if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+      return ((error as { message: string }).message).slice(0, 1000);
+    }
+  }
+  if (typeof result === 'string' && result.length > 0 && !result.startsWith('[Truncated') && !/^\s*</.test(result)) return result.slice(0, 1000);
+  return res.statusMessage || null;
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Returns the entry and its estimated size, or null when the app asked to skip it. */
+export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: Recording): { entry: AuditEntry; bytes: number } | null {
+  const annotation = annotationOf(req);
+  if (annotation?.skip) return null;
+  const { config, limits } = ctx;
+  const status = res.statusCode;
+  const isError = status >= 400;
+
+  const payload = isEmpty(req.body) ? NULL_SANITIZED : sanitize(req.body, limits, contentLength(req));
+  const response = responseBody(res, rec.body, limits);
+  const params = rec.params && !isEmpty(rec.params) ? sanitize(rec.params, limits) : NULL_SANITIZED;
+
+  const described = describeRequest({
+    method: req.method,
+    path: rec.path,
+    payload: payload.value,
+    result: response.value,
+    isError,
+    associations: config.associations,
+    inferAssociation: ctx.inferAssociation,
+  });
+
+  const truncated: string[] = [];
+  if (payload.truncated) truncated.push('payload');
+  if (response.truncated) truncated.push('result');
+
+  const documents = annotation?.documents !== undefined
+    ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
+    : described.documents;
+  const userAgent = req.headers['user-agent'];
+
+  const entry: AuditEntry = {
+    _id: ctx.newId(),
+    date: new Date(),
+    method: req.method,
+    action: annotation?.action ?? described.action,
+    endpoint: pathOf(req.originalUrl || req.url).slice(0, 2048),
+    user: annotation?.user !== undefined ? annotation.user : userOf(req, config.userIdKey, config.getUser),
+    collectionName: annotation?.collectionName !== undefined ? annotation.collectionName : described.collectionName,
+    childCollectionName: annotation?.childCollectionName !== undefined ? annotation.childCollectionName : described.childCollectionName,
+    associationType: annotation?.associationType !== undefined ? annotation.associationType : described.associationType,
+    documents,
+    payload: payload.value as AuditEntry['payload'],
+    params: params.value as AuditEntry['params'],
+    // rest-hapi stores no result for errors; the message is kept in responseMessage.
+    result: isError ? null : (response.value as AuditEntry['result']),
+    statusCode: status,
+    isError,
+    responseMessage: isError ? messageOf(response.value, res) : null,
+    ipAddress: req.ip ?? null,
+    notes: annotation?.notes ?? null,
+    requestId: rec.requestId,
+    traceId: traceIdFrom(req.headers.traceparent),
+    durationMs: Math.round((performance.now() - rec.start) * 1000) / 1000,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
+    truncated: truncated.length > 0 ? truncated : null,
+  };
+  return { entry, bytes: 512 + payload.bytes + (isError ? 0 : response.bytes) + params.bytes };
+}

@@ -1,0 +1,12 @@
+/**
+ * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
+ */
+export { auditLog, type AuditLogMiddleware } from './audit-log';
+export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
+export type { AuditStats } from './pipeline/writer';
+export { memoryStore, fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/nedb-store';
+export { mongoStore, type MongoStoreOptions } from './stores/mongo-store';
+export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
+export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AssociationType, type FieldName, type JsonValue } from './entry';
+export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';
+export { AuditLogConfigError, AuditLogStoreError, AuditLogQueryError } from './errors';

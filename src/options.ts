@@ -1,0 +1,373 @@
+/**
+ * The public options type and its one parser. `auditLog()` calls `parseOptions()` once; from
+ * then on the code reads the resolved `Config`, whose every field is set and valid, so no
+ * other module re-checks or re-defaults an option.
+ */
+import type { Request } from 'express';
+import { ASSOCIATION_TYPES, type AssociationType, type AuditEntry } from './entry';
+import { AuditLogConfigError, show } from './errors';
+import { DEFAULT_REDACT_KEYS } from './capture/redact';
+import type { AuditStore } from './stores/types';
+import { parseTtl } from './ttl';
+
+/** What the app may say about one request through `auditLog.annotate(req, …)`. */
+export interface AuditAnnotation {
+  /** Do not record this request at all. */
+  skip?: boolean;
+  action?: string;
+  collectionName?: string | null;
+  childCollectionName?: string | null;
+  associationType?: AssociationType | null;
+  documents?: Array<string | number> | null;
+  notes?: string | null;
+  user?: string | null;
+}
+
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface AuditLogOptions {
+  /** Record and serve routes. `AUDIT_LOG_ENABLED=false` in the environment also turns it off. Defaults to `true`. */
+  enabled?: boolean;
+  /** Where entries go. Defaults to `mongoStore()`: the `auditLog` collection on mongoose's default connection. */
+  store?: AuditStore;
+  /** How long entries live: seconds, or a duration like `'1d'`, `'12h'`, `'90d'`. Defaults to none (kept forever). */
+  ttl?: number | string | null;
+  /** Scopes needed for the query routes, hapi style: any plain one, every `+x`, no `!x`. Defaults to none (any authenticated user). */
+  scope?: string | string[];
+  /** Dotted path of the scopes in `req.auth`. Defaults to `'scope'`. */
+  scopeKey?: string;
+  /** Dotted path of the user id in `req.auth`. Defaults to `'sub'`. */
+  userIdKey?: string;
+  /** Returns the user id for a request; overrides `userIdKey`. */
+  getUser?: (req: Request) => string | number | null | undefined;
+  /** Serve the query routes without authentication. Defaults to `false`: never do this in production. */
+  publicRoutes?: boolean;
+  /** Mount the query routes at all. Defaults to `true`. */
+  routes?: boolean;
+  /** Where the query routes live. Defaults to `'/auditLog'`. */
+  basePath?: string;
+  /** Accept manual entries through `POST {basePath}`. Defaults to `true`. */
+  manualEntries?: boolean;
+  /** Serve the admin page at `{basePath}/ui`. Defaults to `true`. */
+  ui?: boolean;
+  /** HTTP methods that are recorded. Defaults to `['POST', 'PUT', 'PATCH', 'DELETE']`. */
+  methods?: string[];
+  /** Record only paths matching one of these (string prefixes or RegExps). Defaults to all paths. */
+  include?: Array<string | RegExp>;
+  /** Never record paths matching one of these (string prefixes or RegExps). Defaults to none. */
+  exclude?: Array<string | RegExp>;
+  /** Association types by `'owner.child'` collection pair, e.g. `{ 'user.groups': 'MANY_MANY' }`. */
+  associations?: Record<string, AssociationType>;
+  /** Keys whose values are replaced by `'[REDACTED]'` at any depth (case-insensitive), or `false`. Defaults to `DEFAULT_REDACT_KEYS`. */
+  redact?: string[] | false;
+  /** Payload or result larger than this (bytes of JSON) is replaced by a marker. Defaults to 65536. */
+  maxFieldBytes?: number;
+  /** Objects nested deeper than this are replaced by a marker. Defaults to 32. */
+  maxDepth?: number;
+  /** `$limit` when the query gives none. Defaults to 20. */
+  defaultLimit?: number;
+  /** The largest `$limit` accepted. Defaults to 1000. */
+  maxLimit?: number;
+  /** Entries written to the store in one batch at most. Defaults to 100. */
+  batchSize?: number;
+  /** How long an entry may wait for its batch to fill, in ms. Defaults to 50. */
+  flushIntervalMs?: number;
+  /** Entries held in memory while the store is slow or down. Defaults to 10000. */
+  maxQueueEntries?: number;
+  /** Bytes (estimated JSON size) held in memory while the store is slow or down. Defaults to 32 MiB. */
+  maxQueueBytes?: number;
+  /** First retry delay after a failed write, in ms; doubles up to `retryMaxDelayMs`, with jitter. Defaults to 100. */
+  retryMinDelayMs?: number;
+  /** Longest retry delay, in ms. Defaults to 30000. */
+  retryMaxDelayMs?: number;
+  /** Directory of the on-disk spool used when the queue is full; `false` turns spooling off. Defaults to `false`. */
+  spoolDir?: string | false;
+  /** Where warnings go when nobody listens for `'error'`. Defaults to `console`. */
+  logger?: Logger;
+  /** Header that carries an incoming request id. Defaults to `'x-request-id'`. */
+  requestIdHeader?: string;
+  /** Called with each entry before it is queued; return `null` to drop it or a changed entry. */
+  transform?: (entry: AuditEntry, req: Request) => AuditEntry | null;
+}
+
+/** Everything resolved: no optional fields, no re-checking downstream. */
+export interface Config {
+  enabled: boolean;
+  store: AuditStore | null;
+  ttlSeconds: number | null;
+  scope: ScopeRule;
+  scopeKey: string;
+  userIdKey: string;
+  getUser: ((req: Request) => string | number | null | undefined) | null;
+  publicRoutes: boolean;
+  routes: boolean;
+  basePath: string;
+  manualEntries: boolean;
+  ui: boolean;
+  methods: ReadonlySet<string>;
+  include: ReadonlyArray<string | RegExp>;
+  exclude: ReadonlyArray<string | RegExp>;
+  associations: ReadonlyMap<string, AssociationType>;
+  redactKeys: ReadonlySet<string>;
+  maxFieldBytes: number;
+  maxDepth: number;
+  defaultLimit: number;
+  maxLimit: number;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxQueueEntries: number;
+  maxQueueBytes: number;
+  retryMinDelayMs: number;
+  retryMaxDelayMs: number;
+  spoolDir: string | null;
+  logger: Logger;
+  requestIdHeader: string;
+  transform: ((entry: AuditEntry, req: Request) => AuditEntry | null) | null;
+}
+
+/** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
+export interface ScopeRule {
+  anyOf: string[];
+  allOf: string[];
+  noneOf: string[];
+}
+
+// Every option must be listed here: a new option that is not breaks the build (Required<>).
+const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
+  enabled: true, store: true, ttl: true, scope: true, scopeKey: true, userIdKey: true, getUser: true,
+  publicRoutes: true, routes: true, basePath: true, manualEntries: true, ui: true, methods: true,
+  include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
+  defaultLimit: true, maxLimit: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
+  maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
+  requestIdHeader: true, transform: true,
+};
+const KNOWN_NAMES = Object.keys(KNOWN);
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+function fail(option: string, message: string): never {
+  throw new AuditLogConfigError('EAUDIT_OPTION', option, message);
+}
+
+/** Edit distance, for "did you mean"; ten lines are not worth a dependency. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((row[j - 1] ?? 0) + 1, (prev[j] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+export function didYouMean(name: string, candidates: readonly string[]): string {
+  let best: string | null = null;
+  let bestScore = Infinity;
+  for (const candidate of candidates) {
+    const score = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (score < bestScore) [best, bestScore] = [candidate, score];
+  }
+  return best !== null && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean '${best}'?` : '';
+}
+
+function bool(options: AuditLogOptions, key: keyof AuditLogOptions, fallback: boolean): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(key, `${key} must be true or false; got ${show(value)}.`);
+  return value;
+}
+
+function int(options: AuditLogOptions, key: keyof AuditLogOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(key, `${key} must be an integer from ${min} to ${max}; got ${show(value)}.`);
+  }
+  return value;
+}
+
+function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'requestIdHeader', fallback: string): string {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '') fail(key, `${key} must be a non-empty string like '${fallback}'; got ${show(value)}.`);
+  return value;
+}
+
+function parseScope(value: unknown): ScopeRule {
+  const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
+  if (value === undefined) return rule;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) fail('scope', `scope must be a string or an array of strings like ['admin']; got ${show(value)}.`);
+  for (const item of list) {
+    if (typeof item !== 'string' || !/^[+!]?[^\s+!][^\s]*$/.test(item)) {
+      fail('scope', `scope entries must be non-empty strings without spaces, optionally prefixed by '+' (required) or '!' (forbidden); got ${show(item)}.`);
+    }
+    if (item.startsWith('+')) rule.allOf.push(item.slice(1));
+    else if (item.startsWith('!')) rule.noneOf.push(item.slice(1));
+    else rule.anyOf.push(item);
+  }
+  return rule;
+}
+
+function parseMatchers(value: unknown, key: 'include' | 'exclude'): Array<string | RegExp> {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(key, `${key} must be an array of path prefixes or RegExps, like ['/health', /^\\/internal\\//]; got ${show(value)}.`);
+  for (const item of value) {
+    const ok = item instanceof RegExp || (typeof item === 'string' && item.startsWith('/'));
+    if (!ok) fail(key, `${key} entries must be paths starting with '/' or RegExps; got ${show(item)}.`);
+  }
+  return value as Array<string | RegExp>;
+}
+
+function parseMethods(value: unknown): Set<string> {
+  if (value === undefined) return new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+  if (!Array.isArray(value) || value.length === 0) fail('methods', `methods must be a non-empty array like ['POST', 'PUT', 'PATCH', 'DELETE']; got ${show(value)}.`);
+  const methods = new Set<string>();
+  for (const item of value) {
+    const upper = typeof item === 'string' ? item.toUpperCase() : '';
+    if (!HTTP_METHODS.includes(upper)) fail('methods', `methods has ${show(item)}; use any of ${HTTP_METHODS.join(', ')}.`);
+    methods.add(upper);
+  }
+  return methods;
+}
+
+function parseAssociations(value: unknown): Map<string, AssociationType> {
+  const map = new Map<string, AssociationType>();
+  if (value === undefined) return map;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('associations', `associations must be an object like { 'user.groups': 'MANY_MANY' }; got ${show(value)}.`);
+  }
+  for (const [pair, type] of Object.entries(value)) {
+    if (!/^[^.\s]+\.[^.\s]+$/.test(pair)) fail(`associations.${pair}`, `associations keys are 'owner.child' collection pairs like 'user.groups'; got ${show(pair)}.`);
+    if (!(ASSOCIATION_TYPES as readonly unknown[]).includes(type)) {
+      fail(`associations.${pair}`, `associations['${pair}'] must be one of ${ASSOCIATION_TYPES.join(', ')}; got ${show(type)}.`);
+    }
+    map.set(pair, type as AssociationType);
+  }
+  return map;
+}
+
+function parseRedact(value: unknown): Set<string> {
+  if (value === false) return new Set();
+  const list = value === undefined ? DEFAULT_REDACT_KEYS : value;
+  if (!Array.isArray(list) || list.some((key) => typeof key !== 'string' || key === '')) {
+    fail('redact', `redact must be false or an array of key names like [...DEFAULT_REDACT_KEYS, 'ssn']; got ${show(value)}.`);
+  }
+  return new Set((list as string[]).map((key) => key.toLowerCase()));
+}
+
+function parseBasePath(value: unknown): string {
+  if (value === undefined) return '/auditLog';
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/.test(value)) {
+    fail('basePath', `basePath must be a path like '/auditLog' or '/admin/audit' (no trailing slash, no parameters); got ${show(value)}.`);
+  }
+  return value;
+}
+
+function parseStore(value: unknown): AuditStore | null {
+  if (value === undefined) return null;
+  const store = value as Partial<AuditStore> | null;
+  const missing = (['init', 'insertMany', 'find', 'count', 'findById', 'close'] as const).filter(
+    (method) => typeof store?.[method] !== 'function',
+  );
+  if (missing.length > 0) {
+    fail('store', `store must implement the AuditStore interface (memoryStore(), fileStore({ path }), mongoStore()); ${show(value)} lacks ${missing.join(', ')}.`);
+  }
+  return store as AuditStore;
+}
+
+function parseEnabled(options: AuditLogOptions, env: NodeJS.ProcessEnv): boolean {
+  const fromOption = bool(options, 'enabled', true);
+  const raw = env.AUDIT_LOG_ENABLED;
+  if (raw === undefined || raw === '') return fromOption;
+  const text = raw.trim().toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  if (['true', '1', 'yes', 'on'].includes(text)) return fromOption;
+  throw new AuditLogConfigError('EAUDIT_OPTION', 'AUDIT_LOG_ENABLED', `the environment variable AUDIT_LOG_ENABLED must be true or false; got ${show(raw)}.`);
+}
+
+function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'transform'): T | null {
+  const value = options[key];
+  if (value === undefined) return null;
+  if (typeof value !== 'function') fail(key, `${key} must be a function; got ${show(value)}.`);
+  return value as T;
+}
+
+function parseLogger(value: unknown): Logger {
+  if (value === undefined) return console;
+  const logger = value as Partial<Logger> | null;
+  if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
+    fail('logger', `logger must have warn() and error() methods, like console or a pino logger; got ${show(value)}.`);
+  }
+  return logger as Logger;
+}
+
+/** Validates every option once and returns the resolved configuration. */
+export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.env): Config {
+  if (typeof input === 'function') {
+    // app.use(auditLog) instead of app.use(auditLog()) would treat (req, res, next) as options.
+    fail('options', 'auditLog options must be an object; it looks like auditLog itself was passed where auditLog() was meant: app.use(auditLog({ ... })).');
+  }
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    fail('options', `auditLog options must be an object like { ttl: '1d', scope: ['admin'] }; got ${show(input)}.`);
+  }
+  const options = Object.fromEntries(Object.entries(input ?? {}).filter(([, value]) => value !== undefined)) as AuditLogOptions;
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_NAMES.includes(name)) fail(name, `unknown option '${name}'.${didYouMean(name, KNOWN_NAMES)} Known options: ${KNOWN_NAMES.join(', ')}.`);
+  }
+
+  const publicRoutes = bool(options, 'publicRoutes', false);
+  const scope = parseScope(options.scope);
+  if (publicRoutes && options.scope !== undefined) {
+    fail('publicRoutes', 'publicRoutes: true serves the routes without authentication, so a scope could never be checked; remove one of the two.');
+  }
+  const spoolDir = options.spoolDir;
+  if (spoolDir !== undefined && spoolDir !== false && (typeof spoolDir !== 'string' || spoolDir === '')) {
+    fail('spoolDir', `spoolDir must be a directory path or false; got ${show(spoolDir)}.`);
+  }
+  const defaultLimit = int(options, 'defaultLimit', 20, 1);
+  const maxLimit = int(options, 'maxLimit', 1000, 1);
+  if (defaultLimit > maxLimit) fail('defaultLimit', `defaultLimit (${defaultLimit}) must not exceed maxLimit (${maxLimit}).`);
+  const retryMinDelayMs = int(options, 'retryMinDelayMs', 100, 1);
+  const retryMaxDelayMs = int(options, 'retryMaxDelayMs', 30_000, 1);
+  if (retryMinDelayMs > retryMaxDelayMs) fail('retryMinDelayMs', `retryMinDelayMs (${retryMinDelayMs}) must not exceed retryMaxDelayMs (${retryMaxDelayMs}).`);
+
+  return {
+    enabled: parseEnabled(options, env),
+    store: parseStore(options.store),
+    ttlSeconds: parseTtl(options.ttl),
+    scope,
+    scopeKey: dottedPath(options, 'scopeKey', 'scope'),
+    userIdKey: dottedPath(options, 'userIdKey', 'sub'),
+    getUser: parseFunction(options, 'getUser'),
+    publicRoutes,
+    routes: bool(options, 'routes', true),
+    basePath: parseBasePath(options.basePath),
+    manualEntries: bool(options, 'manualEntries', true),
+    ui: bool(options, 'ui', true),
+    methods: parseMethods(options.methods),
+    include: parseMatchers(options.include, 'include'),
+    exclude: parseMatchers(options.exclude, 'exclude'),
+    associations: parseAssociations(options.associations),
+    redactKeys: parseRedact(options.redact),
+    maxFieldBytes: int(options, 'maxFieldBytes', 64 * 1024, 64, 8 * 1024 * 1024),
+    maxDepth: int(options, 'maxDepth', 32, 1, 200),
+    defaultLimit,
+    maxLimit,
+    batchSize: int(options, 'batchSize', 100, 1, 10_000),
+    flushIntervalMs: int(options, 'flushIntervalMs', 50, 0, 60_000),
+    maxQueueEntries: int(options, 'maxQueueEntries', 10_000, 1),
+    maxQueueBytes: int(options, 'maxQueueBytes', 32 * 1024 * 1024, 1024),
+    retryMinDelayMs,
+    retryMaxDelayMs,
+    spoolDir: typeof spoolDir === 'string' ? spoolDir : null,
+    logger: parseLogger(options.logger),
+    requestIdHeader: dottedPath(options, 'requestIdHeader', 'x-request-id').toLowerCase(),
+    transform: parseFunction(options, 'transform'),
+  };
+}

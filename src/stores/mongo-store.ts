@@ -1,0 +1,223 @@
+/**
+ * The MongoDB store, through mongoose: the `auditLog` collection with a TTL index on `date`.
+ * Like connect-mongo, it never closes a connection it did not open, and it works whether the
+ * app connects before or after `auditLog()` is called. Unlike mongoose's autoIndex (and
+ * rest-hapi), it reconciles the TTL on start: a changed `ttl` is applied with `collMod`, a
+ * removed one removes the TTL, and a conflicting index is reported instead of ignored.
+ */
+import type { Connection, Model } from 'mongoose';
+import type { AssociationType, AuditEntry } from '../entry';
+import { AuditLogConfigError, show } from '../errors';
+import { inferAssociation } from './mongo-associations';
+import { buildSchema, QUERY_INDEXES } from './mongo-schema';
+import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+
+export interface MongoStoreOptions {
+  /** A mongoose connection. Defaults to mongoose's default connection (`mongoose.connect()`). */
+  connection?: Connection;
+  /** The collection. Defaults to `'auditLog'`, as in rest-hapi. */
+  collection?: string;
+  /** How long to wait for the connection to open before reporting it, in ms. Defaults to 30000. */
+  connectTimeoutMs?: number;
+  /** Create the query indexes (user, action, collectionName, statusCode, documents, requestId). Defaults to `true`. */
+  queryIndexes?: boolean;
+}
+
+type Mongoose = typeof import('mongoose');
+type Doc = Record<string, unknown>;
+
+function loadMongoose(): Mongoose {
+  try {
+    return require('mongoose') as Mongoose;
+  } catch {
+    throw new AuditLogConfigError('EAUDIT_NO_MONGOOSE', 'store', "the default store is MongoDB through mongoose, which is not installed. Run 'npm install mongoose', or pass store: fileStore({ path }) or memoryStore().");
+  }
+}
+
+function codeOf(error: unknown): number | undefined {
+  return (error as { code?: number }).code;
+}
+
+/** True when every failure in a bulk insert is a duplicate id: a retried batch, already stored. */
+function onlyDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+  if (Array.isArray(writeErrors) && writeErrors.length > 0) return writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+  return codeOf(error) === 11000;
+}
+
+function sameKey(a: unknown, b: Record<string, number>): boolean {
+  if (a === null || typeof a !== 'object') return false;
+  const entries = Object.entries(a as Record<string, unknown>);
+  return entries.length === Object.keys(b).length && entries.every(([key, value], i) => Object.keys(b)[i] === key && Number(value) === b[key]);
+}
+
+class MongoAuditStore implements AuditStore {
+  private model: Model<Doc> | null = null;
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    private readonly mongoose: Mongoose,
+    private readonly connection: Connection,
+    private readonly collection: string,
+    private readonly connectTimeoutMs: number,
+    private readonly queryIndexes: boolean,
+  ) {}
+
+  private getModel(): Model<Doc> {
+    if (!this.model) {
+      const name = `ExpressAuditLog:${this.collection}`;
+      this.model = (this.connection.models[name] as Model<Doc> | undefined) ?? this.connection.model<Doc>(name, buildSchema(this.mongoose, this.collection), this.collection);
+    }
+    return this.model;
+  }
+
+  private async connected(): Promise<void> {
+    if (this.connection.readyState === 1) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no MongoDB connection after ${this.connectTimeoutMs} ms: call mongoose.connect() or pass store: mongoStore({ connection })`)), this.connectTimeoutMs);
+      timer.unref();
+    });
+    const open = new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.connection.readyState === 1) {
+          this.connection.off('connected', check);
+          resolve();
+        }
+      };
+      this.connection.on('connected', check);
+      check();
+    });
+    try {
+      await Promise.race([open, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  init(config: StoreInitConfig): Promise<void> {
+    this.ready ??= this.open(config).catch((error: unknown) => {
+      this.ready = null; // let the writer retry: the database may come up later
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async open(config: StoreInitConfig): Promise<void> {
+    await this.connected();
+    const model = this.getModel();
+    try {
+      await model.createCollection();
+    } catch (error) {
+      if (codeOf(error) !== 48) throw error; // 48: NamespaceExists
+    }
+    await this.reconcileTtl(model, config);
+    if (this.queryIndexes) {
+      for (const { key, name } of QUERY_INDEXES) {
+        try {
+          await model.collection.createIndex(key, { name });
+        } catch (error) {
+          config.warn?.('EAUDIT_INDEX', `could not create index ${name} on ${this.collection}: ${(error as Error).message}. Queries still work, more slowly.`);
+        }
+      }
+    }
+  }
+
+  /** Makes the `date` index's expireAfterSeconds match `ttl`, whatever state the collection is in. */
+  private async reconcileTtl(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
+    const { ttlSeconds } = config;
+    const indexes = (await model.collection.listIndexes().toArray()) as Array<{ name: string; key: unknown; expireAfterSeconds?: number; [option: string]: unknown }>;
+    const existing = indexes.find((index) => sameKey(index.key, { date: 1 }));
+    const ttlOptions = ttlSeconds === null ? {} : { expireAfterSeconds: ttlSeconds };
+
+    if (!existing) {
+      await model.collection.createIndex({ date: 1 }, { name: 'date_1', ...ttlOptions });
+      return;
+    }
+    const extra = Object.keys(existing).filter((option) => !['v', 'key', 'name', 'ns', 'expireAfterSeconds', 'background'].includes(option));
+    if (extra.length > 0) {
+      config.warn?.('EAUDIT_TTL_INDEX_CONFLICT', `the index ${existing.name} on ${this.collection}.date was created elsewhere with options ${extra.join(', ')}; its TTL was left as it is (expireAfterSeconds ${existing.expireAfterSeconds ?? 'none'}, wanted ${ttlSeconds ?? 'none'}). Drop it to let express-audit-log manage it.`);
+      return;
+    }
+    if (existing.expireAfterSeconds === (ttlSeconds ?? undefined)) return;
+    if (ttlSeconds !== null) {
+      // collMod changes the TTL in place, also on a plain index (MongoDB 5.1+): no rebuild, no gap.
+      await this.connection.db!.command({ collMod: this.collection, index: { keyPattern: { date: 1 }, expireAfterSeconds: ttlSeconds } });
+      return;
+    }
+    // MongoDB cannot unset expireAfterSeconds in place: replace the index with a plain one.
+    await model.collection.dropIndex(existing.name);
+    await model.collection.createIndex({ date: 1 }, { name: existing.name });
+  }
+
+  async insertMany(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const model = this.getModel();
+    const { ObjectId } = this.mongoose.Types;
+    const docs = entries.map((entry) => ({ ...entry, _id: new ObjectId(entry._id) }));
+    try {
+      await model.collection.insertMany(docs, { ordered: false });
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error;
+    }
+  }
+
+  async find(query: AuditQuery): Promise<{ docs: Partial<AuditEntry>[]; total: number }> {
+    const model = this.getModel();
+    const sort: Record<string, 1 | -1> = {};
+    for (const [field, direction] of query.sort) sort[field] = direction;
+    if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
+    let cursor = model.find(query.filter).sort(sort).skip(query.skip).limit(query.limit).lean();
+    if (query.select) cursor = cursor.select(query.select.join(' '));
+    const [docs, total] = await Promise.all([cursor.exec(), model.countDocuments(query.filter).exec()]);
+    return { docs: docs.map((doc) => this.toEntry(doc)), total };
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    return this.getModel().countDocuments(filter).exec();
+  }
+
+  async findById(id: string): Promise<AuditEntry | null> {
+    const doc = await this.getModel().findById(id).lean().exec();
+    return doc ? (this.toEntry(doc) as AuditEntry) : null;
+  }
+
+  private toEntry(doc: Doc): Partial<AuditEntry> {
+    const id = doc._id as { toHexString?: () => string } | string;
+    return { ...doc, _id: typeof id === 'string' ? id : id.toHexString?.() ?? String(id) } as Partial<AuditEntry>;
+  }
+
+  associationType(owner: string, child: string): AssociationType | null {
+    return inferAssociation(this.connection, owner, child);
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to the app: wait for our own work, never disconnect it.
+    await this.ready?.catch(() => undefined);
+  }
+}
+
+/** The MongoDB store. With no connection given it uses mongoose's default connection. */
+export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
+  if (options === null || typeof options !== 'object') {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'mongoStore', `mongoStore options must be an object like { connection, collection: 'auditLog' }; got ${show(options)}.`);
+  }
+  const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes'];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new AuditLogConfigError('EAUDIT_OPTION', key, `mongoStore got unknown option '${key}'; known: ${known.join(', ')}.`);
+  }
+  const mongoose = loadMongoose();
+  const connection = options.connection ?? mongoose.connection;
+  if (!connection || typeof (connection as Connection).model !== 'function') {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'connection', `mongoStore connection must be a mongoose Connection (mongoose.connection or mongoose.createConnection(uri)); got ${show(options.connection)}.`);
+  }
+  const collection = options.collection ?? 'auditLog';
+  if (typeof collection !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,119}$/.test(collection) || collection.startsWith('system.')) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'collection', `mongoStore collection must be a valid collection name like 'auditLog'; got ${show(collection)}.`);
+  }
+  const timeout = options.connectTimeoutMs ?? 30_000;
+  if (!Number.isInteger(timeout) || timeout < 1) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'connectTimeoutMs', `mongoStore connectTimeoutMs must be a positive whole number of ms; got ${show(timeout)}.`);
+  }
+  return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true);
+}

@@ -1,0 +1,151 @@
+/**
+ * The embedded stores, on @seald-io/nedb: `fileStore({ path })` persists to one append-only
+ * file, `memoryStore()` keeps everything in memory (tests, benchmarks, single-process demos).
+ * TTL is enforced here rather than with nedb's own TTL index, which survives `removeIndex`
+ * and so could never be changed or removed: every read filters out expired entries, and a
+ * timer deletes them, so they disappear as they do from MongoDB.
+ */
+import Datastore from '@seald-io/nedb';
+import type { AuditEntry } from '../entry';
+import { AuditLogConfigError, show } from '../errors';
+import { translate } from './nedb-filter';
+import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+
+export interface EmbeddedStoreOptions {
+  /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
+  sweepIntervalMs?: number;
+}
+
+export interface FileStoreOptions extends EmbeddedStoreOptions {
+  /** The data file. Created with its directory when missing. */
+  path: string;
+  /** Rewrite the append-only file this often, in ms (0: only at start). Defaults to 3600000. */
+  compactionIntervalMs?: number;
+}
+
+type Doc = AuditEntry & Record<string, unknown>;
+
+const INDEXED_FIELDS = ['date', 'user', 'collectionName', 'documents', 'requestId'];
+
+function checkInterval(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', option, `${option} must be a whole number of milliseconds (0 or more); got ${show(value)}.`);
+  }
+  return value;
+}
+
+class EmbeddedAuditStore implements AuditStore {
+  private ttlSeconds: number | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Datastore<Doc>,
+    private readonly sweepIntervalMs: number,
+    private readonly compactionIntervalMs: number,
+  ) {}
+
+  init(config: StoreInitConfig): Promise<void> {
+    this.ttlSeconds = config.ttlSeconds;
+    this.ready ??= this.open();
+    return this.ready;
+  }
+
+  private async open(): Promise<void> {
+    try {
+      await this.db.loadDatabaseAsync();
+    } catch (error) {
+      this.ready = null; // let the writer retry: the file may be locked or the disk full for a while
+      throw error;
+    }
+    for (const fieldName of INDEXED_FIELDS) await this.db.ensureIndexAsync({ fieldName });
+    await this.sweep();
+    if (this.compactionIntervalMs > 0) this.db.setAutocompactionInterval(Math.max(5000, this.compactionIntervalMs));
+    if (this.ttlSeconds !== null && this.sweepIntervalMs > 0) {
+      this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepIntervalMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Deletes expired entries now; resolves to how many. */
+  async sweep(): Promise<number> {
+    const cutoff = this.cutoff();
+    if (cutoff === null) return 0;
+    return this.db.removeAsync({ date: { $lt: cutoff } }, { multi: true });
+  }
+
+  private cutoff(): Date | null {
+    return this.ttlSeconds === null ? null : new Date(Date.now() - this.ttlSeconds * 1000);
+  }
+
+  private live(filter: AuditFilter): AuditFilter {
+    const translated = translate(filter);
+    const cutoff = this.cutoff();
+    if (cutoff === null) return translated;
+    return Object.keys(translated).length === 0 ? { date: { $gte: cutoff } } : { $and: [translated, { date: { $gte: cutoff } }] };
+  }
+
+  async insertMany(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.db.insertAsync(entries as Doc[]);
+    } catch (error) {
+      if ((error as { errorType?: string }).errorType !== 'uniqueViolated') throw error;
+      // nedb rolls back the whole batch on one duplicate; a retried batch may be partly stored.
+      for (const entry of entries) {
+        try {
+          await this.db.insertAsync(entry as Doc);
+        } catch (inner) {
+          if ((inner as { errorType?: string }).errorType !== 'uniqueViolated') throw inner;
+        }
+      }
+    }
+  }
+
+  async find(query: AuditQuery): Promise<{ docs: Partial<AuditEntry>[]; total: number }> {
+    const filter = this.live(query.filter);
+    const sort: Record<string, 1 | -1> = {};
+    for (const [field, direction] of query.sort) sort[field] = direction;
+    if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
+    const projection: Record<string, 1> = {};
+    for (const field of query.select ?? []) projection[field] = 1;
+    const [docs, total] = await Promise.all([
+      this.db.findAsync(filter, projection).sort(sort).skip(query.skip).limit(query.limit).execAsync(),
+      this.db.countAsync(filter).execAsync(),
+    ]);
+    return { docs: docs as Partial<AuditEntry>[], total };
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    return this.db.countAsync(this.live(filter)).execAsync();
+  }
+
+  async findById(id: string): Promise<AuditEntry | null> {
+    const doc = await this.db.findOneAsync(this.live({ _id: id }));
+    return (doc as AuditEntry | null) ?? null;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    this.db.stopAutocompaction();
+    await this.ready?.catch(() => undefined);
+  }
+}
+
+/** Entries kept in memory: for tests, benchmarks and demos. Lost when the process ends. */
+export function memoryStore(options: EmbeddedStoreOptions = {}): AuditStore {
+  const sweep = checkInterval(options.sweepIntervalMs, 'sweepIntervalMs', 60_000);
+  return new EmbeddedAuditStore(new Datastore<Doc>({ inMemoryOnly: true }), sweep, 0);
+}
+
+/** Entries kept in one local file (@seald-io/nedb): no database server needed. */
+export function fileStore(options: FileStoreOptions): AuditStore {
+  if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path === '') {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'path', `fileStore needs a file path, like fileStore({ path: './data/audit.db' }); got ${show(options)}.`);
+  }
+  const sweep = checkInterval(options.sweepIntervalMs, 'sweepIntervalMs', 60_000);
+  const compaction = checkInterval(options.compactionIntervalMs, 'compactionIntervalMs', 3_600_000);
+  return new EmbeddedAuditStore(new Datastore<Doc>({ filename: options.path }), sweep, compaction);
+}

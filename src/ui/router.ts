@@ -1,0 +1,90 @@
+/**
+ * The admin page: three static files (index.html, app.js, style.css) served by a small router
+ * that the audit router mounts at `basePath`, so the paths here are relative (`/ui`, ...).
+ *
+ * The page is loaded WITHOUT authentication, on purpose: it is public chrome that holds no audit
+ * data. It asks the person for a bearer token (kept in the tab's sessionStorage only) and calls
+ * the query routes, which enforce the token and its scope. Mount this router before the
+ * authentication middleware and before the `/:id` route, or `GET /ui` would be taken for an id.
+ *
+ * The files are read once, when the router is created, from `static/` beside this file: `src/ui/`
+ * under ts-jest, `dist/ui/` once the build has copied the folder there.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Router, type Response } from 'express';
+
+export interface UiRouterOptions {
+  /** Where the audit routes are mounted, e.g. `/auditLog`. Written into the page's meta tag. */
+  basePath: string;
+}
+
+export const UI_STATIC_DIR = path.join(__dirname, 'static');
+
+/** Sent with every response of this router, 404s included. */
+export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+};
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for an HTML attribute value or element content. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/**
+ * `/auditLog/` → `/auditLog`, `auditLog` → `/auditLog`, `/` → `` (the root). Leading slashes are
+ * collapsed so the asset URLs can never become protocol-relative (`//host/...`).
+ */
+export function normalizeBasePath(basePath: string): string {
+  const trimmed = basePath.trim().replace(/\/+$/, '').replace(/^\/+/, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+function send(res: Response, asset: Asset, status = 200): void {
+  res.status(status).set(UI_SECURITY_HEADERS).set('Content-Type', asset.type).send(asset.body);
+}
+
+export function createUiRouter(opts: UiRouterOptions): Router {
+  const base = normalizeBasePath(opts.basePath);
+  const read = (name: string): string => fs.readFileSync(path.join(UI_STATIC_DIR, name), 'utf8');
+
+  // Replacement functions, not strings: a `$&` or `$'` in basePath must stay literal.
+  const html = read('index.html')
+    .replace(/\{\{AUDIT_BASE_PATH\}\}/g, () => escapeHtml(base === '' ? '/' : base))
+    .replace(/\{\{AUDIT_UI_PATH\}\}/g, () => escapeHtml(`${base}/ui`));
+
+  const page: Asset = { type: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8') };
+  const script: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('app.js'), 'utf8') };
+  const style: Asset = { type: 'text/css; charset=utf-8', body: Buffer.from(read('style.css'), 'utf8') };
+  const notFound: Asset = {
+    type: 'application/json; charset=utf-8',
+    body: Buffer.from(JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' })),
+  };
+
+  const router = Router();
+  // Non-strict routing: `/ui` also answers `/ui/`.
+  router.get('/ui', (_req, res) => send(res, page));
+  router.get('/ui/app.js', (_req, res) => send(res, script));
+  router.get('/ui/style.css', (_req, res) => send(res, style));
+  // Anything else under /ui is answered here, so it never reaches the authenticated routes.
+  router.all('/ui/*rest', (_req, res) => send(res, notFound, 404));
+  return router;
+}

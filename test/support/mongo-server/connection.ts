@@ -1,0 +1,86 @@
+/**
+ * One client socket: bytes → messages → command → faults → reply. A malformed message closes
+ * this socket only; a command error becomes an `{ok: 0}` reply; nothing reaches the process.
+ */
+import type { Socket } from 'node:net';
+import type { Document } from 'bson';
+import type { CommandContext } from './commands/context';
+import { commandName, runCommand } from './commands/dispatch';
+import { CommandError } from './errors';
+import type { FaultController } from './faults';
+import { FrameReader } from './wire/framing';
+import { encodeReply, parseMessage, type Request } from './wire/messages';
+
+export interface CommandEvent {
+  db: string;
+  name: string;
+  body: Document;
+  connectionId: number;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly faults: FaultController;
+  context(request: Request, name: string, connectionId: number): CommandContext;
+  /** Counts and announces an arriving command (before it runs). */
+  noteCommand(event: CommandEvent): void;
+}
+
+export function serveConnection(socket: Socket, connectionId: number, host: ConnectionHost): void {
+  const reader = new FrameReader();
+  let replyId = 0;
+  socket.setNoDelay(true);
+  // Resets and writes after the client left are normal; without a listener they would throw.
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    let frames: Buffer[];
+    try {
+      frames = reader.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (socket.destroyed) return;
+      handleFrame(frame);
+    }
+  });
+
+  function handleFrame(frame: Buffer): void {
+    let request: Request;
+    try {
+      request = parseMessage(frame);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const name = commandName(request.body);
+    host.noteCommand({ db: request.db, name, body: request.body, connectionId });
+    const fault = host.faults.decide(name);
+    if (fault.drop === 'before') {
+      socket.destroy();
+      return;
+    }
+    const reply = fault.fail ?? runCommand(host.context(request, name, connectionId));
+    if (fault.drop === 'after') {
+      socket.destroy();
+      return;
+    }
+    if (request.moreToCome) return;
+    const send = (): void => {
+      if (!socket.destroyed) socket.write(encode(request, reply, ++replyId));
+    };
+    if (fault.delayMs > 0) host.faults.hold(fault.delayMs, send);
+    else send();
+  }
+}
+
+/** A reply that cannot be encoded (too big, odd values) still gets an answer. */
+function encode(request: Request, reply: Document, replyId: number): Buffer {
+  try {
+    return encodeReply(request, reply, replyId);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return encodeReply(request, new CommandError(10334, `reply could not be encoded: ${message}`).toReply(), replyId);
+  }
+}
