@@ -79,8 +79,8 @@ export function createUiRouter(opts: UiRouterOptions): Router {
     body: Buffer.from(JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' })),
   };
 
-  const router = Router();
-  // Non-strict routing: `/ui` also answers `/ui/`.
+  // Case-sensitive like the query router; non-strict, so `/ui` also answers `/ui/`.
+  const router = Router({ caseSensitive: true, strict: false });
   router.get('/ui', (_req, res) => send(res, page));
   router.get('/ui/app.js', (_req, res) => send(res, script));
   router.get('/ui/style.css', (_req, res) => send(res, style));

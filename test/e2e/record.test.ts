@@ -79,6 +79,12 @@ describe.each(kinds)('recording on the %s store', (kind) => {
     expect(JSON.stringify(entry)).not.toContain('hunter2');
   });
 
+  test('keys MongoDB rejects ($-prefixed, dotted) are stored and returned as sent', async () => {
+    const body = { 'a.b': 1, $set: { 'x.y': 2 }, '100%': true, '%2E': 'literal' };
+    const { entry } = await recorded((a) => a.post('/role').send(body));
+    expect(entry.payload).toEqual(body);
+  });
+
   test('update ok and update error', async () => {
     const created = await request(t.app).post('/user').send({ email: 'u@x.io' });
     expected++;

@@ -207,7 +207,7 @@
 
   function cell(content, className) {
     const td = el('td', className);
-    if (content instanceof Node) td.append(content); else td.innerHTML = dash(content);
+    if (content instanceof Node) td.append(content); else td.textContent = dash(content);
     return td;
   }
   function badge(text, kind) { return el('span', `badge ${kind}`, dash(text)); }
