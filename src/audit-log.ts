@@ -103,7 +103,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
 
   const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, { push: (entry, bytes) => writer.push(entry, bytes), fail: report });
   const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
-  const router = config.routes ? createQueryRouter({ config, store, limits, newId, fail: report, extras }) : null;
+  const router = config.routes ? createQueryRouter({ config, store, limits, newId, fail: report, extras, flushPending: () => writer.flush() }) : null;
   const base = config.basePath;
 
   function isAuditPath(path: string): boolean {

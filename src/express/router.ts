@@ -25,6 +25,8 @@ export interface RouterContext {
   newId: () => string;
   /** Reports store failures through the middleware's 'error' event. */
   fail(error: unknown): void;
+  /** Writes what is queued, so a read right after a write sees it (read-your-writes). */
+  flushPending(): Promise<void>;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
 }
@@ -87,6 +89,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   async function list(req: Request, res: Response, extraFilter?: AuditFilter): Promise<void> {
     const parsed = parseListQuery(req.query as Record<string, unknown>, config);
+    await ctx.flushPending();
     if (extraFilter) {
       const { filter } = parsed.query;
       parsed.query.filter = Object.keys(filter).length === 0 ? extraFilter : { $and: [extraFilter, filter] };
@@ -146,6 +149,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
     for (const name of Object.keys(req.query as object)) {
       if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
     }
+    await ctx.flushPending();
     const entry = await store.findById(id.toLowerCase());
     if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
     const selected = parseListQuery({ $select: (req.query as Record<string, unknown>).$select ?? [] }, config).query.select;

@@ -46,7 +46,7 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
 
   app.get('/:model/:id', (req, res) => {
     const doc = collection(req.params.model as string).get(req.params.id as string);
-    if (!doc) return res.status(404).json({ message: 'No resource was found with that id.' });
+    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
     res.json(doc);
   });
 
@@ -55,7 +55,7 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
     const items: Record<string, unknown>[] = Array.isArray(req.body) ? req.body : [req.body];
     if (model === 'user') {
       const emails = new Set([...collection('user').values()].map((u) => u.email));
-      if (items.some((item) => emails.has(item.email))) return res.status(409).json({ statusCode: 409, error: 'Conflict', message: 'There was a duplicate key error.' });
+      if (items.some((item) => emails.has(item.email))) { res.status(409).json({ statusCode: 409, error: 'Conflict', message: 'There was a duplicate key error.' }); return; }
     }
     const created = items.map((item) => create(model, item));
     res.status(201).json(Array.isArray(req.body) ? created : created[0]);
@@ -64,21 +64,21 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
   app.put('/:model/:id', (req, res) => {
     const docs = collection(req.params.model as string);
     const doc = docs.get(req.params.id as string);
-    if (!doc) return res.status(404).json({ message: 'No resource was found with that id.' });
-    if (req.body?.email === 'error@user.com') return res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'user error' });
+    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
+    if (req.body?.email === 'error@user.com') { res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'user error' }); return; }
     Object.assign(doc, req.body);
     res.json(doc);
   });
 
   app.patch('/:model/:id', (req, res) => {
     const doc = collection(req.params.model as string).get(req.params.id as string);
-    if (!doc) return res.status(404).json({ message: 'No resource was found with that id.' });
+    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
     res.json(Object.assign(doc, req.body));
   });
 
   app.delete('/:model/:id', (req, res) => {
     const docs = collection(req.params.model as string);
-    if (!docs.delete(req.params.id as string)) return res.status(404).json({ message: 'No resource was found with that id.' });
+    if (!docs.delete(req.params.id as string)) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
     res.status(204).end();
   });
 

@@ -6,18 +6,18 @@
  * Skipped (reported as skipped, never passing) when no Chromium binary is found. CI installs
  * Debian's `chromium` package; CHROMIUM_PATH overrides the default /usr/bin/chromium.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createUiRouter } from '../../src/ui/router';
+import { describeIfChromium, expectLocator, launchChromium } from './helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const d = fs.existsSync(CHROMIUM) ? describe : describe.skip;
+const d = describeIfChromium;
 
-const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'admin-ui.png');
+// The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run never edits the repo.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? path.join(__dirname, '..', '..', 'docs', 'admin-ui.png') : path.join(require('node:os').tmpdir(), 'eal-admin-ui.png');
 
 // ---- the fake API's data --------------------------------------------------------------------
 
@@ -261,20 +261,7 @@ d('admin page in Chromium', () => {
       const s = fakeApi(entries, requests).listen(0, '127.0.0.1', () => resolve(s));
     });
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // launch() gives every run a fresh temporary profile (user-data-dir), removed on close.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -306,57 +293,7 @@ d('admin page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  // @playwright/test's web-first assertions are not part of playwright-core. This stand-in gives the
-  // same semantics: visibility waits use the locator's own auto-waiting; the other checks re-read
-  // the locator on every animation frame until the jest assertion passes or 10 s have passed.
-  async function retry<T>(probe: () => Promise<T>, check: (value: T) => void): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const value = await probe();
-      try {
-        check(value);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-      }
-      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))').catch(() => undefined);
-    }
-  }
-
-  function matches(actual: string, expected: string | RegExp): boolean {
-    return typeof expected === 'string' ? actual.trim() === expected : expected.test(actual.trim());
-  }
-
-  function expectL(locator: Locator) {
-    return {
-      toBeVisible: () => locator.waitFor({ state: 'visible' }),
-      toBeHidden: () => locator.waitFor({ state: 'hidden' }),
-      toHaveCount: (n: number) => retry(() => locator.count(), (v) => expect(v).toBe(n)),
-      toHaveText: (expected: string | RegExp | Array<string | RegExp>) =>
-        Array.isArray(expected)
-          ? retry(
-              () => locator.allTextContents(),
-              (v) => {
-                expect(v.map((t) => t.trim())).toHaveLength(expected.length);
-                v.forEach((t, i) => expect([t.trim(), matches(t, expected[i] ?? '')]).toEqual([t.trim(), true]));
-              },
-            )
-          : retry(
-              async () => (await locator.textContent()) ?? '',
-              (v) => expect([v.trim(), matches(v, expected)]).toEqual([v.trim(), true]),
-            ),
-      toContainText: (text: string) => retry(async () => (await locator.textContent()) ?? '', (v) => expect(v).toContain(text)),
-      toHaveAttribute: (name: string, value: string) => retry(() => locator.getAttribute(name), (v) => expect(v).toBe(value)),
-      toHaveValue: (value: string) => retry(() => locator.inputValue(), (v) => expect(v).toBe(value)),
-      toBeChecked: (checked = true) => retry(() => locator.isChecked(), (v) => expect(v).toBe(checked)),
-      toBeDisabled: () => retry(() => locator.isDisabled(), (v) => expect(v).toBe(true)),
-      toBeFocused: () =>
-        retry(
-          () => locator.evaluate((el) => el === el.ownerDocument.activeElement),
-          (v) => expect(v).toBe(true),
-        ),
-    };
-  }
+  const expectL = (locator: Locator) => expectLocator(page, locator);
 
   async function open(hash = ''): Promise<void> {
     await page.goto(`${origin}/auditLog/ui${hash}`);

@@ -101,6 +101,8 @@ describe('createUiRouter', () => {
     expect((await request(outer).get('/auditLog/abc')).body).toEqual({ id: 'abc' });
     expect((await request(outer).get('/auditLog/ui')).headers['content-type']).toBe('text/html; charset=utf-8');
     expect((await request(outer).post('/auditLog/ui/app.js')).status).toBe(404);
+    // Case-sensitive, like the query router: `/UI` is not the page (here it falls to `/:id`).
+    expect((await request(outer).get('/auditLog/UI')).body).toEqual({ id: 'UI' });
   });
 
   test('HTML-escapes a hostile basePath in the meta tag and the asset URLs', async () => {

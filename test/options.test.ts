@@ -1,0 +1,95 @@
+/** Options are validated once, at auditLog(): a bad one throws AuditLogConfigError naming it and what would work. */
+import { auditLog, memoryStore, AuditLogConfigError } from 'express-audit-log';
+import { parseOptions } from '../src/options';
+import { parseTtl } from '../src/ttl';
+
+function configError(make: () => unknown): AuditLogConfigError {
+  try {
+    make();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuditLogConfigError);
+    return error as AuditLogConfigError;
+  }
+  throw new Error('expected an AuditLogConfigError');
+}
+
+describe('ttl', () => {
+  test.each([
+    ['1d', 86_400], ['12h', 43_200], ['90s', 90], ['1.5h', 5400], ['2 weeks', 1_209_600], [60, 60], [3600, 3600],
+    [undefined, null], [null, null], [0, null],
+  ])('%p → %p seconds', (value, seconds) => {
+    expect(parseTtl(value)).toBe(seconds);
+  });
+
+  test.each([
+    ['3600', /no unit.*milliseconds.*3600s/],
+    ['60', /no unit/],
+    ['1 fortnight', /not a duration/],
+    ['1M', /'M' is ambiguous/],
+    [-5, /positive/],
+    ['-5m', /positive/],
+    [NaN, /positive/],
+    ['10ms', /under one second/],
+    [{}, /number of seconds or a duration/],
+  ])('%p is refused', (value, message) => {
+    const error = configError(() => parseTtl(value));
+    expect(error.option).toBe('ttl');
+    expect(error.code).toBe('EAUDIT_TTL');
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('auditLog() options', () => {
+  test('unknown option names suggest the closest known one', () => {
+    const error = configError(() => auditLog({ store: memoryStore(), scopes: ['admin'] } as never));
+    expect(error.option).toBe('scopes');
+    expect(error.message).toMatch(/Did you mean 'scope'\?/);
+    expect(configError(() => auditLog({ store: memoryStore(), tll: '1d' } as never)).message).toMatch(/Did you mean 'ttl'/);
+  });
+
+  test('app.use(auditLog) instead of auditLog() is caught', () => {
+    expect(configError(() => auditLog(auditLog as never)).message).toMatch(/auditLog\(\{ \.\.\. \}\)/);
+  });
+
+  test.each([
+    [{ scope: 'has space' }, 'scope'],
+    [{ scope: [''] }, 'scope'],
+    [{ scope: ['admin'], publicRoutes: true }, 'publicRoutes'],
+    [{ methods: ['FETCH'] }, 'methods'],
+    [{ methods: [] }, 'methods'],
+    [{ maxFieldBytes: '64kb' }, 'maxFieldBytes'],
+    [{ defaultLimit: 50, maxLimit: 10 }, 'defaultLimit'],
+    [{ basePath: 'auditLog' }, 'basePath'],
+    [{ basePath: '/audit/' }, 'basePath'],
+    [{ associations: { user: 'MANY_MANY' } }, 'associations.user'],
+    [{ associations: { 'user.groups': 'MANY' } }, 'associations.user.groups'],
+    [{ redact: 'password' }, 'redact'],
+    [{ include: ['health'] }, 'include'],
+    [{ enabled: 'false' }, 'enabled'],
+    [{ store: {} }, 'store'],
+    [{ getUser: 'sub' }, 'getUser'],
+    [{ logger: {} }, 'logger'],
+    [{ retryMinDelayMs: 10, retryMaxDelayMs: 5 }, 'retryMinDelayMs'],
+  ])('%j is refused, naming %s', (options, option) => {
+    const error = configError(() => parseOptions({ store: memoryStore(), ...options }));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(/express-audit-log: /);
+  });
+
+  test('defaults', () => {
+    const config = parseOptions({}, {});
+    expect(config).toMatchObject({
+      enabled: true, store: null, ttlSeconds: null, scopeKey: 'scope', userIdKey: 'sub', publicRoutes: false, basePath: '/auditLog',
+      maxFieldBytes: 65_536, defaultLimit: 20, maxLimit: 1000, manualEntries: true,
+    });
+    expect([...config.methods]).toEqual(['POST', 'PUT', 'PATCH', 'DELETE']);
+    expect(config.redactKeys.has('password')).toBe(true);
+  });
+
+  test('AUDIT_LOG_ENABLED must be a boolean word', () => {
+    expect(parseOptions({}, { AUDIT_LOG_ENABLED: 'off' }).enabled).toBe(false);
+    expect(parseOptions({}, { AUDIT_LOG_ENABLED: 'true' }).enabled).toBe(true);
+    expect(parseOptions({ enabled: false }, { AUDIT_LOG_ENABLED: 'true' }).enabled).toBe(false);
+    expect(configError(() => parseOptions({}, { AUDIT_LOG_ENABLED: 'nope' })).option).toBe('AUDIT_LOG_ENABLED');
+  });
+});
