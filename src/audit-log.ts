@@ -7,6 +7,10 @@ import { EventEmitter } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
 import { secretKeyMatcher } from './capture/redact';
+import { sanitize } from './capture/sanitize';
+import { requestIdFrom, traceIdFrom } from './capture/correlation';
+import { blankEntry } from './entry';
+import { userOf } from './express/request-user';
 import type { SanitizeLimits } from './capture/sanitize';
 import { AuditLogStoreError } from './errors';
 import { annotate } from './express/annotate';
@@ -103,7 +107,21 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
 
   const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, { push: (entry, bytes) => writer.push(entry, bytes), fail: report });
   const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
-  const router = config.routes ? createQueryRouter({ config, store, limits, newId, fail: report, extras, flushPending: () => writer.flush() }) : null;
+  const recordExport = (req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) => {
+    const entry = blankEntry(newId(), new Date());
+    const payload = sanitize(details.query, limits);
+    Object.assign(entry, {
+      method: req.method, action: 'Export', endpoint: req.originalUrl.split('?')[0] ?? null, collectionName: 'auditLog',
+      user: userOf(req, config.userIdKey, config.getUser), payload: payload.value, statusCode: 200,
+      result: { rows: details.rows, format: details.format, capped: details.capped },
+      ipAddress: req.ip ?? null, requestId: requestIdFrom(req.headers[config.requestIdHeader]), traceId: traceIdFrom(req.headers.traceparent),
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 512) : null,
+    });
+    writer.push(entry, 512 + payload.bytes);
+  };
+  const router = config.routes
+    ? createQueryRouter({ config, store, limits, newId, fail: report, extras, flushPending: () => writer.flush(), recordExport })
+    : null;
   const base = config.basePath;
 
   function isAuditPath(path: string): boolean {

@@ -71,6 +71,8 @@ export interface AuditLogOptions {
   defaultLimit?: number;
   /** The largest `$limit` accepted. Defaults to 1000. */
   maxLimit?: number;
+  /** Rows one `GET {basePath}/export` streams at most. Defaults to 100000. */
+  exportMaxRows?: number;
   /** Entries written to the store in one batch at most. Defaults to 100. */
   batchSize?: number;
   /** How long an entry may wait for its batch to fill, in ms. Defaults to 50. */
@@ -116,6 +118,7 @@ export interface Config {
   maxDepth: number;
   defaultLimit: number;
   maxLimit: number;
+  exportMaxRows: number;
   batchSize: number;
   flushIntervalMs: number;
   maxQueueEntries: number;
@@ -140,7 +143,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   enabled: true, store: true, ttl: true, scope: true, scopeKey: true, userIdKey: true, getUser: true,
   publicRoutes: true, routes: true, basePath: true, manualEntries: true, ui: true, methods: true,
   include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
-  defaultLimit: true, maxLimit: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
+  defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
   maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
   requestIdHeader: true, transform: true,
 };
@@ -359,6 +362,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     maxDepth: int(options, 'maxDepth', 32, 1, 200),
     defaultLimit,
     maxLimit,
+    exportMaxRows: int(options, 'exportMaxRows', 100_000, 1),
     batchSize: int(options, 'batchSize', 100, 1, 10_000),
     flushIntervalMs: int(options, 'flushIntervalMs', 50, 0, 60_000),
     maxQueueEntries: int(options, 'maxQueueEntries', 10_000, 1),

@@ -17,6 +17,7 @@ import { parseManualEntries } from '../query/manual-entry';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
 import { userOf } from './request-user';
+import { streamExport } from './export';
 
 export interface RouterContext {
   config: Config;
@@ -27,6 +28,8 @@ export interface RouterContext {
   fail(error: unknown): void;
   /** Writes what is queued, so a read right after a write sees it (read-your-writes). */
   flushPending(): Promise<void>;
+  /** Records that someone exported the log (who, which filter, how many rows). */
+  recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
 }
@@ -143,6 +146,12 @@ export function createQueryRouter(ctx: RouterContext): Router {
     await list(req, res, { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] });
   }));
 
+  router.get(`${base}/export`, authorize, run(async (req, res) => {
+    await ctx.flushPending();
+    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit }, req, res);
+    ctx.recordExport(req, details);
+  }));
+
   router.get(`${base}/:id`, authorize, run(async (req, res) => {
     const id = (req.params as { id: string }).id;
     if (!isObjectIdString(id)) throw new AuditLogQueryError('id', `'${id.slice(0, 64)}' is not an entry id: ids are 24 hexadecimal characters.`);
@@ -170,7 +179,12 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   // Errors from our own handlers only; the app's errors never pass through here.
   router.use(base, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
+    if (res.headersSent) {
+      // Mid-stream (an export): the client must see a broken download, not a truncated file that looks whole.
+      ctx.fail(error);
+      res.destroy();
+      return;
+    }
     if (error instanceof AuditLogQueryError) return sendError(res, 400, error.message, { parameter: error.parameter });
     const status = (error as { status?: number; type?: string }).status;
     if (status === 400 || status === 413 || status === 415) {

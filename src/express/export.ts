@@ -1,0 +1,101 @@
+/**
+ * `GET {basePath}/export?format=ndjson|csv`: the list route's filters, streamed. Pages are read
+ * with keyset pagination (date, then _id, both descending) rather than `$skip`, so each page is
+ * an indexed range read on MongoDB and memory stays one page deep whatever the row count; the
+ * socket's backpressure is respected between pages. The export itself is recorded.
+ */
+import type { Request, Response } from 'express';
+import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
+import { AuditLogQueryError } from '../errors';
+import { decodeKeys } from '../capture/keys';
+import { parseListQuery } from '../query/list-query';
+import type { AuditFilter, AuditStore } from '../stores/types';
+
+const PAGE = 500;
+const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
+
+/** A CSV cell: formula-looking text is defused with a leading quote (OWASP), then quoted as needed. */
+export function csvCell(value: unknown): string {
+  let text: string;
+  if (value === null || value === undefined) text = '';
+  else if (value instanceof Date) text = value.toISOString();
+  else if (typeof value === 'object') text = JSON.stringify(value);
+  else text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvRow(doc: Partial<AuditEntry>, columns: readonly FieldName[]): string {
+  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column) ? (doc[column] ?? null) : doc[column])).join(',')}\r\n`;
+}
+
+function decoded(doc: Partial<AuditEntry>): Partial<AuditEntry> {
+  const out = { ...doc };
+  for (const field of ['payload', 'params', 'result'] as const) {
+    if (out[field] != null) out[field] = decodeKeys(out[field]) as AuditEntry['payload'];
+  }
+  return out;
+}
+
+function write(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+export interface ExportSettings {
+  maxRows: number;
+  defaultLimit: number;
+  maxLimit: number;
+}
+
+/** Streams the export; resolves to how many rows were sent and what was asked. */
+export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<{ rows: number; format: string; query: Record<string, unknown>; capped: boolean }> {
+  const raw = { ...(req.query as Record<string, unknown>) };
+  const format = raw.format ?? 'ndjson';
+  delete raw.format;
+  if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);
+  for (const name of ['$sort', '$skip', '$page', '$limit', '$count']) {
+    if (raw[name] !== undefined) throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
+  }
+  const { query } = parseListQuery(raw, settings);
+  const columns = query.select ?? FIELD_NAMES;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  res.status(200);
+  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="auditLog-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+  if (format === 'csv') await write(res, `${columns.join(',')}\r\n`);
+
+  let rows = 0;
+  let after: { date: Date; _id: string } | null = null;
+  while (rows < settings.maxRows && !res.destroyed) {
+    const keyset: AuditFilter | null = after
+      ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] }
+      : null;
+    const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
+    const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
+    const limit = Math.min(PAGE, settings.maxRows - rows);
+    const { docs } = await store.find({ filter, sort: [['date', -1], ['_id', -1]], skip: 0, limit, select });
+    if (docs.length === 0) break;
+    let chunk = '';
+    for (const doc of docs) {
+      const shown = decoded(doc);
+      if (query.select) for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key)) delete (shown as Record<string, unknown>)[key];
+      chunk += format === 'csv' ? csvRow(shown, columns) : `${JSON.stringify(shown)}\n`;
+    }
+    rows += docs.length;
+    await write(res, chunk);
+    const last = docs[docs.length - 1]!;
+    after = { date: new Date(last.date as Date), _id: String(last._id) };
+    if (docs.length < limit) break;
+  }
+  res.end();
+  return { rows, format, query: raw, capped: rows >= settings.maxRows };
+}
