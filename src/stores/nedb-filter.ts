@@ -17,11 +17,20 @@ function fieldConditions(field: string, condition: Record<string, unknown>): Aud
     if (op === '$eq') extra.push({ [field]: operand });
     else if (op === '$not') extra.push({ $not: translate({ [field]: operand }) });
     else if (op === '$all' && Array.isArray(operand)) for (const item of operand) extra.push({ [field]: item });
-    // nedb matches scalar elements against an operator object natively; documents need translating.
-    else if (op === '$elemMatch' && !isOperatorObject(operand)) plain[op] = translate(operand as AuditFilter);
+    // nedb matches scalar elements against an operator object natively (minus `$eq`); documents need translating.
+    else if (op === '$elemMatch') plain[op] = isOperatorObject(operand) ? scalarOperators(operand) : translate(operand as AuditFilter);
     else plain[op] = operand;
   }
   return Object.keys(plain).length > 0 ? [{ [field]: plain }, ...extra] : extra;
+}
+
+function scalarOperators(condition: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [op, operand] of Object.entries(condition)) {
+    if (op === '$eq') out.$in = [operand];
+    else out[op] = operand;
+  }
+  return out;
 }
 
 export function translate(filter: AuditFilter): AuditFilter {

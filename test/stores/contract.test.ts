@@ -1,0 +1,44 @@
+/** The one store contract, run against every store this package ships. */
+import fs from 'node:fs';
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { fileStore, memoryStore, mongoStore, type AuditStore } from 'express-audit-log';
+import { storeContract } from './contract';
+import { tempDir } from '../support/stores';
+import { startMongo, stopMongo, type MongoTarget } from '../support/mongo';
+
+storeContract('memory', () => ({
+  open: async () => memoryStore(),
+  expire: async () => undefined, // expired entries are filtered on read
+  cleanup: async () => undefined,
+}));
+
+storeContract('file', () => {
+  const dir = tempDir();
+  let n = 0;
+  return {
+    open: async () => fileStore({ path: path.join(dir, `audit-${n++}.db`) }),
+    expire: async () => undefined,
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+storeContract(process.env.MONGODB_URI ? 'mongo (MONGODB_URI)' : 'mongo (wire-protocol test server)', () => {
+  let target: MongoTarget | null = null;
+  const connections: mongoose.Connection[] = [];
+  let n = 0;
+  return {
+    open: async (): Promise<AuditStore> => {
+      target ??= await startMongo();
+      const connection = await mongoose.createConnection(target.uri, { dbName: target.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+      connections.push(connection);
+      return mongoStore({ connection, collection: `auditLog_${n++}` });
+    },
+    // The in-process server runs a TTL pass on demand; a real server's monitor runs every 60 s.
+    expire: async () => void (await target?.server?.runTtlMonitor()),
+    cleanup: async () => {
+      for (const connection of connections) await connection.close();
+      if (target) await stopMongo(target);
+    },
+  };
+});

@@ -1,0 +1,126 @@
+/**
+ * The store contract: what every AuditStore must do, as one suite. contract.test.ts runs it
+ * against the memory, embedded-file and MongoDB stores; run it against your own store too.
+ */
+import { ObjectId } from 'bson';
+import type { AuditEntry, AuditQuery, AuditStore } from 'express-audit-log';
+import { until } from '../support/wait';
+
+export interface ContractTarget {
+  /** A fresh, empty store. */
+  open(): Promise<AuditStore>;
+  /** Makes expired entries disappear now (a TTL pass); stores that filter on read may do nothing. */
+  expire(store: AuditStore): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+function entry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    _id: new ObjectId().toHexString(), date: new Date(T0 - i * 60_000), method: i % 2 ? 'DELETE' : 'POST', action: i % 2 ? 'Delete' : 'Create',
+    endpoint: `/items/${i}`, user: `user-${i % 3}`, collectionName: i < 5 ? 'items' : 'orders', childCollectionName: null, associationType: null,
+    documents: [`id-${i}`, 'common'], payload: { i, tags: ['a', 'b'], nested: { n: i } }, params: { id: String(i) }, result: i % 4 ? null : { ok: true },
+    statusCode: i % 5 === 0 ? 500 : 200, isError: i % 5 === 0, responseMessage: i % 5 === 0 ? 'Internal error (x)' : null, ipAddress: '10.0.0.1',
+    notes: i === 3 ? 'Needle in [a] hay*stack' : null, requestId: `req-${i}`, traceId: null, durationMs: i / 10, userAgent: 'jest', truncated: null,
+    ...overrides,
+  };
+}
+
+const all = (overrides: Partial<AuditQuery> = {}): AuditQuery => ({ filter: {}, sort: [['date', -1]], skip: 0, limit: 100, select: null, ...overrides });
+
+export function storeContract(name: string, target: () => ContractTarget): void {
+  describe(`AuditStore contract: ${name}`, () => {
+    let t: ContractTarget;
+    let store: AuditStore;
+    const seeded = Array.from({ length: 12 }, (_, i) => entry(i));
+
+    beforeAll(async () => {
+      t = target();
+      store = await t.open();
+      await store.init({ ttlSeconds: null });
+      await store.insertMany(seeded);
+    });
+    afterAll(async () => {
+      await store.close();
+      await t.cleanup();
+    });
+
+    test('insert then find returns the entries as given, dates as Dates', async () => {
+      const { docs, total } = await store.find(all());
+      expect(total).toBe(12);
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      for (const e of seeded) {
+        const got = byId.get(e._id)!;
+        expect(got).toEqual(e);
+        expect(got.date).toBeInstanceOf(Date);
+      }
+    });
+
+    test('a retried batch with already-stored ids counts as written and duplicates nothing', async () => {
+      const extra = entry(100, { user: 'retry', action: 'Retry', statusCode: 200, isError: false, collectionName: 'retries', responseMessage: null });
+      await store.insertMany([seeded[0]!, extra, seeded[1]!]);
+      expect((await store.count({}))).toBe(13);
+      const found = await store.findById(extra._id);
+      expect(found?.endpoint).toBe('/items/100');
+    });
+
+    test('filters: equality, $in, array contains, ranges, $or/$and/$nor/$not/$exists/$ne/$all/$size/$elemMatch', async () => {
+      const ids = async (filter: Record<string, unknown>) => (await store.find(all({ filter, sort: [['date', -1]] }))).docs.map((d) => d.requestId).sort();
+      expect(await ids({ user: 'user-1' })).toEqual(['req-1', 'req-10', 'req-4', 'req-7']);
+      expect(await ids({ user: { $in: ['user-1', 'user-2'] }, isError: true })).toEqual(['req-10', 'req-5']);
+      expect(await ids({ documents: 'id-7' })).toEqual(['req-7']);
+      expect(await ids({ documents: { $all: ['id-7', 'common'] } })).toEqual(['req-7']);
+      expect(await ids({ documents: { $size: 2 }, statusCode: { $gte: 500 } })).toEqual(['req-0', 'req-10', 'req-5']);
+      expect(await ids({ date: { $gte: new Date(T0 - 2 * 60_000), $lte: new Date(T0) } })).toEqual(['req-0', 'req-1', 'req-2']);
+      expect(await ids({ $or: [{ statusCode: { $eq: 500 } }, { 'payload.nested.n': 3 }] })).toEqual(['req-0', 'req-10', 'req-3', 'req-5']);
+      expect(await ids({ $and: [{ collectionName: 'items' }, { action: { $ne: 'Create' } }] })).toEqual(['req-1', 'req-3']);
+      expect(await ids({ $nor: [{ collectionName: 'orders' }, { action: 'Delete' }] })).toEqual(['req-0', 'req-100', 'req-2', 'req-4']);
+      expect(await ids({ collectionName: 'items', durationMs: { $not: { $lt: 0.2 } } })).toEqual(['req-2', 'req-3', 'req-4']);
+      expect(await ids({ notes: { $exists: true, $ne: null } })).toEqual(['req-3']);
+      expect(await ids({ 'payload.tags': { $elemMatch: { $eq: 'b' } }, collectionName: 'items', user: 'user-0' })).toEqual(['req-0', 'req-3']);
+      expect(await ids({ user: { $nin: ['user-0', 'user-1'] }, collectionName: 'items' })).toEqual(['req-2']);
+    });
+
+    test('literal term search (escaped, case-insensitive)', async () => {
+      const { docs } = await store.find(all({ filter: { $or: [{ notes: { $regex: /in \[a\] HAY\*s/i } }, { user: { $regex: /in \[a\] HAY\*s/i } }] } }));
+      expect(docs.map((d) => d.requestId)).toEqual(['req-3']);
+    });
+
+    test('sort, skip, limit and a stable order for ties', async () => {
+      const byStatus = await store.find(all({ sort: [['statusCode', -1], ['date', 1]], skip: 1, limit: 3 }));
+      expect(byStatus.docs.map((d) => d.requestId)).toEqual(['req-5', 'req-0', 'req-100']);
+      expect(byStatus.total).toBe(13);
+      // Ties on the sort key still page deterministically (the stores break ties by _id).
+      const pageA = await store.find(all({ sort: [['collectionName', 1]], skip: 0, limit: 6 }));
+      const pageB = await store.find(all({ sort: [['collectionName', 1]], skip: 6, limit: 7 }));
+      const seen = [...pageA.docs, ...pageB.docs].map((d) => d._id);
+      expect(new Set(seen).size).toBe(13);
+    });
+
+    test('select returns only the asked fields and _id', async () => {
+      const { docs } = await store.find(all({ select: ['_id', 'user', 'payload'], limit: 1 }));
+      expect(Object.keys(docs[0]!).sort()).toEqual(['_id', 'payload', 'user']);
+    });
+
+    test('count and findById', async () => {
+      expect(await store.count({ action: 'Create' })).toBe(6);
+      expect(await store.findById(seeded[4]!._id)).toEqual(seeded[4]);
+      expect(await store.findById(new ObjectId().toHexString())).toBeNull();
+    });
+
+    test('TTL: an entry older than the ttl disappears, a fresh one stays', async () => {
+      const ttlStore = await t.open();
+      await ttlStore.init({ ttlSeconds: 3600 });
+      const old = entry(0, { date: new Date(Date.now() - DAY), requestId: 'old' });
+      const fresh = entry(0, { date: new Date(), requestId: 'fresh' });
+      await ttlStore.insertMany([old, fresh]);
+      await t.expire(ttlStore);
+      await until(async () => (await ttlStore.count({ requestId: 'old' })) === 0, 'the expired entry to disappear', 120_000);
+      expect(await ttlStore.findById(fresh._id)).not.toBeNull();
+      expect(await ttlStore.findById(old._id)).toBeNull();
+      await ttlStore.close();
+    });
+  });
+}
