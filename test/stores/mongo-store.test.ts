@@ -1,0 +1,163 @@
+/** What the MongoDB store promises beyond the contract: TTL kept in sync, indexes, connection handling, inference. */
+import mongoose from 'mongoose';
+import request from 'supertest';
+import express from 'express';
+import { auditLog, mongoStore, AuditLogConfigError, type AuditLogStoreError } from 'express-audit-log';
+import { startMongo, stopMongo, type MongoTarget } from '../support/mongo';
+import { settle, until } from '../support/wait';
+
+let target: MongoTarget;
+const opened: mongoose.Connection[] = [];
+
+async function connect(): Promise<mongoose.Connection> {
+  const connection = await mongoose.createConnection(target.uri, { dbName: target.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+  opened.push(connection);
+  return connection;
+}
+
+async function dateIndex(connection: mongoose.Connection, collection: string) {
+  const indexes = await connection.db!.collection(collection).listIndexes().toArray();
+  return indexes.find((index) => JSON.stringify(index.key) === '{"date":1}');
+}
+
+beforeAll(async () => {
+  target = await startMongo();
+});
+afterAll(async () => {
+  for (const connection of opened) await connection.close();
+  await stopMongo(target);
+});
+
+describe('TTL index kept in sync with the ttl option', () => {
+  test("'1d' creates expireAfterSeconds 86400; '2d' on restart changes it; no ttl removes it", async () => {
+    const connection = await connect();
+    const warnings: string[] = [];
+    const warn = (code: string) => void warnings.push(code);
+
+    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 86_400, warn });
+    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ name: 'date_1', expireAfterSeconds: 86_400 });
+
+    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 172_800, warn });
+    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ name: 'date_1', expireAfterSeconds: 172_800 });
+
+    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: null, warn });
+    const plain = await dateIndex(connection, 'ttl_sync');
+    expect(plain).toBeDefined();
+    expect(plain!.expireAfterSeconds).toBeUndefined();
+
+    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 60, warn });
+    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ expireAfterSeconds: 60 });
+    expect(warnings).toEqual([]);
+  });
+
+  test('through auditLog(): the ttl option reaches the index', async () => {
+    const connection = await connect();
+    const audit = auditLog({ store: mongoStore({ connection, collection: 'ttl_option' }), ttl: '12h' });
+    await audit.flush();
+    expect(await dateIndex(connection, 'ttl_option')).toMatchObject({ expireAfterSeconds: 43_200 });
+    await audit.close();
+  });
+
+  test('a date index created elsewhere with other options is reported, not changed', async () => {
+    const connection = await connect();
+    await connection.db!.collection('ttl_conflict').createIndex({ date: 1 }, { name: 'their_date', sparse: true });
+    const warnings: Array<[string, string]> = [];
+    await mongoStore({ connection, collection: 'ttl_conflict' }).init({ ttlSeconds: 3600, warn: (code, message) => void warnings.push([code, message]) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]![0]).toBe('EAUDIT_TTL_INDEX_CONFLICT');
+    expect(warnings[0]![1]).toMatch(/their_date.*sparse/);
+    expect((await dateIndex(connection, 'ttl_conflict'))!.expireAfterSeconds).toBeUndefined();
+  });
+
+  test('query indexes for the common filters exist', async () => {
+    const connection = await connect();
+    await mongoStore({ connection, collection: 'with_indexes' }).init({ ttlSeconds: null });
+    const names = (await connection.db!.collection('with_indexes').listIndexes().toArray()).map((index) => index.name).sort();
+    expect(names).toEqual(['_id_', 'action_1_date_-1', 'collectionName_1_date_-1', 'date_1', 'documents_1', 'requestId_1', 'statusCode_1_date_-1', 'user_1_date_-1']);
+  });
+});
+
+describe('connections', () => {
+  test('works when the app connects after auditLog(); never closes the caller\'s connection', async () => {
+    const connection = mongoose.createConnection(); // not open yet
+    opened.push(connection);
+    const audit = auditLog({ store: mongoStore({ connection, collection: 'later' }), retryMinDelayMs: 5, retryMaxDelayMs: 20 });
+    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({ _id: 't1' }); });
+    await request(app).post('/things').send({ a: 1 }).expect(201);
+    await until(() => audit.stats().recorded === 1, 'the entry recorded');
+    expect(audit.stats().written).toBe(0);
+    await connection.openUri(target.uri, { dbName: target.dbName });
+    await settle(audit, 1);
+    expect(await connection.db!.collection('later').countDocuments()).toBe(1);
+    await audit.close();
+    expect(connection.readyState).toBe(1);
+    expect(await connection.db!.collection('later').countDocuments()).toBe(1);
+  });
+
+  test('no connection in time: a clear error, entries kept queued, written once it connects', async () => {
+    const connection = mongoose.createConnection();
+    opened.push(connection);
+    const audit = auditLog({ store: mongoStore({ connection, collection: 'no_conn', connectTimeoutMs: 20 }), retryMinDelayMs: 5, retryMaxDelayMs: 20 });
+    const errors: AuditLogStoreError[] = [];
+    audit.on('error', (error) => errors.push(error));
+    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({}); });
+    await request(app).post('/things').send({}).expect(201);
+    await until(() => errors.length > 0, 'the no-connection error');
+    expect(errors[0]!.code).toBe('EAUDIT_STORE_INIT');
+    expect(errors[0]!.message).toMatch(/no MongoDB connection.*mongoose\.connect\(\) or pass store/);
+    expect(audit.stats()).toMatchObject({ queued: 1, dropped: 0 });
+    await connection.openUri(target.uri, { dbName: target.dbName });
+    await until(() => audit.stats().written === 1, 'the entry written after connecting');
+    await audit.close();
+  });
+
+  test('the default store is the default mongoose connection', async () => {
+    const audit = auditLog({ retryMinDelayMs: 5, retryMaxDelayMs: 20 });
+    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({ _id: 'x' }); });
+    await request(app).post('/things').send({ a: 1 }).expect(201);
+    await mongoose.connect(target.uri, { dbName: target.dbName, serverSelectionTimeoutMS: 5000 });
+    try {
+      await settle(audit, 1);
+      expect(await mongoose.connection.db!.collection('auditLog').countDocuments({ endpoint: '/things' })).toBe(1);
+      await audit.close();
+      expect(mongoose.connection.readyState).toBe(1);
+    } finally {
+      await mongoose.disconnect();
+    }
+  });
+
+  test('bad store options are refused with a clear error', () => {
+    expect(() => mongoStore({ collection: 'bad name!' })).toThrow(AuditLogConfigError);
+    expect(() => mongoStore({ conection: {} } as never)).toThrow(/unknown option 'conection'/);
+    expect(() => mongoStore({ connection: {} as never })).toThrow(/mongoose Connection/);
+  });
+});
+
+describe('association types inferred from registered mongoose models', () => {
+  test('MANY_MANY, ONE_MANY and _MANY', async () => {
+    const connection = await connect();
+    const { Schema } = mongoose;
+    connection.model('User', new Schema({ name: String, groups: [{ type: Schema.Types.ObjectId, ref: 'Group' }], hashtags: [{ type: Schema.Types.ObjectId, ref: 'Hashtag' }] }));
+    connection.model('Group', new Schema({ name: String, users: [{ type: Schema.Types.ObjectId, ref: 'User' }] }));
+    const role = new Schema({ name: String });
+    role.virtual('people', { ref: 'Person', localField: '_id', foreignField: 'role' });
+    connection.model('Role', role);
+    connection.model('Person', new Schema({ name: String, role: { type: Schema.Types.ObjectId, ref: 'Role' } }));
+    connection.model('Hashtag', new Schema({ text: String }));
+
+    const store = mongoStore({ connection, collection: 'assoc' });
+    expect(store.associationType!('users', 'groups')).toBe('MANY_MANY');
+    expect(store.associationType!('role', 'people')).toBe('ONE_MANY');
+    expect(store.associationType!('user', 'hashtags')).toBe('_MANY');
+    expect(store.associationType!('user', 'unknown')).toBeNull();
+    expect(store.associationType!('nothing', 'groups')).toBeNull();
+
+    const audit = auditLog({ store });
+    const app = express().use(express.json()).use(audit).put('/users/:id/groups/:gid', (_req, res) => { res.status(204).end(); });
+    await request(app).put('/users/u1/groups/g1').expect(204);
+    await settle(audit, 1);
+    const [doc] = await connection.db!.collection('assoc').find().toArray();
+    expect(doc).toMatchObject({ action: 'Add', collectionName: 'users', childCollectionName: 'groups', associationType: 'MANY_MANY', documents: ['u1', 'g1'] });
+    await audit.close();
+  });
+});
