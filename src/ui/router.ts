@@ -66,12 +66,29 @@ export function createUiRouter(opts: UiRouterOptions): Router {
   const base = normalizeBasePath(opts.basePath);
   const read = (name: string): string => fs.readFileSync(path.join(UI_STATIC_DIR, name), 'utf8');
 
+  const template = read('index.html');
   // Replacement functions, not strings: a `$&` or `$'` in basePath must stay literal.
-  const html = read('index.html')
-    .replace(/\{\{AUDIT_BASE_PATH\}\}/g, () => escapeHtml(base === '' ? '/' : base))
-    .replace(/\{\{AUDIT_UI_PATH\}\}/g, () => escapeHtml(`${base}/ui`));
-
-  const page: Asset = { type: 'text/html; charset=utf-8', body: Buffer.from(html, 'utf8') };
+  const pageFor = (root: string): Asset => ({
+    type: 'text/html; charset=utf-8',
+    body: Buffer.from(
+      template
+        .replace(/\{\{AUDIT_BASE_PATH\}\}/g, () => escapeHtml(root === '' ? '/' : root))
+        .replace(/\{\{AUDIT_UI_PATH\}\}/g, () => escapeHtml(`${root}/ui`)),
+      'utf8',
+    ),
+  });
+  // The app may mount the middleware under a prefix (app.use('/api', audit)): then req.baseUrl is
+  // that prefix plus basePath, and the page's URLs must carry the prefix too. Memoised per prefix.
+  const pages = new Map<string, Asset>();
+  const page = (baseUrl: string): Asset => {
+    const root = base !== '' && baseUrl.endsWith(base) ? normalizeBasePath(baseUrl) : base;
+    let asset = pages.get(root);
+    if (!asset) {
+      asset = pageFor(root);
+      if (pages.size < 16) pages.set(root, asset);
+    }
+    return asset;
+  };
   const script: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('app.js'), 'utf8') };
   const style: Asset = { type: 'text/css; charset=utf-8', body: Buffer.from(read('style.css'), 'utf8') };
   const notFound: Asset = {
@@ -81,7 +98,7 @@ export function createUiRouter(opts: UiRouterOptions): Router {
 
   // Case-sensitive like the query router; non-strict, so `/ui` also answers `/ui/`.
   const router = Router({ caseSensitive: true, strict: false });
-  router.get('/ui', (_req, res) => send(res, page));
+  router.get('/ui', (req, res) => send(res, page(req.baseUrl)));
   router.get('/ui/app.js', (_req, res) => send(res, script));
   router.get('/ui/style.css', (_req, res) => send(res, style));
   // Anything else under /ui is answered here, so it never reaches the authenticated routes.

@@ -147,3 +147,13 @@ describe('createUiRouter', () => {
     expect(total).toBeLessThan(30 * 1024);
   });
 });
+
+test('under an app prefix (app.use("/api", audit)) the page points at the prefixed routes', async () => {
+  const { auditLog, memoryStore } = await import('express-audit-log');
+  const audit = auditLog({ store: memoryStore() });
+  const app = express().use('/api', audit);
+  const res = await request(app).get('/api/auditLog/ui').expect(200);
+  expect(res.text).toContain('<meta name="audit-base-path" content="/api/auditLog">');
+  expect(res.text).toContain('<script src="/api/auditLog/ui/app.js" defer></script>');
+  await audit.close();
+});
