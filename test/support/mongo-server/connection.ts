@@ -9,7 +9,7 @@ import { commandName, runCommand } from './commands/dispatch';
 import { CommandError } from './errors';
 import type { FaultController } from './faults';
 import { FrameReader } from './wire/framing';
-import { encodeReply, parseMessage, type Request } from './wire/messages';
+import { OP_QUERY, encodeReply, parseMessage, type Request } from './wire/messages';
 
 export interface CommandEvent {
   db: string;
@@ -47,6 +47,15 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
   });
 
   function handleFrame(frame: Buffer): void {
+    try {
+      handleRequest(frame);
+    } catch {
+      // Every expected failure is answered inside; this is the net that keeps the process up.
+      socket.destroy();
+    }
+  }
+
+  function handleRequest(frame: Buffer): void {
     let request: Request;
     try {
       request = parseMessage(frame);
@@ -61,7 +70,7 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
       socket.destroy();
       return;
     }
-    const reply = fault.fail ?? runCommand(host.context(request, name, connectionId));
+    const reply = fault.fail ?? answer(request, name);
     if (fault.drop === 'after') {
       socket.destroy();
       return;
@@ -73,7 +82,17 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
     if (fault.delayMs > 0) host.faults.hold(fault.delayMs, send);
     else send();
   }
+
+  function answer(request: Request, name: string): Document {
+    if (request.opCode === OP_QUERY && !OP_QUERY_COMMANDS.has(name)) {
+      return new CommandError(352, `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`).toReply();
+    }
+    return runCommand(host.context(request, name, connectionId));
+  }
 }
+
+/** Modern mongod only accepts the handshake over legacy OP_QUERY; so does this server. */
+const OP_QUERY_COMMANDS = new Set(['hello', 'ismaster', 'isMaster']);
 
 /** A reply that cannot be encoded (too big, odd values) still gets an answer. */
 function encode(request: Request, reply: Document, replyId: number): Buffer {

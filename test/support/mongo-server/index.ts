@@ -1,7 +1,7 @@
 /**
- * An in-process MongoDB wire-protocol server for tests: the real mongoose/driver talks to it
- * over TCP. State lives in memory; queries and updates are answered with mingo.
- * See README-limits in the report / cli.ts for running it as its own process.
+ * An in-process MongoDB wire-protocol server for tests: the real mongoose driver talks to it
+ * over TCP on 127.0.0.1, as it would to a standalone mongod 7.0. State lives in memory;
+ * filters, updates and pipelines are evaluated with mingo. cli.ts runs it as its own process.
  */
 import { WireServer, type MongoTestServer, type StartOptions } from './server';
 

@@ -32,6 +32,7 @@ export interface MongoTestServer {
   runTtlMonitor(): Promise<number>;
   /** Fired when a command arrives, before it runs. `body` is a copy. */
   on(event: 'command', listener: (e: CommandEvent) => void): this;
+  off(event: 'command', listener: (e: CommandEvent) => void): this;
   /** How many times each command name has arrived (handshakes and heartbeats included). */
   commandCounts(): Record<string, number>;
   /** Client sockets open right now. */
@@ -49,15 +50,19 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
   private ttlTimer: NodeJS.Timeout | null = null;
   private nextConnectionId = 1;
   private boundPort = 0;
+  private closed = false;
 
   constructor() {
     super();
-    this.faults = new FaultController((on) => (on ? this.stopListening() : this.listen(this.boundPort)));
+    this.faults = new FaultController(async (on) => {
+      if (this.closed) return;
+      await (on ? this.stopListening() : this.listen(this.boundPort));
+    });
   }
 
   async start(opts: StartOptions): Promise<this> {
     await this.listen(opts.port ?? 0);
-    this.ttlTimer = setInterval(() => runTtlPass(this.storage), opts.ttlMonitorIntervalMs ?? 60_000);
+    this.ttlTimer = setInterval(() => this.ttlPass(), opts.ttlMonitorIntervalMs ?? 60_000);
     // A forgotten server must not keep jest or the benchmark alive.
     this.ttlTimer.unref();
     return this;
@@ -72,6 +77,7 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.ttlTimer) clearInterval(this.ttlTimer);
     this.ttlTimer = null;
     this.faults.dispose();
@@ -81,6 +87,15 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
 
   runTtlMonitor(): Promise<number> {
     return Promise.resolve(runTtlPass(this.storage));
+  }
+
+  /** The timer's pass: an exception here would be uncaught and end the test process. */
+  private ttlPass(): void {
+    try {
+      runTtlPass(this.storage);
+    } catch (err) {
+      console.error('mongo test server: TTL pass failed', err);
+    }
   }
 
   commandCounts(): Record<string, number> {
@@ -129,12 +144,34 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
     serveConnection(socket, this.nextConnectionId++, this);
   }
 
-  private stopListening(): Promise<void> {
+  /**
+   * Resolves once the port is free and every socket has closed (so connectionCount() is 0).
+   *
+   * Open sockets are reset (RST), not ended (FIN): the driver does not notice a FIN on an idle
+   * pooled connection before its next write, which then fails with a bare Node EPIPE error
+   * instead of a MongoNetworkError; a reset reaches it as ECONNRESET, which it wraps.
+   * Sockets the client is already closing are only destroyed: resetting one of those loses its
+   * 'close' event (Node 20), and close() would wait forever.
+   */
+  private async stopListening(): Promise<void> {
     const tcp = this.tcp;
     this.tcp = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (!tcp) return Promise.resolve();
-    return new Promise((resolve) => tcp.close(() => resolve()));
+    const sockets = [...this.sockets];
+    const socketsClosed = Promise.all(
+      sockets.map((socket) => new Promise<void>((resolve) => {
+        if (socket.closed) return resolve();
+        socket.once('close', () => resolve());
+        if (socket.readable && socket.writable) socket.resetAndDestroy();
+        else socket.destroy();
+      })),
+    );
+    if (!tcp) return void (await socketsClosed);
+    const serverClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+    // The server's callback means every connection handle is closed. Should a socket's 'close'
+    // event still be lost, stop tracking it shortly after rather than hang the caller.
+    const safetyNet = serverClosed.then(() => new Promise<void>((resolve) => setTimeout(resolve, 100).unref()));
+    await Promise.race([Promise.all([socketsClosed, serverClosed]), safetyNet]);
+    for (const socket of sockets) this.sockets.delete(socket);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { cloneDoc, isPlainObject, keyOf, valuesAtPath } from '../bson-utils';
 import { CommandError, toCommandError } from '../errors';
-import { EMPTY_SOURCE, mentions, selectDocs, type DocSource } from '../query/filter';
+import { EMPTY_SOURCE, MINGO_OPTIONS, mentions, selectDocs, type DocSource } from '../query/filter';
 import { collectionName, nonNegative, requireArray, type CommandContext } from './context';
 
 /** Stages that never modify their input documents, so stored documents can be fed to them as is. */
@@ -51,7 +51,7 @@ export function aggregate(ctx: CommandContext): Document {
     const input = readOnly ? docs : docs.map(cloneDoc);
     const resolver = (name: string): Document[] => (ctx.storage.get(ctx.db, name)?.all() ?? []).map(cloneDoc);
     try {
-      docs = new Aggregator(rest.map(({ stage }) => stage), { collectionResolver: resolver }).run(input);
+      docs = new Aggregator(rest.map(({ stage }) => stage), { ...MINGO_OPTIONS, collectionResolver: resolver }).run(input);
     } catch (err) {
       throw toCommandError(err, 2);
     }

@@ -2,7 +2,7 @@
 import type { Document } from 'bson';
 import { isPlainObject } from '../bson-utils';
 import { CommandError } from '../errors';
-import { collectionName, requireArray, type CommandContext } from './context';
+import { ENVELOPE_FIELDS, collectionName, requireArray, type CommandContext } from './context';
 
 export function createIndexes(ctx: CommandContext): Document {
   const name = collectionName(ctx);
@@ -49,7 +49,7 @@ export function collMod(ctx: CommandContext): Document {
   const collection = ctx.storage.get(ctx.db, name);
   if (!collection) throw new CommandError(26, 'ns does not exist');
   for (const field of Object.keys(ctx.body)) {
-    if (field === 'collMod' || field.startsWith('$') || ['lsid', 'writeConcern', 'comment', 'apiVersion'].includes(field)) continue;
+    if (field === 'collMod' || ENVELOPE_FIELDS.has(field)) continue;
     if (!COLLMOD_OPTIONS.has(field)) throw new CommandError(72, `unknown option to collMod: ${field}`);
   }
   const index: unknown = ctx.body.index;

@@ -7,6 +7,12 @@ import { Query } from 'mingo';
 import { isOperatorObject, isPlainObject } from '../bson-utils';
 import { CommandError, toCommandError } from '../errors';
 
+/**
+ * Options for every mingo call. No server-side JavaScript ($where, $function, $accumulator):
+ * mingo would run it on the test process's only thread, where one endless loop hangs everything.
+ */
+export const MINGO_OPTIONS = { scriptEnabled: false } as const;
+
 /** What a filter can be asked of: the stored docs in natural order, and lookup by `_id`. */
 export interface DocSource {
   all(): Document[];
@@ -24,12 +30,12 @@ export interface SelectOptions {
 }
 
 export function compileFilter(filter: unknown, field = 'filter'): Query {
-  if (filter === undefined || filter === null) return new Query({}, {});
+  if (filter === undefined || filter === null) return new Query({}, MINGO_OPTIONS);
   if (!isPlainObject(filter)) throw new CommandError(14, `BSON field '${field}' is the wrong type, expected type 'object'`);
   // mingo has no $text; mongod without a text index answers exactly this.
   if (mentions(filter, '$text')) throw new CommandError(27, 'text index required for $text query');
   try {
-    return new Query(filter, {});
+    return new Query(filter, MINGO_OPTIONS);
   } catch (err) {
     throw toCommandError(err, 2);
   }

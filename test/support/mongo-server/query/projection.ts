@@ -6,6 +6,7 @@ import type { Document } from 'bson';
 import { find } from 'mingo';
 import { cloneDoc, isPlainObject } from '../bson-utils';
 import { CommandError, toCommandError } from '../errors';
+import { MINGO_OPTIONS } from './filter';
 
 export type Projector = (docs: Document[]) => Document[];
 
@@ -20,18 +21,29 @@ export function makeProjector(projection: unknown, filter: unknown): Projector {
   const condition = positional && isPlainObject(filter) ? filter : {};
   return (docs) => {
     try {
-      return find(docs.map(cloneDoc), condition, projection).all().map(idFirst);
+      const copies = docs.map(cloneDoc);
+      const projected = find(copies, condition, projection, MINGO_OPTIONS).all();
+      // One result per input: every document given here already matched the filter.
+      return projected.map((doc, i) => inSourceOrder(doc, copies[i]));
     } catch (err) {
       throw toCommandError(err, 2);
     }
   };
 }
 
-/** mingo puts `_id` last on inclusion projections; mongod returns it first. */
-function idFirst(doc: Document): Document {
-  const keys = Object.keys(doc);
-  if (!('_id' in doc) || keys[0] === '_id') return doc;
-  const out: Document = { _id: doc._id };
-  for (const key of keys) if (key !== '_id') out[key] = doc[key];
+/**
+ * mongod keeps the stored field order (`_id` first); mingo orders an inclusion projection by
+ * the projection spec and puts `_id` last. Rebuild in source order, nested documents too.
+ */
+function inSourceOrder(projected: Document, source: unknown): Document {
+  if (!isPlainObject(source)) return projected;
+  const out: Document = {};
+  for (const key of Object.keys(source)) {
+    if (!(key in projected)) continue;
+    const value: unknown = projected[key];
+    out[key] = isPlainObject(value) ? inSourceOrder(value, source[key]) : value;
+  }
+  // Fields the projection computed rather than copied keep mingo's order, after the rest.
+  for (const key of Object.keys(projected)) if (!(key in out)) out[key] = projected[key];
   return out;
 }

@@ -8,6 +8,7 @@ import type { Document } from 'bson';
 import { Aggregator, update as mingoUpdate } from 'mingo';
 import { cloneDoc, formatValue, isOperatorObject, isPlainObject, keyOf, setPath, withIdFirst } from '../bson-utils';
 import { CommandError, toCommandError } from '../errors';
+import { MINGO_OPTIONS } from './filter';
 
 const OPERATORS = new Set([
   '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate',
@@ -81,9 +82,9 @@ export function buildUpsert(query: Document, u: unknown, opts: UpdateOptions = {
 function applyOperators(doc: Document, modifier: Document, opts: UpdateOptions): void {
   const { $setOnInsert, ...rest } = modifier;
   try {
-    mingoUpdate(doc, rest, opts.arrayFilters, opts.query);
+    mingoUpdate(doc, rest, opts.arrayFilters, opts.query, { queryOptions: MINGO_OPTIONS });
     // mingo has no $setOnInsert: it is a $set that only counts when the upsert inserts.
-    if (opts.inserting && isPlainObject($setOnInsert)) mingoUpdate(doc, { $set: $setOnInsert });
+    if (opts.inserting && isPlainObject($setOnInsert)) mingoUpdate(doc, { $set: $setOnInsert }, undefined, undefined, { queryOptions: MINGO_OPTIONS });
   } catch (err) {
     throw mapUpdateError(err);
   }
@@ -91,7 +92,7 @@ function applyOperators(doc: Document, modifier: Document, opts: UpdateOptions):
 
 function runPipeline(doc: Document, pipeline: Document[]): Document {
   try {
-    const [out] = new Aggregator(pipeline, {}).run([doc]);
+    const [out] = new Aggregator(pipeline, MINGO_OPTIONS).run([doc]);
     if (!out) throw new CommandError(2, 'update pipeline removed the document');
     return out;
   } catch (err) {
