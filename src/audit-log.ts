@@ -16,13 +16,16 @@ import { AuditLogStoreError } from './errors';
 import { annotate } from './express/annotate';
 import { createRecorder } from './express/recorder';
 import { createQueryRouter } from './express/router';
+import { SINK, type EventSink } from './events/context';
+import { eventMethods, type EventMethods } from './events/handle';
+import { recordedContext } from './events/request-context';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
 import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
 import { defaultStore } from './stores/default-store';
 
-export interface AuditLogMiddleware extends RequestHandler {
+export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
   readonly recorder: RequestHandler;
   /** Serves only the query routes. */
@@ -66,8 +69,9 @@ function reporter(emitter: EventEmitter, config: Config): (error: unknown) => vo
   };
 }
 
-function attach(middleware: RequestHandler, emitter: EventEmitter, members: object): AuditLogMiddleware {
-  const handle = Object.assign(middleware, members) as AuditLogMiddleware;
+function attach(middleware: RequestHandler, emitter: EventEmitter, members: object, sink: EventSink | null): AuditLogMiddleware {
+  const handle = Object.assign(middleware, members, eventMethods(sink)) as AuditLogMiddleware;
+  Object.defineProperty(handle, SINK, { value: sink });
   Object.assign(handle, {
     on: (event: string, listener: (...args: unknown[]) => void) => (emitter.on(event, listener), handle),
     once: (event: string, listener: (...args: unknown[]) => void) => (emitter.once(event, listener), handle),
@@ -89,7 +93,7 @@ function disabled(emitter: EventEmitter): AuditLogMiddleware {
     flush: async () => undefined,
     close: async () => undefined,
     stats: () => ({ ...ZERO_STATS }),
-  });
+  }, null);
 }
 
 /** Creates the audit middleware. Throws AuditLogConfigError at once when an option is wrong. */
@@ -105,7 +109,12 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const writer = new Writer(store, config, report, spool);
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
-  const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, { push: (entry, bytes) => writer.push(entry, bytes), fail: report });
+  const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
+  const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, {
+    push: sink.push,
+    fail: report,
+    context: (req, requestId) => recordedContext(req, sink, requestId),
+  });
   const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
   const recordExport = (req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) => {
     const entry = blankEntry(newId(), new Date());
@@ -147,7 +156,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     flush: () => writer.flush(),
     close: (deadlineMs?: number) => writer.close(deadlineMs),
     stats: () => writer.stats(),
-  });
+  }, sink);
 }
 
 /** Adds to, or skips, what is recorded for this request. */

@@ -44,6 +44,10 @@ export const FIELDS = {
   durationMs: { kind: 'number', filterable: true, searchable: false },
   userAgent: { kind: 'string', filterable: true, searchable: true },
   truncated: { kind: 'strings', filterable: true, searchable: false },
+  /** Rendered from the action's template (`actions` option) or given to `record()`. */
+  message: { kind: 'string', filterable: true, searchable: true },
+  /** What the mongoose plugin saw change: `[{ collectionName, document, op, path, from, to }]`. */
+  changes: { kind: 'json', filterable: false, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -55,6 +59,19 @@ export function isFieldName(name: string): name is FieldName {
 
 /** Any JSON-compatible value, as stored in payload, params and result. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * One path that changed in one document, as the `auditChanges` mongoose plugin saw it. `from`
+ * is absent when the path did not exist before, `to` when it no longer exists (deletes).
+ */
+export interface AuditChange {
+  collectionName: string;
+  document: string | null;
+  op: 'update' | 'delete';
+  path: string;
+  from?: JsonValue;
+  to?: JsonValue;
+}
 
 /** One audit entry, as stores hold it and the query routes return it (dates as Date objects). */
 export interface AuditEntry {
@@ -82,6 +99,9 @@ export interface AuditEntry {
   durationMs: number | null;
   userAgent: string | null;
   truncated: string[] | null;
+  // Optional so entries built before these fields existed (and manual entries) stay valid.
+  message?: string | null;
+  changes?: AuditChange[] | null;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */
@@ -110,5 +130,7 @@ export function blankEntry(_id: string, date: Date): AuditEntry {
     durationMs: null,
     userAgent: null,
     truncated: null,
+    message: null,
+    changes: null,
   };
 }

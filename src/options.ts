@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import { ASSOCIATION_TYPES, type AssociationType, type AuditEntry } from './entry';
 import { AuditLogConfigError, show } from './errors';
 import { DEFAULT_REDACT_KEYS } from './capture/redact';
+import { parseActions, type ActionDefinition, type ActionSpec } from './events/actions';
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
 
@@ -93,6 +94,10 @@ export interface AuditLogOptions {
   requestIdHeader?: string;
   /** Called with each entry before it is queued; return `null` to drop it or a changed entry. */
   transform?: (entry: AuditEntry, req: Request) => AuditEntry | null;
+  /** Custom actions registered up front, with an optional message template: `{ 'record.publish': { message: '{user} published {documents.0}' } }`. */
+  actions?: Record<string, ActionDefinition>;
+  /** `record()` and audited functions throw on an action not listed in `actions`. Defaults to `false`. */
+  strictActions?: boolean;
 }
 
 /** Everything resolved: no optional fields, no re-checking downstream. */
@@ -129,6 +134,8 @@ export interface Config {
   logger: Logger;
   requestIdHeader: string;
   transform: ((entry: AuditEntry, req: Request) => AuditEntry | null) | null;
+  actions: ReadonlyMap<string, ActionSpec>;
+  strictActions: boolean;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -145,7 +152,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
   defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
   maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
-  requestIdHeader: true, transform: true,
+  requestIdHeader: true, transform: true, actions: true, strictActions: true,
 };
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -340,6 +347,10 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
   const retryMaxDelayMs = int(options, 'retryMaxDelayMs', 30_000, 1);
   if (retryMinDelayMs > retryMaxDelayMs) fail('retryMinDelayMs', `retryMinDelayMs (${retryMinDelayMs}) must not exceed retryMaxDelayMs (${retryMaxDelayMs}).`);
 
+  const actions = parseActions(options.actions);
+  const strictActions = bool(options, 'strictActions', false);
+  if (strictActions && actions.size === 0) fail('strictActions', 'strictActions: true rejects every action not listed in the actions option, and none is listed; add actions or remove strictActions.');
+
   return {
     enabled: parseEnabled(options, env),
     store: parseStore(options.store),
@@ -373,5 +384,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     logger: parseLogger(options.logger),
     requestIdHeader: dottedPath(options, 'requestIdHeader', 'x-request-id').toLowerCase(),
     transform: parseFunction(options, 'transform'),
+    actions,
+    strictActions,
   };
 }

@@ -11,6 +11,10 @@ import { traceIdFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
 import { userOf } from './request-user';
 import type { Config } from '../options';
+import type { AuditContext } from '../events/context';
+import { sanitizeChanges } from '../events/changes';
+import { takeChanges } from '../events/request-context';
+import { messageFor } from '../events/actions';
 
 export interface Recording {
   start: number;
@@ -20,6 +24,8 @@ export interface Recording {
   /** The last string or Buffer handed to res.send (res.json ends there too). */
   body: string | Buffer | undefined;
   params: Record<string, unknown> | null;
+  /** The request's audit context: the mongoose plugin collects its diffs there. */
+  context?: AuditContext | null;
 }
 
 export interface BuildContext {
@@ -108,9 +114,13 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     inferAssociation: ctx.inferAssociation,
   });
 
+  const pending = rec.context ? takeChanges(rec.context) : null;
+  const changes = pending && (pending.changes.length > 0 || pending.dropped > 0) ? sanitizeChanges(pending.changes, limits, pending.dropped) : null;
+
   const truncated: string[] = [];
   if (payload.truncated) truncated.push('payload');
   if (response.truncated) truncated.push('result');
+  if (changes?.truncated) truncated.push('changes');
 
   const documents = annotation?.documents !== undefined
     ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
@@ -142,6 +152,9 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     durationMs: Math.round((performance.now() - rec.start) * 1000) / 1000,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
     truncated: truncated.length > 0 ? truncated : null,
+    message: null,
+    changes: changes?.value ?? null,
   };
-  return { entry, bytes: 512 + payload.bytes + (isError ? 0 : response.bytes) + params.bytes };
+  entry.message = messageFor(config.actions, entry);
+  return { entry, bytes: 512 + payload.bytes + (isError ? 0 : response.bytes) + params.bytes + (changes?.bytes ?? 0) };
 }

@@ -8,6 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import onFinished from 'on-finished';
 import { requestIdFrom } from '../capture/correlation';
 import type { Config } from '../options';
+import { runInContext, type AuditContext } from '../events/context';
 import { buildEntry, type BuildContext, type Recording } from './entry-builder';
 
 const RECORDING = Symbol('express-audit-log.recording');
@@ -32,6 +33,8 @@ export interface RecorderHooks {
   push(entry: import('../entry').AuditEntry, bytes: number): void;
   /** Reports a failure while building an entry (a bug or a hostile value); the app carries on. */
   fail(error: unknown): void;
+  /** The audit context the rest of the request runs in (audited calls, mongoose diffs). */
+  context?(req: Request, requestId: string): AuditContext;
 }
 
 export function createRecorder(config: Config, ctx: BuildContext, hooks: RecorderHooks): RequestHandler {
@@ -58,11 +61,15 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
       const path = req.originalUrl.split('?')[0] ?? '';
       if ((include.length > 0 && !matches(path, include)) || matches(path, exclude)) return next();
     }
-    const requestId = requestIdFrom(req.headers[requestIdHeader]);
-    recorded[RECORDING] = { start: performance.now(), path: req.path, requestId, body: undefined, params: null, send: res.send };
+    const context = hooks.context ? hooks.context(req, requestIdFrom(req.headers[requestIdHeader])) : null;
+    // A record(req, …) made before this middleware ran has already given the request its id.
+    const requestId = context?.requestId ?? requestIdFrom(req.headers[requestIdHeader]);
+    recorded[RECORDING] = { start: performance.now(), path: req.path, requestId, body: undefined, params: null, send: res.send, context };
     res.send = captureSend as Response['send'];
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
     onFinished(res, () => finish(req, recorded));
-    next();
+    // Only recorded requests enter a context, so the requests we skip (GETs) pay nothing for it.
+    if (context) runInContext(context, next);
+    else next();
   };
 }

@@ -1,0 +1,71 @@
+/**
+ * The audit context: who is acting, under which request and trace id, for which audit
+ * instance, and where diffs seen meanwhile are collected. It travels with the async call
+ * chain through AsyncLocalStorage, so audited functions and the mongoose plugin find it
+ * without being handed `req`.
+ *
+ * The storage is the one module-level object in the package, on purpose: a function audited
+ * in a service module, or a plugin installed on a schema, cannot know the instance in
+ * advance, and one storage shared by every instance is what lets them find "the current one".
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Request } from 'express';
+import type { SanitizeLimits } from '../capture/sanitize';
+import type { AuditEntry } from '../entry';
+import type { Config } from '../options';
+
+/** What one `auditLog()` instance lends to events: its settings and its writer. */
+export interface EventSink {
+  readonly config: Config;
+  readonly limits: SanitizeLimits;
+  newId(): string;
+  push(entry: AuditEntry, bytes: number): void;
+  /** Reports a failure through the instance's 'error' event; never throws. */
+  fail(error: unknown): void;
+}
+
+/** A change the plugin saw, not yet sanitized (values are the driver's: ObjectIds, Dates). */
+export interface PendingChange {
+  collectionName: string;
+  document: string | null;
+  op: 'update' | 'delete';
+  path: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface AuditContext {
+  /** The instance recording what happens here; null when it is disabled (record nothing, warn nothing). */
+  readonly sink: EventSink | null;
+  /** Read when an entry is built, since auth middleware may run after the recorder. */
+  readonly user: string | null;
+  readonly requestId: string | null;
+  readonly traceId: string | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  /** The request, when this context is one: `transform` is given it. */
+  readonly req: Request | null;
+  /**
+   * Diffs waiting for the request's entry. Null when no entry will take them (a job's
+   * context, or a request whose entry is already built): the plugin then records each
+   * write as an entry of its own.
+   */
+  changes: PendingChange[] | null;
+  /** Diffs not kept because `changes` was full. */
+  changesDropped: number;
+}
+
+const storage = new AsyncLocalStorage<AuditContext>();
+
+export function currentContext(): AuditContext | undefined {
+  return storage.getStore();
+}
+
+export function runInContext<T>(context: AuditContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** Where an audit handle keeps its sink; `audited(fn, { audit })` reads it. */
+export const SINK = Symbol('express-audit-log.sink');
+
+export type SinkHolder = { readonly [SINK]?: EventSink | null };

@@ -1,0 +1,74 @@
+/**
+ * The audit context of an HTTP request, attached to the request so that the recorder, every
+ * `record(req, …)` and every audited call in that request share one request id. User and ip
+ * are read when asked, not when the context is made: the recorder may run before the auth
+ * middleware sets `req.auth`.
+ */
+import type { Request } from 'express';
+import { requestIdFrom, traceIdFrom } from '../capture/correlation';
+import { annotationOf } from '../express/annotate';
+import { userOf } from '../express/request-user';
+import type { AuditContext, EventSink, PendingChange } from './context';
+
+const CONTEXT = Symbol('express-audit-log.context');
+/** A request that changes more than this through mongoose keeps the first ones and counts the rest. */
+export const MAX_CHANGES = 1000;
+
+type WithContext = Request & { [CONTEXT]?: AuditContext };
+
+class RequestContext implements AuditContext {
+  changes: PendingChange[] | null;
+  changesDropped = 0;
+  readonly traceId: string | null;
+
+  constructor(readonly sink: EventSink, readonly req: Request, readonly requestId: string, collect: boolean) {
+    this.changes = collect ? [] : null;
+    this.traceId = traceIdFrom(req.headers.traceparent);
+  }
+
+  get user(): string | null {
+    const annotated = annotationOf(this.req)?.user;
+    return annotated !== undefined ? annotated : userOf(this.req, this.sink.config.userIdKey, this.sink.config.getUser);
+  }
+
+  get ipAddress(): string | null {
+    return this.req.ip ?? null;
+  }
+
+  get userAgent(): string | null {
+    const agent = this.req.headers['user-agent'];
+    return typeof agent === 'string' ? agent.slice(0, 512) : null;
+  }
+}
+
+/** The context of a request the recorder records: it collects diffs for the request's entry. */
+export function recordedContext(req: Request, sink: EventSink, requestId: string): AuditContext {
+  const target = req as WithContext;
+  const existing = target[CONTEXT];
+  if (!existing) return (target[CONTEXT] = new RequestContext(sink, req, requestId, true));
+  // record(req, …) ran first (middleware before the recorder): keep its id, start collecting.
+  existing.changes ??= [];
+  return existing;
+}
+
+/**
+ * The context of any request given to `record(req, …)`. A request the recorder skipped (a GET)
+ * gets one on first use, with the incoming X-Request-Id or a new one, echoed in the response
+ * so the client can find the event.
+ */
+export function contextOfRequest(req: Request, sink: EventSink): AuditContext {
+  const target = req as WithContext;
+  if (target[CONTEXT]) return target[CONTEXT];
+  const context = new RequestContext(sink, req, requestIdFrom(req.headers[sink.config.requestIdHeader]), false);
+  target[CONTEXT] = context;
+  const res = req.res;
+  if (res && !res.headersSent && res.getHeader('X-Request-Id') === undefined) res.setHeader('X-Request-Id', context.requestId!);
+  return context;
+}
+
+/** Hands the collected diffs to the request's entry; later ones become entries of their own. */
+export function takeChanges(context: AuditContext): { changes: PendingChange[]; dropped: number } {
+  const changes = context.changes ?? [];
+  context.changes = null;
+  return { changes, dropped: context.changesDropped };
+}
