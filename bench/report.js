@@ -6,6 +6,9 @@
  * summarized over the measured rounds as median and min–max.
  */
 
+/** A load window where other processes used more than this fraction of the machine is flagged. */
+const NOISY = 0.05;
+
 function median(xs) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -45,10 +48,12 @@ function summarize(runs, variants, { key = () => '' } = {}) {
       p99: spread(rs.map((r) => r.p99)),
       cpuUsPerReq: spread(rs.map((r) => r.cpuUsPerReq)),
       rssPeakMB: Math.max(...rs.map((r) => r.rssPeak / 1048576)),
+      storeCpuUsPerReq: spread(rs.map((r) => r.storeCpuUsPerReq)),
       ratio: spread(pairs.map(([r, b]) => r.rps / b.rps)),
       addP50: spread(pairs.map(([r, b]) => r.p50 - b.p50)),
       addP99: spread(pairs.map(([r, b]) => r.p99 - b.p99)),
       addCpuUs: spread(pairs.map(([r, b]) => r.cpuUsPerReq - b.cpuUsPerReq)),
+      otherCpuMax: rs.some((r) => r.otherCpu != null) ? Math.max(...rs.map((r) => r.otherCpu ?? 0)) : null,
       problems: rs.flatMap((r) => r.problems || []),
     });
   }
@@ -72,6 +77,7 @@ const fmt = (x, d = 2) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(
 const signed = (x, d = 2) => (x == null || !Number.isFinite(x) ? '–' : (x >= 0 ? '+' : '') + x.toFixed(d));
 const int = (x) => (x == null || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
 const range = (s, d = 2) => (s.n ? `${fmt(s.min, d)}–${fmt(s.max, d)}` : '–');
+const pct = (x) => (x == null || !Number.isFinite(x) ? '–' : `${Math.round(x * 100)}%`);
 const sizeLabel = (b) => (b >= 1024 ? `${Math.round(b / 1024)} KB` : `${b} B`);
 
 function table(header, rows) {
@@ -79,9 +85,19 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** The mongo test server's CPU is not in the app's column: say how much it was. */
+function storeNote(rows, labels) {
+  const r = rows.find((x) => x.storeCpuUsPerReq.n);
+  if (!r) return '';
+  return (
+    `\n\n${labels[r.variant] || r.variant}: the wire-protocol test server (its own process, not in the CPU column) ` +
+    `used another ${fmt(r.storeCpuUsPerReq.median, 1)} µs per request.`
+  );
+}
+
 function loadTable(rows, labels) {
   return table(
-    ['Variant', 'req/s', '× bare (median)', '× bare min–max', '+p50 ms', '+p99 ms', 'p99 ms', 'CPU µs/req', '+CPU µs/req', 'peak RSS MB'],
+    ['Variant', 'req/s', '× bare (median)', '× bare min–max', '+p50 ms', '+p99 ms', 'p99 ms', 'CPU µs/req', '+CPU µs/req', 'peak RSS MB', 'others’ CPU (max)'],
     rows.map((r) => [
       labels[r.variant] || r.variant,
       int(r.rps.median),
@@ -93,6 +109,7 @@ function loadTable(rows, labels) {
       fmt(r.cpuUsPerReq.median, 1),
       r.variant === 'bare' ? '–' : signed(r.addCpuUs.median, 1),
       fmt(r.rssPeakMB, 0),
+      pct(r.otherCpuMax),
     ]),
   );
 }
@@ -121,7 +138,7 @@ function growth(rows) {
 
 function sizesTable(rows, labels) {
   return table(
-    ['Body', 'Variant', 'req/s', '× bare (median)', '× bare min–max', '+p99 ms', 'CPU µs/req', '+CPU µs/req', '+CPU µs per KB of body'],
+    ['Body', 'Variant', 'req/s', '× bare (median)', '× bare min–max', '+p99 ms', 'CPU µs/req', '+CPU µs/req', '+CPU µs per KB of body', 'others’ CPU (max)'],
     rows.map((r) => [
       sizeLabel(r.size),
       labels[r.variant] || r.variant,
@@ -131,7 +148,8 @@ function sizesTable(rows, labels) {
       r.variant === 'bare' ? '–' : signed(r.addP99.median),
       fmt(r.cpuUsPerReq.median, 1),
       r.variant === 'bare' ? '–' : signed(r.addCpuUs.median, 1),
-      r.variant === 'bare' ? '–' : fmt(r.addCpuUs.median / (r.size / 1024), 2),
+      r.variant === 'bare' || r.size < 1024 ? '–' : fmt(r.addCpuUs.median / (r.size / 1024), 2),
+      pct(r.otherCpuMax),
     ]),
   );
 }
@@ -240,6 +258,16 @@ function markdown(results) {
       `round 1 is warm-up and discarded, so medians and min–max are over ${meta.config.rounds - 1} rounds. ` +
       `Chain: express.json() → variant → stateless routes.`,
   );
+  const others = (results.runs || []).filter((r) => !r.warmup && r.otherCpu != null).map((r) => r.otherCpu);
+  if (others.length) {
+    const noisy = others.filter((x) => x > NOISY).length;
+    out.push('');
+    out.push(
+      `Noise: other processes on this machine used a median ${pct(median(others))} and at most ${pct(Math.max(...others))} of its CPU ` +
+        `during the measured load windows` +
+        (noisy ? `; **${noisy} of ${others.length} windows were over ${pct(NOISY)}: treat this run as contaminated and re-run on a quiet machine.**` : '.'),
+    );
+  }
   if (meta.skipped && Object.keys(meta.skipped).length) {
     out.push('');
     out.push('**Not run:** ' + Object.entries(meta.skipped).map(([v, why]) => `${v} (${why})`).join('; '));
@@ -249,26 +277,32 @@ function markdown(results) {
     '`× bare`: throughput divided by bare’s in the same round. `+p50`/`+p99`: latency minus bare’s in the same round ' +
       '(at 50 connections the server is saturated, so latency is mostly queueing). `CPU µs/req`: user+system CPU of the ' +
       'app process over the load window (including the drain of queued writes after it) divided by the requests it answered. ' +
-      '`peak RSS`: highest sampled RSS of the app process during any measured window. The A/A control’s min–max is the noise floor.',
+      '`peak RSS`: highest sampled RSS of the app process during any measured window. `others’ CPU`: share of the machine used by ' +
+      'processes outside the benchmark during the load (anything above a few % skews the row). The A/A control’s min–max is the noise floor.',
   );
 
   if (summary.mixed) {
     out.push('');
     out.push(`## Writes: POST / PUT / DELETE, 100 B bodies (${meta.config.durations.mixed} s per run)`);
     out.push('');
-    out.push(loadTable(summary.mixed, labels));
+    out.push(loadTable(summary.mixed, labels) + storeNote(summary.mixed, labels));
   }
   if (summary.get) {
     out.push('');
     out.push(`## Reads: GET only, not recorded (${meta.config.durations.get} s per run)`);
     out.push('');
-    out.push(loadTable(summary.get, labels));
+    out.push(loadTable(summary.get, labels) + storeNote(summary.get, labels));
   }
   if (summary.sizes) {
     out.push('');
     out.push(`## Cost as the body grows: POST only (${meta.config.durations.sizes} s per run)`);
     out.push('');
     out.push(sizesTable(summary.sizes, labels));
+    out.push('');
+    out.push(
+      'Each size runs on fresh processes. A body over the audit’s `maxFieldBytes` (64 KiB by default when this bench was ' +
+        'written) is stored as a truncation marker, so the 100 KB row prices capturing and measuring the body, not storing it.',
+    );
     const g = growth(summary.sizes);
     if (g.length) {
       out.push('');
@@ -292,8 +326,18 @@ function markdown(results) {
     out.push('');
     out.push(
       table(
-        ['Entries', 'pre-fill s', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx', 'peak RSS MB'],
-        summary.list.map((l) => [int(l.entries), fmt(l.prefillMs / 1000, 1), fmt(l.p50), fmt(l.p99), int(l.rps), int(l.non2xx), fmt(l.rssPeak / 1048576, 0)]),
+        ['Entries', 'matching / returned', 'pre-fill s', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx', 'peak RSS MB', 'others’ CPU'],
+        summary.list.map((l) => [
+          int(l.entries),
+          `${int(l.matched)} / ${int(l.returned)}`,
+          fmt(l.prefillMs / 1000, 1),
+          fmt(l.p50),
+          fmt(l.p99),
+          int(l.rps),
+          int(l.non2xx),
+          fmt(l.rssPeak / 1048576, 0),
+          pct(l.otherCpu),
+        ]),
       ),
     );
   }
@@ -322,6 +366,10 @@ function markdown(results) {
   out.push('');
   out.push('## Targets');
   out.push('');
+  if (others.length && others.some((x) => x > NOISY)) {
+    out.push('_Other processes loaded the machine during this run (see Noise above): these verdicts are not reliable._');
+    out.push('');
+  }
   out.push(table(['Target', 'Measured', 'Verdict'], targets(summary).map((t) => [t.target, t.measured, verdict(t.pass)])));
   const problems = results.problems || [];
   if (problems.length) {

@@ -9,7 +9,7 @@
  * Forks one app per variant (bench/server.js), loads them with autocannon from this process in
  * interleaved rounds, and writes bench/results/latest.json and latest.md.
  */
-const { fork, spawn, execFileSync } = require('node:child_process');
+const { fork, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -29,12 +29,18 @@ function parseArgs(argv) {
   const args = {};
   for (const a of argv) {
     const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a}`);
+    if (!m) throw new UsageError(`unknown argument ${a}`);
     args[m[1]] = m[2] === undefined ? true : m[2];
   }
   const known = ['quick', 'only', 'scenarios', 'rounds', 'duration', 'list-sizes', 'cpu-prof', 'help'];
-  for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
+  for (const k of Object.keys(args)) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
   return args;
+}
+
+/** A mistake on the command line: printed without a stack trace, with the usage. */
+class UsageError extends Error {}
+function usage() {
+  return fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 7).map((l) => l.replace(/^ \* ?/, '')).join('\n');
 }
 
 const list = (s) => String(s).split(',').map((x) => x.trim()).filter(Boolean);
@@ -68,10 +74,12 @@ function config(args) {
   if (args['list-sizes']) c.listSizes = list(args['list-sizes']).map(Number).filter((n) => n > 0 && n <= 1e6);
   c.cpuProf = Boolean(args['cpu-prof']);
   c.scenarios = args.scenarios ? list(args.scenarios) : ['mixed', 'get', 'sizes', 'list'];
-  for (const s of c.scenarios) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}`);
+  for (const s of c.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario ${s} (${Object.keys(SCENARIOS).join(', ')})`);
   if (args.only) {
     const only = list(args.only).map((v) => ALIASES[v] || v);
-    for (const v of only) if (!VARIANTS[v] || v === 'file-list') throw new Error(`unknown variant ${v}`);
+    for (const v of only) if (!VARIANTS[v] || v === 'file-list') {
+        throw new UsageError(`unknown variant ${v} (${Object.keys(VARIANTS).filter((x) => x !== 'file-list').join(', ')})`);
+      }
     c.only = new Set(['bare', ...only]); // every ratio needs bare
   } else {
     c.only = null;
@@ -142,6 +150,7 @@ const SCENARIOS = {
 // ------------------------------------------------------------------------------ processes
 
 const children = new Set();
+let tempDir = null; // removed on any exit
 
 function killAll() {
   for (const c of children) {
@@ -153,7 +162,10 @@ function killAll() {
   }
   children.clear();
 }
-process.on('exit', killAll);
+process.on('exit', () => {
+  killAll();
+  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+});
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     console.error(`\n${sig}: stopping children`);
@@ -179,13 +191,15 @@ function startApp(variant, { scenario, dir, mongoUri, listSize, cpuProf }) {
     fs.mkdirSync(profDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${scenario}-${variant}.cpuprofile`);
   }
+  // A directory per process: the file store of one scenario must not be reopened by the next.
+  const ownDir = fs.mkdtempSync(path.join(dir, `${scenario}-${variant}-`));
   const child = fork(path.join(__dirname, 'server.js'), [variant], {
     cwd: ROOT,
     execArgv,
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      BENCH_DIR: dir,
+      BENCH_DIR: ownDir,
       BENCH_MONGO_URI: mongoUri || '',
       BENCH_LIST_SIZE: String(listSize || 0),
     },
@@ -243,11 +257,18 @@ async function stopApp(app) {
 }
 
 /** Compiles the wire-protocol test server with bench/tsconfig.json and starts it in its own process. */
-async function startMongoServer() {
+async function startMongoServer(problems) {
   const tsc = require.resolve('typescript/bin/tsc');
   console.log('compiling the MongoDB wire-protocol test server (bench/tsconfig.json → bench/.build/)');
-  execFileSync(process.execPath, [tsc, '-p', path.join(__dirname, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
-  const child = spawn(process.execPath, [MONGO_CLI_JS], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(__dirname, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
+  } catch (err) {
+    // tsc still emits on type errors; go on with what it wrote, but say so.
+    if (!fs.existsSync(MONGO_CLI_JS)) throw err;
+    problems.push('tsc -p bench/tsconfig.json reported errors; the mongo test server ran from what it emitted anyway');
+  }
+  if (!fs.existsSync(MONGO_CLI_JS)) throw new Error(`${path.relative(ROOT, MONGO_CLI_JS)} was not produced by tsc`);
+  const child = fork(path.join(__dirname, 'mongo-server.js'), [], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const uri = await withTimeout(
@@ -280,6 +301,50 @@ async function startMongoServer() {
     throw new Error(`mongo test server uri is not on loopback: ${uri}`);
   }
   return { uri, child };
+}
+
+// ------------------------------------------------------------------------------ noise
+
+/**
+ * CPU used on the machine by processes that are not this benchmark (Linux /proc only, else null):
+ * whole-machine busy time minus the CPU of this process and its children. Other work on the
+ * 2 cores (a test suite, a build) skews every number; the report flags runs where it was high.
+ */
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function machineBusyMs() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+function pidCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+function oursCpuMs() {
+  let ms = pidCpuMs(process.pid);
+  for (const c of children) ms += pidCpuMs(c.pid);
+  return ms;
+}
+function noiseProbe() {
+  const busy0 = machineBusyMs();
+  const ours0 = oursCpuMs();
+  const t0 = Date.now();
+  return () => {
+    const busy1 = machineBusyMs();
+    if (busy0 == null || busy1 == null) return null;
+    const elapsed = Date.now() - t0;
+    const foreign = Math.max(0, busy1 - busy0 - (oursCpuMs() - ours0));
+    return foreign / (elapsed * os.cpus().length); // fraction of the machine
+  };
 }
 
 // ------------------------------------------------------------------------------ one run
@@ -323,10 +388,15 @@ async function load(port, requests, duration, connections) {
 }
 
 /** One measured window: begin → autocannon → end (after the child has drained its queue). */
-async function measure(app, requests, duration, connections) {
+async function measure(app, requests, duration, connections, storePid = null) {
+  const storeCpu0 = storePid ? pidCpuMs(storePid) : 0;
   await app.call('begin');
+  const probe = noiseProbe();
   const r = await load(app.port, requests, duration, connections);
+  const otherCpu = probe();
   const w = await app.call('end', 60000);
+  // The mongo variant's database work runs in the test server's process, outside w.cpuUs.
+  const storeCpuUs = storePid ? (pidCpuMs(storePid) - storeCpu0) * 1000 : null;
   const problems = [];
   if (r.non2xx) problems.push(`${r.non2xx} non-2xx responses`);
   if (r.errors) problems.push(`${r.errors} connection errors`);
@@ -336,8 +406,10 @@ async function measure(app, requests, duration, connections) {
     ...r,
     cpuUsPerReq: w.answered ? w.cpuUs / w.answered : null,
     cpuUs: w.cpuUs,
+    storeCpuUsPerReq: storeCpuUs != null && w.answered ? storeCpuUs / w.answered : null,
     serverAnswered: w.answered,
     rssPeak: w.rssPeak,
+    otherCpu,
     problems,
   };
 }
@@ -358,34 +430,46 @@ async function runRounds(name, c, ctx, variants, ld) {
   const runs = [];
   const finishes = [];
   try {
-    for (const v of variants) {
-      try {
-        apps.set(v, await startApp(v, { ...ctx, scenario: procName }));
-      } catch (err) {
-        ctx.problems.push(`${name}${tag}/${v}: ${err.message.split('\n')[0]}`);
-        console.error(`  ! ${err.message}`);
-      }
-    }
+    const started = await Promise.allSettled(variants.map((v) => startApp(v, { ...ctx, scenario: procName })));
+    started.forEach((s, i) => {
+      if (s.status === 'fulfilled') return apps.set(variants[i], s.value);
+      ctx.problems.push(`${name}${tag}/${variants[i]}: ${s.reason.message.split('\n')[0]}`);
+      console.error(`  ! ${s.reason.message}`);
+    });
     if (!apps.has('bare')) throw new Error(`${name}: bare did not start, nothing to compare with`);
     const running = variants.filter((v) => apps.has(v));
+    const failed = new Set();
     for (let round = 0; round < c.rounds; round++) {
       const warmup = round === 0;
       const order = running.map((_, i) => running[(i + round) % running.length]); // rotated
       for (const v of order) {
+        if (failed.has(v)) continue;
         const duration = warmup ? Math.min(c.warmupSeconds, ld.duration) : ld.duration;
-        const m = await measure(apps.get(v), ld.requests, duration, c.connections);
+        const storePid = VARIANTS[v].mongo && ctx.mongoPid ? ctx.mongoPid : null;
+        let m;
+        try {
+          m = await measure(apps.get(v), ld.requests, duration, c.connections, storePid);
+        } catch (err) {
+          // A crashed or stuck app drops out of the scenario; the others go on.
+          failed.add(v);
+          ctx.problems.push(`${name}${tag}/${v} round ${round + 1}: ${err.message.split('\n')[0]} (dropped from this scenario)`);
+          console.error(`  ! ${v}: ${err.message}`);
+          if (v === 'bare') throw new Error(`${name}${tag}: bare failed, nothing to compare with`);
+          continue;
+        }
         runs.push({ scenario: name, round, warmup, variant: v, size: ld.key, ...m });
         console.log(
           `  round ${round + 1}/${c.rounds}${warmup ? ' (warm-up)' : '          '} ${v.padEnd(8)} ` +
             `${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ` +
             `${m.cpuUsPerReq == null ? '–' : m.cpuUsPerReq.toFixed(1)} µs/req  rss ${Math.round(m.rssPeak / 1048576)} MB` +
+            `${m.otherCpu == null ? '' : `  others ${(m.otherCpu * 100).toFixed(0)}%`}` +
             `${m.problems.length ? '  ! ' + m.problems.join(', ') : ''}`,
         );
         for (const p of m.problems) ctx.problems.push(`${name}${tag}/${v} round ${round + 1}: ${p}`);
       }
     }
     for (const [v, app] of apps) {
-      if (!VARIANTS[v].audit) continue;
+      if (!VARIANTS[v].audit || failed.has(v)) continue;
       finishes.push(await finishAudit(procName, v, app));
     }
   } finally {
@@ -420,7 +504,17 @@ async function runList(c, ctx) {
       if (check.status !== 200) throw new Error(`GET ${p} answered ${check.status}: ${body.slice(0, 200)}`);
       await load(app.port, requests, c.listWarmupSeconds, c.listConnections);
       const m = await measure(app, requests, c.durations.list, c.listConnections);
-      rows.push({ entries: size, path: p, prefillMs: app.info?.prefillMs ?? null, sampleBytes: body.length, ...m });
+      let matched = null;
+      let returned = null;
+      try {
+        const page = JSON.parse(body);
+        matched = page.items?.total ?? page.total ?? null;
+        returned = Array.isArray(page.docs) ? page.docs.length : null;
+      } catch {
+        /* reported as unknown */
+      }
+      if (!returned) ctx.problems.push(`list/${size}: the query returned no entries, so it measures nothing useful`);
+      rows.push({ entries: size, path: p, prefillMs: app.info?.prefillMs ?? null, matched, returned, ...m });
       console.log(`  ${size} entries: p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ${Math.round(m.rps)} req/s (pre-fill ${(app.info?.prefillMs / 1000).toFixed(1)} s)`);
       for (const pr of m.problems) ctx.problems.push(`list/${size}: ${pr}`);
       finishes.push(await finishAudit(`list-${size}`, 'file-list', app));
@@ -469,7 +563,7 @@ function availability() {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 8).join('\n'));
+    console.log(usage());
     return;
   }
   const c = config(args);
@@ -478,6 +572,7 @@ async function main() {
   const selected = (vs) => vs.filter((v) => (!c.only || c.only.has(v)) && !skipped[v]);
   const problems = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-bench-'));
+  tempDir = dir;
   const ctx = { dir, mongoUri: null, cpuProf: c.cpuProf, problems };
   const results = {
     meta: {
@@ -500,8 +595,9 @@ async function main() {
     const needsMongo = c.scenarios.some((s) => selected(SCENARIOS[s].variants).includes('mongo'));
     if (needsMongo) {
       try {
-        mongo = await startMongoServer();
+        mongo = await startMongoServer(problems);
         ctx.mongoUri = mongo.uri;
+        ctx.mongoPid = mongo.child.pid;
         console.log(`mongo test server at ${mongo.uri} (pid ${mongo.child.pid})`);
       } catch (err) {
         skipped.mongo = `test server did not start: ${err.message.split('\n')[0]}`;
@@ -568,6 +664,10 @@ async function main() {
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError) {
+    console.error(`${err.message}\n\n${usage()}`);
+    process.exit(2);
+  }
   console.error(err && err.stack ? err.stack : err);
   killAll();
   process.exit(1);
