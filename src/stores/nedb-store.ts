@@ -1,6 +1,5 @@
 /**
- * The embedded stores, on @seald-io/nedb: `fileStore({ path })` persists to one append-only
- * file, `memoryStore()` keeps everything in memory (tests, benchmarks, single-process demos).
+ * The embedded store, on @seald-io/nedb: `fileStore({ path })` persists to one append-only file.
  * TTL is enforced here rather than with nedb's own TTL index, which survives `removeIndex`
  * and so could never be changed or removed: every read filters out expired entries, and a
  * timer deletes them, so they disappear as they do from MongoDB.
@@ -132,12 +131,6 @@ class EmbeddedAuditStore implements AuditStore {
     this.db.stopAutocompaction();
     await this.ready?.catch(() => undefined);
   }
-}
-
-/** Entries kept in memory: for tests, benchmarks and demos. Lost when the process ends. */
-export function memoryStore(options: EmbeddedStoreOptions = {}): AuditStore {
-  const sweep = checkInterval(options.sweepIntervalMs, 'sweepIntervalMs', 60_000);
-  return new EmbeddedAuditStore(new Datastore<Doc>({ inMemoryOnly: true }), sweep, 0);
 }
 
 /** Entries kept in one local file (@seald-io/nedb): no database server needed. */

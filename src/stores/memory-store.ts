@@ -1,0 +1,118 @@
+/**
+ * `memoryStore()`: entries in an array, for tests, benchmarks and single-process demos. It is
+ * the store closest to the hot path, so inserts do almost nothing: no indexes, no copy (the
+ * writer hands over entries it built and never touches again). Reads pay instead: they scan,
+ * match with the embedded store's query engine (nedb's, through the same filter translation),
+ * and return copies, so a caller cannot change what is stored.
+ */
+import { compareThings, getDotValue, match } from '@seald-io/nedb/lib/model.js';
+import type { AuditEntry } from '../entry';
+import { AuditLogConfigError, show } from '../errors';
+import { translate } from './nedb-filter';
+import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+
+export interface MemoryStoreOptions {
+  /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
+  sweepIntervalMs?: number;
+}
+
+/** A deep copy of stored JSON (plus Dates); structuredClone would make Dates of another realm under jest's vm. */
+function copyValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Array.isArray(value)) return value.map(copyValue);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    Object.defineProperty(out, key, { value: copyValue((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function copy(entry: Partial<AuditEntry>): Partial<AuditEntry> {
+  return copyValue(entry) as Partial<AuditEntry>;
+}
+
+class MemoryAuditStore implements AuditStore {
+  private entries: AuditEntry[] = [];
+  private readonly ids = new Set<string>();
+  private ttlSeconds: number | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly sweepIntervalMs: number) {}
+
+  async init(config: StoreInitConfig): Promise<void> {
+    this.ttlSeconds = config.ttlSeconds;
+    if (this.ttlSeconds !== null && this.sweepIntervalMs > 0 && !this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Deletes expired entries now; returns how many. */
+  sweep(): number {
+    const cutoff = this.cutoff();
+    if (cutoff === null) return 0;
+    const before = this.entries.length;
+    this.entries = this.entries.filter((entry) => entry.date >= cutoff || !this.ids.delete(entry._id));
+    return before - this.entries.length;
+  }
+
+  private cutoff(): Date | null {
+    return this.ttlSeconds === null ? null : new Date(Date.now() - this.ttlSeconds * 1000);
+  }
+
+  private matching(filter: AuditFilter): AuditEntry[] {
+    const query = translate(filter);
+    const cutoff = this.cutoff();
+    const all = Object.keys(query).length === 0;
+    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (all || match(entry, query)));
+  }
+
+  async insertMany(entries: AuditEntry[]): Promise<void> {
+    for (const entry of entries) {
+      if (this.ids.has(entry._id)) continue; // a retried batch: already written
+      this.ids.add(entry._id);
+      this.entries.push(entry);
+    }
+  }
+
+  async find(query: AuditQuery): Promise<{ docs: Partial<AuditEntry>[]; total: number }> {
+    const found = this.matching(query.filter);
+    const keys: Array<[string, 1 | -1]> = [...query.sort];
+    if (!keys.some(([field]) => field === '_id')) keys.push(['_id', query.sort[0]?.[1] ?? -1]);
+    found.sort((a, b) => {
+      for (const [field, direction] of keys) {
+        const order = compareThings(getDotValue(a, field), getDotValue(b, field));
+        if (order !== 0) return order * direction;
+      }
+      return 0;
+    });
+    const page = found.slice(query.skip, query.skip + query.limit);
+    const select = query.select;
+    const docs = page.map((entry) => copy(select ? Object.fromEntries(select.map((field) => [field, entry[field]])) : entry));
+    return { docs, total: found.length };
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    return this.matching(filter).length;
+  }
+
+  async findById(id: string): Promise<AuditEntry | null> {
+    const found = this.matching({ _id: id })[0];
+    return found ? (copy(found) as AuditEntry) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+}
+
+/** Entries kept in memory: for tests, benchmarks and demos. Lost when the process ends. */
+export function memoryStore(options: MemoryStoreOptions = {}): AuditStore {
+  const sweep = options.sweepIntervalMs ?? 60_000;
+  if (typeof sweep !== 'number' || !Number.isInteger(sweep) || sweep < 0) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'sweepIntervalMs', `sweepIntervalMs must be a whole number of milliseconds (0 or more); got ${show(sweep)}.`);
+  }
+  return new MemoryAuditStore(sweep);
+}
