@@ -11,7 +11,7 @@ import { sanitize, type Sanitized } from '../capture/sanitize';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditLogMiddleware } from '../audit-log';
 import { checkAction, MAX_ACTION_LENGTH } from './actions';
-import { currentContext, SINK, type EventSink, type SinkHolder } from './context';
+import { currentContext, markContextConsumed, SINK, type EventSink, type SinkHolder } from './context';
 import { emitEntry, ids } from './record';
 
 export interface AuditedOptions<Args extends unknown[] = unknown[], Result = unknown> {
@@ -99,6 +99,7 @@ function errorDetails(error: unknown): { name: string; message: string; stack?: 
  * null when it is disabled; without one, each call uses the instance of its context.
  */
 function wrap<F extends AnyFunction>(fn: F, options: AuditedWith, fixed: Fixed, fallbackName: string): F {
+  markContextConsumed();
   const action = actionOf(options, fallbackName);
   if (fixed) checkAction(fixed.config.actions, fixed.config.strictActions, action);
   const { collectionName = null, notes = null, documents, captureArgs = true, captureResult = true } = options;

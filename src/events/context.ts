@@ -57,6 +57,23 @@ export interface AuditContext {
 
 const storage = new AsyncLocalStorage<AuditContext>();
 
+/**
+ * Whether anything reads the context: an audited function, the mongoose plugin, runWithContext.
+ * Until one exists, the recorder does not enter the context, because the first
+ * AsyncLocalStorage.run() turns on async-hook propagation for every async operation in the
+ * process (measured: several µs per request, GETs included). They are set up at start-up, so
+ * in practice this flips once, before the first request.
+ */
+let consumed = false;
+
+export function markContextConsumed(): void {
+  consumed = true;
+}
+
+export function contextConsumed(): boolean {
+  return consumed;
+}
+
 export function currentContext(): AuditContext | undefined {
   return storage.getStore();
 }

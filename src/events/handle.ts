@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import { idString } from '../capture/documents';
 import { AuditLogConfigError, show } from '../errors';
 import { auditedBy, type AnyFunction, type AuditedOptions } from './audited';
-import { runInContext, type AuditContext, type EventSink } from './context';
+import { markContextConsumed, runInContext, type AuditContext, type EventSink } from './context';
 import { checkEvent, recordEvent, type AuditEvent } from './record';
 
 /** Who and what a context outside HTTP stands for (a job, a queue consumer, a CLI). */
@@ -86,6 +86,7 @@ export function eventMethods(sink: EventSink | null): EventMethods {
     audited: auditedBy(sink),
     runWithContext(init, fn) {
       if (typeof fn !== 'function') initError('fn', `runWithContext(context, fn) needs a function; got ${show(fn)}.`);
+      markContextConsumed();
       return runInContext(contextFrom(sink, init), fn);
     },
   };

@@ -8,10 +8,9 @@ import { ASSOCIATION_TYPES } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditAnnotation } from '../options';
 
-const ANNOTATION = Symbol('express-audit-log.annotation');
+// A WeakMap rather than a property on req: reading or adding properties on request objects is slow (see recorder.ts).
+const ANNOTATIONS = new WeakMap<Request, AuditAnnotation>();
 const KEYS: ReadonlyArray<keyof AuditAnnotation> = ['skip', 'action', 'collectionName', 'childCollectionName', 'associationType', 'documents', 'notes', 'user'];
-
-type Annotated = Request & { [ANNOTATION]?: AuditAnnotation };
 
 function check(annotation: AuditAnnotation): void {
   for (const key of Object.keys(annotation)) {
@@ -34,10 +33,9 @@ export function annotate(req: Request, annotation: AuditAnnotation): void {
     throw new AuditLogConfigError('EAUDIT_ANNOTATION', 'annotation', `annotate(req, annotation) needs an object like { notes: '...' }; got ${show(annotation)}.`);
   }
   check(annotation);
-  const target = req as Annotated;
-  target[ANNOTATION] = { ...target[ANNOTATION], ...annotation };
+  ANNOTATIONS.set(req, { ...ANNOTATIONS.get(req), ...annotation });
 }
 
 export function annotationOf(req: Request): AuditAnnotation | undefined {
-  return (req as Annotated)[ANNOTATION];
+  return ANNOTATIONS.get(req);
 }

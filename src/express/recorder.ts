@@ -14,7 +14,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestIdFrom } from '../capture/correlation';
 import type { Config } from '../options';
-import { runInContext, type AuditContext } from '../events/context';
+import { contextConsumed, runInContext, type AuditContext } from '../events/context';
 import { buildEntry, type BuildContext, type Recording } from './entry-builder';
 
 const RECORDINGS = new WeakMap<Response, Recording>();
@@ -90,8 +90,9 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
     // ServerResponse emits 'close' once, after the response finished or the connection dropped:
     // one listener does what on-finished's several did, for a fraction of the cost.
     res.once('close', () => finish(req, res, rec));
-    // Only recorded requests enter a context, so the requests we skip (GETs) pay nothing for it.
-    if (context) runInContext(context, next);
+    // Only recorded requests enter a context, and only once something reads contexts (see
+    // contextConsumed), so apps that use neither audited functions nor diffs pay nothing for it.
+    if (context && contextConsumed()) runInContext(context, next);
     else next();
   };
 }

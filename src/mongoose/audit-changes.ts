@@ -20,7 +20,7 @@ import { REDACTED } from '../capture/redact';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditLogMiddleware } from '../audit-log';
 import { collectChanges } from '../events/changes';
-import { currentContext, SINK, type AuditContext, type EventSink, type PendingChange, type SinkHolder } from '../events/context';
+import { currentContext, markContextConsumed, SINK, type AuditContext, type EventSink, type PendingChange, type SinkHolder } from '../events/context';
 import { emitEntry } from '../events/record';
 import { MAX_CHANGES } from '../events/request-context';
 import { diffDocuments } from './diff';
@@ -89,6 +89,7 @@ function alwaysIgnored(schema: HookSchema): string[] {
 
 export function auditChanges(schema: Schema, options: AuditChangesOptions = {}): void {
   const settings = checkOptions(options);
+  markContextConsumed();
   const hooks = schema as unknown as HookSchema;
   const ignore = new Set([...alwaysIgnored(hooks), ...settings.ignore]);
   // Per plugin use, not per module: state between a pre hook and its post hook.
