@@ -1,6 +1,7 @@
 /** The example's resources: users, roles and groups kept in memory, with associations. */
 const express = require('express');
 const { randomUUID } = require('node:crypto');
+const { audited, auditLog } = require('express-audit-log');
 
 function requireUser(req, res, next) {
   if (!req.auth) return res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'Send a bearer token (see the tokens printed at start).' });
@@ -71,6 +72,25 @@ function createResources() {
     owner[req.params.child] = [...set];
     res.status(200).json(owner);
   };
+  // An audited service function: each call is an entry of its own (arguments, result or error,
+  // duration), carrying the calling request's user and request id.
+  const archiveGroup = audited((id) => {
+    const group = collections.groups.get(id);
+    if (!group) throw Object.assign(new Error('No group with that id.'), { status: 404 });
+    group.archived = true;
+    return group;
+  }, { action: 'group.archive', collectionName: 'groups', documents: ([id]) => [id] });
+
+  router.post('/groups/:id/archive', requireUser, (req, res, next) => {
+    // Without this the path would read as an association (/groups/:id/archive); say what it is.
+    auditLog.annotate(req, { action: 'Archive', childCollectionName: null, associationType: null });
+    try {
+      res.json(archiveGroup(req.params.id));
+    } catch (error) {
+      next(error);
+    }
+  });
+
   router.put('/:collection/:id/:child/:childId', requireUser, link(true));
   router.post('/:collection/:id/:child', requireUser, link(true));
   router.delete('/:collection/:id/:child/:childId', requireUser, link(false));

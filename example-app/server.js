@@ -20,20 +20,26 @@ const PORT = Number(process.env.PORT || 3000);
 async function chooseStore() {
   if (!process.env.MONGODB_URI) {
     const file = process.env.AUDIT_DB_PATH || path.join(__dirname, 'data', 'audit.db');
-    return { store: fileStore({ path: file }), label: `embedded file store (${path.relative(process.cwd(), file) || file})`, close: async () => {} };
+    return { store: fileStore({ path: file }), label: `embedded file store (${path.relative(process.cwd(), file) || file})`, connection: null, close: async () => {} };
   }
   const mongoose = require('mongoose');
   const connection = await mongoose.createConnection(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }).asPromise();
-  return { store: mongoStore({ connection }), label: `MongoDB (${connection.name}.auditLog)`, close: () => connection.close() };
+  return { store: mongoStore({ connection }), label: `MongoDB (${connection.name}.auditLog)`, connection, close: () => connection.close() };
 }
 
 async function main() {
-  const { store, label, close } = await chooseStore();
+  const { store, label, connection, close } = await chooseStore();
   const audit = auditLog({
     store,
     ttl: '30d',
     scope: ['admin'],
     associations: { 'users.groups': 'MANY_MANY', 'roles.users': 'ONE_MANY' },
+    // Custom actions with message templates: the rendered message is stored and searchable.
+    actions: {
+      Login: { message: '{user} signed in' },
+      'group.archive': { message: '{user} archived group {documents.0}' },
+      'book.publish': { message: '{user} published {collectionName} {documents.0}', failureMessage: '{user} failed to publish {documents.0}' },
+    },
   });
   audit.on('error', (error) => console.error(`[audit] ${error.code}: ${error.message}`));
 
@@ -48,10 +54,12 @@ async function main() {
     // Dev-only token route: POST /dev/token {"sub":"alice","scope":"admin"}
     app.post('/dev/token', (req, res) => {
       const { sub = 'dev-user', scope = '' } = req.body || {};
+      audit.record(req, { action: 'Login', user: String(sub), notes: 'dev token issued' }); // a custom event
       res.json({ token: jwt.sign({ sub: String(sub), scope: String(scope) }, SECRET, { algorithm: 'HS256', expiresIn: '12h' }) });
     });
   }
 
+  if (connection) app.use(require('./books').createBooks(connection)); // the mongoose diff plugin, MongoDB mode only
   app.use(createResources(audit));
 
   app.use((req, res) => res.status(404).json({ statusCode: 404, error: 'Not Found', message: `No route for ${req.method} ${req.path}` }));
@@ -78,6 +86,9 @@ Try:
   curl -s '${base}/auditLog?$limit=5' -H 'Authorization: Bearer ${admin}'
   curl -s '${base}/auditLog?user=bob&from=1h&$select=action,endpoint,statusCode,payload' -H 'Authorization: Bearer ${admin}'
   curl -s '${base}/auditLog' -H 'Authorization: Bearer ${user}'        # 403: bob lacks the admin scope
+
+More: POST /groups/<id>/archive runs an audited service function (its own entry, same requestId);
+POST /dev/token records a custom Login event; with MONGODB_URI, /books shows the mongoose diff plugin.
 
 Admin page: ${base}/auditLog/ui (paste the admin token)
 `);
