@@ -24,7 +24,9 @@ export interface FileStoreOptions extends EmbeddedStoreOptions {
 
 type Doc = AuditEntry & Record<string, unknown>;
 
-const INDEXED_FIELDS = ['date', 'user', 'collectionName', 'documents', 'requestId'];
+// Selective fields only: every index costs each insert an AVL insertion (collectionName has too
+// few distinct values to narrow a scan much).
+const INDEXED_FIELDS = ['date', 'user', 'documents', 'requestId'];
 
 function checkInterval(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -79,10 +81,8 @@ class EmbeddedAuditStore implements AuditStore {
   }
 
   private live(filter: AuditFilter): AuditFilter {
-    const translated = translate(filter);
     const cutoff = this.cutoff();
-    if (cutoff === null) return translated;
-    return Object.keys(translated).length === 0 ? { date: { $gte: cutoff } } : { $and: [translated, { date: { $gte: cutoff } }] };
+    return translate(cutoff === null ? filter : { $and: [filter, { date: { $gte: cutoff } }] });
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
