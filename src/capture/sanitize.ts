@@ -55,7 +55,8 @@ class Walker {
   walk(value: unknown, depth: number): unknown {
     switch (typeof value) {
       case 'string':
-        this.add(value.length + 2);
+        // UTF-8 bytes, as stores and the queue's byte limit count them: '€' is three, not one.
+        this.add(Buffer.byteLength(value) + 2);
         return value.isWellFormed() ? value : value.toWellFormed();
       case 'number':
         this.add(8);
@@ -134,14 +135,17 @@ class Walker {
   }
 
   private walkEntry(out: Record<string, unknown>, key: string, inner: unknown, depth: number): void {
-    this.add(key.length + 4);
+    this.add(Buffer.byteLength(key) + 4);
+    // Keys are made well-formed like values, so every store holds the same key (BSON would
+    // turn a lone surrogate into U+FFFD on its own; the embedded store would keep it).
+    const stored = encodeKey(key.isWellFormed() ? key : key.toWellFormed());
     if (this.limits.isSecret(key)) {
       this.add(REDACTED.length + 2);
-      setOwn(out, encodeKey(key), REDACTED);
+      setOwn(out, stored, REDACTED);
       return;
     }
     const safe = this.walk(inner, depth + 1);
-    if (safe !== undefined) setOwn(out, encodeKey(key), safe);
+    if (safe !== undefined) setOwn(out, stored, safe);
   }
 
   private walkList(list: unknown[], depth: number): unknown[] {

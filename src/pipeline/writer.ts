@@ -1,14 +1,26 @@
 /**
  * The writer takes entries off the request path: `push()` only queues, and batches are
- * written by timers. A failed batch goes back to the head of the queue and is retried with
- * exponential backoff and jitter; ids are fixed before the first try, so a retry of a batch
- * the store half-wrote cannot duplicate anything (stores treat a duplicate id as written).
- * When the queue is full, entries overflow to the spool (when configured) or are dropped,
- * and every drop is counted and reported: nothing is lost silently.
+ * written in the background. One unit of work (start the store, write one batch, replay one
+ * batch from the spool) runs at a time, so the store sees entries in the order they were
+ * recorded, whoever asks for the work (the timer, flush(), close()).
+ *
+ * A failed batch goes back to the head of the queue and is retried with exponential backoff
+ * and jitter; ids are fixed before the first try, so a retry of a batch the store half-wrote
+ * cannot duplicate anything (stores treat a duplicate id as written). The queue is bounded in
+ * entries and in bytes, the batch being written included. Past either bound, entries go to
+ * the spool (when configured) or are dropped; every drop is counted and reported.
+ *
+ * A batch the store rejects for what is in it (too large, not encodable: `isRejection`) is
+ * written again one entry at a time, at once, so the entries that can be stored are and the
+ * ones that cannot are dropped and reported, instead of blocking everything behind them.
+ *
+ * Order: entries in memory are always older than entries in the spool. Once anything is
+ * spooled, newer entries follow it there until the spool is replayed, which starts only when
+ * memory is empty; close() puts what is left in memory before the spooled entries.
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
-import type { AuditStore } from '../stores/types';
+import { isRejection, type AuditStore } from '../stores/types';
 import type { Spool } from './spool';
 
 export interface WriterSettings {
@@ -24,46 +36,86 @@ export interface WriterSettings {
 export interface AuditStats {
   /** Entries handed to the writer since start. */
   recorded: number;
-  /** Entries the store confirmed. */
+  /** Entries the store confirmed, from memory or replayed from the spool. */
   written: number;
   /** Entries in write attempts that failed (each retry of an entry counts again). */
   failed: number;
-  /** Entries written again after a failed attempt. */
+  /** Entries written after at least one failed attempt. */
   retried: number;
   /** Entries moved to the on-disk spool because the queue was full or close() ran out of time. */
   spooled: number;
-  /** Spooled entries read back and written to the store. */
+  /** Spooled entries read back and written to the store (also counted in `written`), including those a previous process left. */
   replayed: number;
   /** Entries lost: the queue was full with no spool, the spool failed, or they came after close(). */
   dropped: number;
-  /** Entries waiting in memory now. */
+  /** Entries held in memory now, the batch being written included. */
   queued: number;
-  /** Their estimated size in bytes. */
+  /** Their estimated size in bytes; never above `maxQueueBytes`. */
   queuedBytes: number;
 }
 
 interface Queued {
   entry: AuditEntry;
   bytes: number;
+  /** Push order, for flush() to know what was queued when it was called. */
+  seq: number;
+  /** When it was queued: a partial batch is written once its oldest entry waited flushIntervalMs. */
+  at: number;
   /** Set when this entry already failed once, so its eventual write counts as a retry. */
   retry?: boolean;
 }
 
 type Report = (error: AuditLogStoreError) => void;
 
+/** What one unit of work did. */
+type Outcome = 'idle' | 'progress' | 'failed' | 'backoff' | 'abandoned';
+
+interface DrainOptions {
+  /** Stop waiting at this time (ms since the epoch). Infinity: stop at the first failure instead. */
+  deadline: number;
+  /** Also replay the spool. close() does not: spooled entries are safe on disk. */
+  replay: boolean;
+  /** Stop once this holds. */
+  done?: () => boolean;
+}
+
+const TIMEOUT = Symbol('timeout');
+/** setTimeout fires at once for anything longer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Resolves to the promise's value, or TIMEOUT at the deadline, whichever comes first. */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
+  if (deadline === Infinity) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function errorText(error: unknown): string {
+  return (error as Error)?.message ?? String(error);
+}
+
 export class Writer {
   private readonly queue: Queued[] = [];
+  /** The batch being written now; still counted in `queued` and `queuedBytes`. */
+  private inFlight: Queued[] | null = null;
   private queuedBytes = 0;
+  private seq = 0;
   private readonly counts = { recorded: 0, written: 0, failed: 0, retried: 0, spooled: 0, replayed: 0, dropped: 0 };
   private timer: NodeJS.Timeout | null = null;
-  private immediate: NodeJS.Immediate | null = null;
-  private writing: Promise<void> | null = null;
+  private pumping = false;
+  /** The unit of work running now; everyone who wants work done waits for it first. */
+  private busy: Promise<Outcome> | null = null;
   private backoffUntil = 0;
   private attempt = 0;
+  /** After a rejected batch: this many entries are written one at a time, to find the bad ones. */
+  private singles = 0;
   private initialized = false;
-  private initializing: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
-  private readonly idleWaiters: Array<() => void> = [];
+  /** After close(): late outcomes of abandoned work change nothing. */
+  private stopped = false;
 
   constructor(
     private readonly store: AuditStore,
@@ -71,7 +123,8 @@ export class Writer {
     private readonly report: Report,
     private readonly spool: Spool | null = null,
   ) {
-    void this.ensureInit();
+    // Start the store (and replay a spool left by an earlier process) at once.
+    void this.pump();
   }
 
   /** Queues one entry; never throws, never waits. */
@@ -82,188 +135,267 @@ export class Writer {
       this.report(new AuditLogStoreError('EAUDIT_CLOSED', 'an entry was recorded after close(); it was dropped. Close the audit log after the server stops accepting requests.', 1));
       return;
     }
+    const item: Queued = { entry, bytes, seq: ++this.seq, at: Date.now() };
+    const held = this.queue.length + (this.inFlight?.length ?? 0);
     // Once anything is spooled, newer entries follow it there, so the store sees them in order.
-    if (this.spool?.hasPending() || this.queue.length >= this.settings.maxQueueEntries || this.queuedBytes + bytes > this.settings.maxQueueBytes) {
-      this.overflow([{ entry, bytes }]);
+    if (this.spool?.hasPending() || held >= this.settings.maxQueueEntries || this.queuedBytes + bytes > this.settings.maxQueueBytes) {
+      this.overflow([item], 'the queue is full', false);
       return;
     }
-    this.queue.push({ entry, bytes });
+    this.queue.push(item);
     this.queuedBytes += bytes;
     this.schedule();
   }
 
   stats(): AuditStats {
-    return { ...this.counts, queued: this.queue.length, queuedBytes: this.queuedBytes };
+    return { ...this.counts, queued: this.queue.length + (this.inFlight?.length ?? 0), queuedBytes: this.queuedBytes };
   }
 
-  /** Resolves once everything queued now has been written or the writer gave up for now. */
+  /**
+   * Resolves once the store has started and everything recorded before the call (in memory
+   * or in the spool) has been written, or the writer gave up for now (a failed attempt; it
+   * retries in the background).
+   */
   async flush(): Promise<void> {
-    await this.drain(Infinity);
+    if (this.closing) return;
+    const last = this.seq;
+    const spooledUpTo = this.spool?.tail() ?? 0;
+    await this.drain({
+      deadline: Infinity,
+      replay: true,
+      done: () => {
+        if (!this.initialized) return false;
+        const oldest = this.inFlight?.[0] ?? this.queue[0];
+        if (oldest && oldest.seq <= last) return false;
+        const head = this.spool?.head() ?? null;
+        return head === null || head > spooledUpTo;
+      },
+    });
   }
 
   /**
    * Writes what it can before `deadlineMs` from now, spools (or counts as dropped) the rest,
-   * then closes the store. Calling it again returns the same promise.
+   * then closes the store. Always resolves by the deadline, even when the store hangs.
+   * Calling it again returns the same promise.
    */
   close(deadlineMs = 10_000): Promise<void> {
-    this.closing ??= this.shutdown(Date.now() + deadlineMs);
+    // Not a number: the default. Negative: now. Past what a timer can wait (~24 days): that.
+    const wait = typeof deadlineMs !== 'number' || Number.isNaN(deadlineMs) ? 10_000 : Math.min(Math.max(deadlineMs, 0), MAX_TIMER_MS);
+    this.closing ??= this.shutdown(Date.now() + wait);
     return this.closing;
   }
 
   private async shutdown(deadline: number): Promise<void> {
-    this.clearTimers();
-    await this.drain(deadline);
-    if (this.queue.length > 0) {
-      const left = this.queue.splice(0, this.queue.length);
-      this.queuedBytes = 0;
-      this.overflow(left, 'close() reached its deadline');
-    }
+    this.clearTimer();
+    await this.drain({ deadline, replay: false, done: () => this.queue.length === 0 && !this.inFlight });
+    this.stopped = true;
+    // A batch still in flight has an unknown outcome: spool it too. If the store did take it,
+    // its replay meets duplicate ids and writes nothing twice.
+    const left = [...(this.inFlight ?? []), ...this.queue];
+    this.inFlight = null;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    if (left.length > 0) this.overflow(left, 'close() reached its deadline', true);
     await this.spool?.close();
     try {
-      await this.store.close();
+      await beforeDeadline(Promise.resolve().then(() => this.store.close()), deadline);
     } catch (error) {
-      this.report(new AuditLogStoreError('EAUDIT_STORE_CLOSE', `the store failed to close: ${(error as Error)?.message}`, 0, error));
+      this.report(new AuditLogStoreError('EAUDIT_STORE_CLOSE', `the store failed to close: ${errorText(error)}`, 0, error));
     }
   }
 
-  /** Writes batches until the queue is empty, the deadline passes, or (with no deadline) a write fails. */
-  private async drain(deadline: number): Promise<void> {
-    while (Date.now() < deadline) {
-      if (this.writing) {
-        await this.writing;
-        continue;
-      }
-      if (!(await this.ensureInit())) {
-        if (deadline === Infinity) return;
-        await this.sleepUntilRetry(deadline);
-        continue;
-      }
-      if (this.queue.length === 0 && this.spool?.hasPending()) {
-        await this.replaySpool();
-        if (this.spool.hasPending() && deadline === Infinity) return;
-        continue;
-      }
-      if (this.queue.length === 0) return;
-      if (Date.now() < this.backoffUntil) {
-        if (deadline === Infinity) return;
-        await this.sleepUntilRetry(deadline);
-        continue;
-      }
-      const ok = await this.writeBatch();
-      if (!ok && deadline === Infinity) return;
+  /** Runs units of work until there is nothing to do, `done` holds, a write fails (no deadline) or the deadline passes. */
+  private async drain(options: DrainOptions): Promise<void> {
+    const { deadline, done } = options;
+    for (;;) {
+      if (done?.() || Date.now() >= deadline) return;
+      // Once close() runs, only its own drain (the one without replay) goes on.
+      if (this.stopped || (this.closing && options.replay)) return;
+      const outcome = await beforeDeadline(this.step(options.replay), deadline);
+      if (outcome === TIMEOUT || outcome === 'idle' || outcome === 'abandoned') return;
+      if (outcome === 'progress') continue;
+      // 'failed' or 'backoff'
+      if (deadline === Infinity) return;
+      const wait = Math.min(this.backoffUntil, deadline) - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
-  private sleepUntilRetry(deadline: number): Promise<void> {
-    const wait = Math.max(1, Math.min(this.backoffUntil, deadline) - Date.now());
-    return new Promise((resolve) => setTimeout(resolve, wait));
+  /** Starts one unit of work, or joins the one running. */
+  private step(replay: boolean): Promise<Outcome> {
+    if (this.busy) return this.busy.then((outcome) => (outcome === 'idle' ? this.step(replay) : outcome));
+    // Claimed before the work starts: a store or an 'error' listener that calls back into the
+    // writer synchronously joins this step instead of starting a second one beside it.
+    const running = Promise.resolve(replay).then((withReplay) => this.work(withReplay));
+    this.busy = running;
+    void running.finally(() => {
+      if (this.busy === running) this.busy = null;
+    });
+    return running;
   }
 
-  private ensureInit(): Promise<boolean> {
-    if (this.initialized) return Promise.resolve(true);
-    if (Date.now() < this.backoffUntil) return Promise.resolve(false);
-    this.initializing ??= this.store
-      .init({ ttlSeconds: this.settings.ttlSeconds, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) })
-      .then(() => {
-        this.initialized = true;
-        this.attempt = 0;
-        this.schedule();
-      })
-      .catch((error: unknown) => {
-        this.backOff();
-        this.report(new AuditLogStoreError('EAUDIT_STORE_INIT', `the store failed to start (${(error as Error)?.message ?? error}); entries stay queued and it is retried.`, this.queue.length, error));
-      })
-      .finally(() => {
-        this.initializing = null;
-      });
-    return this.initializing.then(() => this.initialized);
+  private async work(replay: boolean): Promise<Outcome> {
+    if (this.stopped) return 'abandoned';
+    if (Date.now() < this.backoffUntil) return 'backoff';
+    if (!this.initialized) return this.init();
+    if (this.queue.length > 0) return this.writeBatch();
+    if (replay && this.spool?.hasPending()) return this.replayBatch(this.spool);
+    return 'idle';
+  }
+
+  private async init(): Promise<Outcome> {
+    try {
+      await this.store.init({ ttlSeconds: this.settings.ttlSeconds, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) });
+    } catch (error) {
+      if (this.stopped) return 'abandoned';
+      this.backOff();
+      this.report(new AuditLogStoreError('EAUDIT_STORE_INIT', `the store failed to start (${errorText(error)}); entries stay queued and it is retried.`, this.stats().queued, error));
+      return 'failed';
+    }
+    this.initialized = true;
+    this.attempt = 0;
+    return 'progress';
+  }
+
+  private async writeBatch(): Promise<Outcome> {
+    const batch = this.queue.splice(0, this.singles > 0 ? 1 : this.settings.batchSize);
+    this.inFlight = batch;
+    try {
+      await this.store.insertMany(batch.map((item) => item.entry));
+    } catch (error) {
+      if (this.inFlight !== batch) return 'abandoned';
+      this.inFlight = null;
+      this.counts.failed += batch.length;
+      for (const item of batch) item.retry = true;
+      if (isRejection(error) && batch.length === 1) {
+        this.singles = Math.max(0, this.singles - 1);
+        this.queuedBytes -= batch[0]!.bytes;
+        this.reject(batch[0]!.entry._id, error);
+        return 'progress';
+      }
+      this.queue.unshift(...batch);
+      if (isRejection(error)) {
+        this.singles = batch.length;
+        return 'progress';
+      }
+      this.backOff();
+      this.report(new AuditLogStoreError('EAUDIT_STORE_WRITE', `writing ${batch.length} entries failed (${errorText(error)}); they stay queued and are retried.`, batch.length, error));
+      return 'failed';
+    }
+    // close() gave up on this batch and spooled it; its replay will meet these ids as duplicates.
+    if (this.inFlight !== batch) return 'abandoned';
+    this.inFlight = null;
+    this.singles = Math.max(0, this.singles - batch.length);
+    for (const item of batch) {
+      this.queuedBytes -= item.bytes;
+      if (item.retry) this.counts.retried++;
+    }
+    this.counts.written += batch.length;
+    this.attempt = 0;
+    return 'progress';
+  }
+
+  private async replayBatch(spool: Spool): Promise<Outcome> {
+    let entries: AuditEntry[];
+    try {
+      entries = await spool.next(this.singles > 0 ? 1 : this.settings.batchSize);
+    } catch (error) {
+      if (this.stopped) return 'abandoned';
+      this.backOff();
+      this.report(new AuditLogStoreError('EAUDIT_SPOOL_REPLAY', `reading the spool failed (${errorText(error)}); it is retried.`, 0, error));
+      return 'failed';
+    }
+    const unreadable = spool.takeUnreadable();
+    if (unreadable > 0) {
+      this.counts.dropped += unreadable;
+      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a torn line after a crash) and were dropped.`, unreadable));
+    }
+    if (entries.length === 0) return 'progress';
+    try {
+      await this.store.insertMany(entries);
+    } catch (error) {
+      if (this.stopped) return 'abandoned';
+      this.counts.failed += entries.length;
+      if (isRejection(error)) {
+        if (entries.length > 1) {
+          this.singles = entries.length;
+          return 'progress';
+        }
+        this.singles = Math.max(0, this.singles - 1);
+        await spool.ack(1);
+        this.reject(entries[0]!._id, error);
+        return 'progress';
+      }
+      spool.release();
+      this.backOff();
+      this.report(new AuditLogStoreError('EAUDIT_SPOOL_REPLAY', `replaying ${entries.length} spooled entries failed (${errorText(error)}); they stay spooled and are retried.`, entries.length, error));
+      return 'failed';
+    }
+    // After close() the segment stays on disk and is replayed again on the next start.
+    if (this.stopped) return 'abandoned';
+    await spool.ack(entries.length);
+    this.singles = Math.max(0, this.singles - entries.length);
+    this.counts.replayed += entries.length;
+    this.counts.written += entries.length;
+    this.attempt = 0;
+    return 'progress';
+  }
+
+  /** The background loop: drains, then sleeps until the next batch is due or the backoff ends. */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.closing) return;
+    this.pumping = true;
+    try {
+      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 });
+    } finally {
+      this.pumping = false;
+      this.schedule();
+    }
   }
 
   private schedule(): void {
-    if (this.closing || this.writing || this.queue.length === 0 && !this.spool?.hasPending()) return;
-    const wait = this.backoffUntil - Date.now();
-    if (wait > 0 || this.queue.length < this.settings.batchSize) {
-      if (this.timer) return;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.drain(Infinity).then(() => this.schedule());
-      }, Math.max(wait, this.settings.flushIntervalMs));
-      this.timer.unref();
-      return;
-    }
-    if (this.immediate) return;
-    this.immediate = setImmediate(() => {
-      this.immediate = null;
-      void this.drain(Infinity).then(() => this.schedule());
-    });
+    if (this.closing || this.pumping || this.timer) return;
+    const pending = this.queue.length > 0 || this.spool?.hasPending() || !this.initialized;
+    if (!pending) return;
+    const due = Math.max(this.backoffUntil - Date.now(), this.waitingToFill(), 0);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.pump();
+    }, due);
+    // Queued entries must not keep the process alive; close() is how an app waits for them.
+    this.timer.unref();
   }
 
-  private clearTimers(): void {
+  /** How long the queue's partial batch may still wait to fill (ms); 0 when it is due or full. */
+  private waitingToFill(): number {
+    const oldest = this.queue[0];
+    if (!oldest || !this.initialized || this.queue.length >= this.settings.batchSize) return 0;
+    return Math.max(0, oldest.at + this.settings.flushIntervalMs - Date.now());
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
-    this.immediate = null;
   }
 
   private backOff(): void {
     const { retryMinDelayMs, retryMaxDelayMs } = this.settings;
     const ceiling = Math.min(retryMaxDelayMs, retryMinDelayMs * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
-    // Full jitter: many processes retrying one recovered database do not stampede it.
+    // Equal jitter: the delay still doubles, and many processes retrying one recovered
+    // database spread out instead of stampeding it.
     this.backoffUntil = Date.now() + ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private async writeBatch(): Promise<boolean> {
-    const batch = this.queue.splice(0, this.settings.batchSize);
-    const bytes = batch.reduce((sum, item) => sum + item.bytes, 0);
-    this.queuedBytes -= bytes;
-    let ok = false;
-    this.writing = (async () => {
-      try {
-        await this.store.insertMany(batch.map((item) => item.entry));
-        ok = true;
-        this.attempt = 0;
-        this.counts.written += batch.length;
-        for (const item of batch) if (item.retry) this.counts.retried++;
-      } catch (error) {
-        this.counts.failed += batch.length;
-        for (const item of batch) item.retry = true;
-        this.queue.unshift(...batch);
-        this.queuedBytes += bytes;
-        this.backOff();
-        this.report(new AuditLogStoreError('EAUDIT_STORE_WRITE', `writing ${batch.length} entries failed (${(error as Error)?.message ?? error}); they stay queued and are retried.`, batch.length, error));
-      }
-    })();
-    await this.writing;
-    this.writing = null;
-    return ok;
+  private reject(id: string, error: unknown): void {
+    this.counts.dropped++;
+    this.report(new AuditLogStoreError('EAUDIT_DROPPED', `the store rejected entry ${id} (${errorText(error)}); it can never be stored, so it was dropped.`, 1, error));
   }
 
-  private async replaySpool(): Promise<void> {
-    const spool = this.spool;
-    if (!spool) return;
-    let ok = true;
-    this.writing = (async () => {
-      try {
-        const replayed = await spool.replay((entries) => this.store.insertMany(entries), this.settings.batchSize);
-        this.counts.replayed += replayed;
-        this.counts.written += replayed;
-        this.attempt = 0;
-      } catch (error) {
-        ok = false;
-        this.backOff();
-        this.report(new AuditLogStoreError('EAUDIT_SPOOL_REPLAY', `replaying the spool failed (${(error as Error)?.message ?? error}); it is retried.`, 0, error));
-      }
-    })();
-    await this.writing;
-    this.writing = null;
-    if (ok) this.schedule();
-  }
-
-  private overflow(items: Queued[], why = 'the queue is full'): void {
+  private overflow(items: Queued[], why: string, first: boolean): void {
     if (this.spool) {
-      const spooled = this.spool.append(items.map((item) => item.entry));
-      if (spooled) {
+      const entries = items.map((item) => item.entry);
+      if (first ? this.spool.prepend(entries) : this.spool.append(entries)) {
         this.counts.spooled += items.length;
         this.schedule();
         return;

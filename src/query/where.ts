@@ -6,6 +6,7 @@
  */
 import { FIELDS, isFieldName, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
+import { encodeKey } from '../capture/keys';
 import { coerceFieldValue } from './coerce';
 import type { AuditFilter } from '../stores/types';
 
@@ -27,7 +28,15 @@ function fieldOf(path: string): FieldName {
 }
 
 function scalar(field: FieldName, path: string, value: unknown): unknown {
-  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === null) return value;
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    // A typed field only holds its own type: a store would fail to cast anything else (500s).
+    const kind = path === field ? FIELDS[field].kind : 'json';
+    if (kind === 'json' || (kind === 'number' && typeof value === 'number') || (kind === 'boolean' && typeof value === 'boolean')) return value;
+    if (kind === 'string' || kind === 'strings') return String(value);
+    if (kind === 'date' && typeof value === 'number' && Number.isFinite(value)) return new Date(value);
+    throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' holds ${kind === 'id' ? 'an id (a 24-character hex string)' : `a ${kind}`}; got ${JSON.stringify(value)}.`);
+  }
   if (typeof value === 'string') {
     // Dates, ids and enums arrive as JSON strings: coerce them like query-string values.
     return path === field && FIELDS[field].kind !== 'json' && FIELDS[field].kind !== 'string' && FIELDS[field].kind !== 'strings'
@@ -40,6 +49,10 @@ function scalar(field: FieldName, path: string, value: unknown): unknown {
 function condition(field: FieldName, path: string, value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return scalar(field, path, value);
   if (Array.isArray(value)) throw new AuditLogQueryError(P, `$where: use {"$in": [...]} to match '${path.slice(0, 64)}' against a list.`);
+  if (Object.keys(value).length === 0 && path === field && FIELDS[field].kind !== 'json') {
+    // A typed field never equals an object; a store would fail to cast it (a 500).
+    throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' has an empty condition {}.`);
+  }
   const out: Record<string, unknown> = {};
   for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
     if (!COMPARISON.has(op)) {
@@ -57,6 +70,7 @@ function condition(field: FieldName, path: string, value: unknown, depth: number
     } else if (op === '$not' || op === '$elemMatch') {
       if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) throw new AuditLogQueryError(P, `$where ${op} takes an object of operators.`);
       if (depth >= MAX_DEPTH) throw new AuditLogQueryError(P, `$where is nested deeper than ${MAX_DEPTH}.`);
+      if (op === '$not' && Object.keys(operand).length === 0) throw new AuditLogQueryError(P, '$where $not needs at least one operator.');
       out[op] = condition(field, path, operand, depth + 1);
     } else {
       out[op] = scalar(field, path, operand);
@@ -76,7 +90,9 @@ function filter(value: unknown, depth: number): AuditFilter {
     } else if (key.startsWith('$')) {
       throw new AuditLogQueryError(P, `$where operator '${key.slice(0, 32)}' is not allowed at the top level; allowed: ${[...LOGICAL].join(', ')}.`);
     } else {
-      out[key] = condition(fieldOf(key), key, inner, depth + 1);
+      // Paths into payload, params and result address stored keys, which are encoded (capture/keys).
+      const [root, ...parts] = key.split('.');
+      out[[root, ...parts.map(encodeKey)].join('.')] = condition(fieldOf(key), key, inner, depth + 1);
     }
   }
   return out;

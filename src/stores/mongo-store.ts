@@ -45,6 +45,27 @@ function onlyDuplicates(error: unknown): boolean {
   return codeOf(error) === 11000;
 }
 
+/**
+ * Failures that retrying cannot fix, because they are about the documents: a value the driver
+ * cannot encode, a document over 16 MiB, one the server refuses. Everything else (network,
+ * elections, timeouts) is the store being unavailable for now.
+ */
+const REJECTED_CODES = new Set([2 /* BadValue */, 121 /* DocumentValidationFailure */, 10334 /* BSONObjectTooLarge */, 17280 /* KeyTooLong */]);
+
+function isRejected(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  // Encoding fails with a BSONError, or a RangeError when a document overflows the driver's
+  // buffer (over ~17 MiB) or nests too deep; 16-17 MiB is refused with an argument error.
+  if (name === 'BSONError' || name === 'RangeError') return true;
+  if (name === 'MongoInvalidArgumentError' && /larger than the maximum size/i.test(message ?? '')) return true;
+  const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return false;
+  return writeErrors.every((e) => {
+    const code = e.code ?? e.err?.code;
+    return code === 11000 || (code !== undefined && REJECTED_CODES.has(code));
+  });
+}
+
 function sameKey(a: unknown, b: Record<string, number>): boolean {
   if (a === null || typeof a !== 'object') return false;
   const entries = Object.entries(a as Record<string, unknown>);
@@ -158,7 +179,9 @@ class MongoAuditStore implements AuditStore {
     try {
       await model.collection.insertMany(docs, { ordered: false });
     } catch (error) {
-      if (!onlyDuplicates(error)) throw error;
+      if (onlyDuplicates(error)) return;
+      if (isRejected(error) && typeof error === 'object' && error !== null) Object.assign(error, { rejected: true });
+      throw error;
     }
   }
 

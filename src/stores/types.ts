@@ -34,7 +34,10 @@ export interface AuditStore {
   init(config: StoreInitConfig): Promise<void>;
   /**
    * Insert entries whose `_id`s are fixed by the caller. Must be idempotent for a retried
-   * batch: an entry whose `_id` already exists counts as written, not as an error.
+   * batch: an entry whose `_id` already exists counts as written, not as an error. When the
+   * entries themselves can never be stored (too large, not encodable), as opposed to the store
+   * being unavailable, throw an error with `rejected: true` (see `isRejection`): the writer then
+   * finds and drops the offending entries instead of retrying them forever.
    */
   insertMany(entries: AuditEntry[]): Promise<void>;
   /** The page of entries the query asks for, and how many match in all. */
@@ -49,4 +52,9 @@ export interface AuditStore {
    * name, inferred from the store's own schema knowledge (the MongoDB store reads mongoose models).
    */
   associationType?(owner: string, child: string): AssociationType | null;
+}
+
+/** True for an insertMany error that says the entries can never be stored: retrying cannot help. */
+export function isRejection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { rejected?: unknown }).rejected === true;
 }

@@ -50,8 +50,9 @@ describe('sanitize', () => {
     const { value } = sanitize(input, limits) as { value: Record<string, unknown> };
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.keys(value)).toEqual(['__proto__', 'constructor']);
-    expect((value as Record<string, unknown>)['__proto__']).toEqual({ polluted: true });
+    // Stored encoded (the embedded store would turn a '__proto__' key into a prototype); answers decode it.
+    expect(Object.keys(value)).toEqual(['%5F_proto__', 'constructor']);
+    expect((decodeKeys(value) as Record<string, unknown>)['__proto__']).toEqual({ polluted: true });
   });
 
   test('a throwing getter does not throw out of sanitize', () => {
