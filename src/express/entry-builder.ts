@@ -7,6 +7,7 @@ import type { AuditEntry, AssociationType } from '../entry';
 import { describeRequest } from '../capture/describe';
 import { sanitize, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
+import { REDACTED } from '../capture/redact';
 import { traceIdFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
 import { userOf } from './request-user';
@@ -92,6 +93,31 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** Values of route params whose names are secret (`/reset/:token`): they must not survive in the path or the ids. */
+function secretParamValues(params: Record<string, unknown> | null, isSecret: (key: string) => boolean): Set<string> {
+  const values = new Set<string>();
+  if (!params) return values;
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'string' && value !== '' && isSecret(name)) values.add(value);
+  }
+  return values;
+}
+
+function redactPath(path: string, secrets: ReadonlySet<string>): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // keep the raw segment
+      }
+      return secrets.has(decoded) || secrets.has(segment) ? REDACTED : segment;
+    })
+    .join('/');
+}
+
 /** Returns the entry and its estimated size, or null when the app asked to skip it. */
 export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: Recording): { entry: AuditEntry; bytes: number } | null {
   const annotation = annotationOf(req);
@@ -122,9 +148,15 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   if (response.truncated) truncated.push('result');
   if (changes?.truncated) truncated.push('changes');
 
-  const documents = annotation?.documents !== undefined
+  let documents = annotation?.documents !== undefined
     ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
     : described.documents;
+  let endpoint = pathOf(req.originalUrl || req.url).slice(0, 2048);
+  const secrets = secretParamValues(rec.params, limits.isSecret);
+  if (secrets.size > 0) {
+    endpoint = redactPath(endpoint, secrets);
+    documents = documents?.map((id) => (secrets.has(id) ? REDACTED : id)) ?? null;
+  }
   const userAgent = req.headers['user-agent'];
 
   const entry: AuditEntry = {
@@ -132,7 +164,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     date: new Date(),
     method: req.method,
     action: annotation?.action ?? described.action,
-    endpoint: pathOf(req.originalUrl || req.url).slice(0, 2048),
+    endpoint,
     user: annotation?.user !== undefined ? annotation.user : userOf(req, config.userIdKey, config.getUser),
     collectionName: annotation?.collectionName !== undefined ? annotation.collectionName : described.collectionName,
     childCollectionName: annotation?.childCollectionName !== undefined ? annotation.childCollectionName : described.childCollectionName,
