@@ -21,17 +21,12 @@
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
 import { isRejection, type AuditStore } from '../stores/types';
+import type { Config } from '../options';
 import type { Spool } from './spool';
 
-export interface WriterSettings {
-  ttlSeconds: number | null;
-  batchSize: number;
-  flushIntervalMs: number;
-  maxQueueEntries: number;
-  maxQueueBytes: number;
-  retryMinDelayMs: number;
-  retryMaxDelayMs: number;
-}
+/** The resolved options the writer reads; taken from Config so the two cannot drift. */
+export type WriterSettings = Pick<Config,
+  'ttlSeconds' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'maxQueueBytes' | 'retryMinDelayMs' | 'retryMaxDelayMs'>;
 
 export interface AuditStats {
   /** Entries handed to the writer since start. */
