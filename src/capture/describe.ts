@@ -34,6 +34,10 @@ function segments(path: string): string[] {
   const parts: string[] = [];
   for (const raw of path.split('/')) {
     if (raw === '') continue;
+    if (!raw.includes('%')) {
+      parts.push(raw);
+      continue;
+    }
     try {
       parts.push(decodeURIComponent(raw));
     } catch {

@@ -1,5 +1,6 @@
 /**
- * `memoryStore()`: entries in an array, for tests, benchmarks and single-process demos. It is
+ * `memoryStore()`: entries in an array, for tests, benchmarks and single-process demos, the
+ * newest `maxEntries` kept (the process's memory is the limit, so there must be one). It is
  * the store closest to the hot path, so inserts do almost nothing: no indexes, no copy (the
  * writer hands over entries it built and never touches again). Reads pay instead: they scan,
  * match with the embedded store's query engine (nedb's, through the same filter translation),
@@ -14,6 +15,8 @@ import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './typ
 export interface MemoryStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
   sweepIntervalMs?: number;
+  /** The most entries kept; past it the oldest are evicted, like a TTL would. Defaults to 100000. */
+  maxEntries?: number;
 }
 
 /** A deep copy of stored JSON (plus Dates); structuredClone would make Dates of another realm under jest's vm. */
@@ -37,8 +40,10 @@ class MemoryAuditStore implements AuditStore {
   private readonly ids = new Set<string>();
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Entries evicted because maxEntries was reached. */
+  evicted = 0;
 
-  constructor(private readonly sweepIntervalMs: number) {}
+  constructor(private readonly sweepIntervalMs: number, private readonly maxEntries: number) {}
 
   async init(config: StoreInitConfig): Promise<void> {
     this.ttlSeconds = config.ttlSeconds;
@@ -73,6 +78,13 @@ class MemoryAuditStore implements AuditStore {
       if (this.ids.has(entry._id)) continue; // a retried batch: already written
       this.ids.add(entry._id);
       this.entries.push(entry);
+    }
+    // Evict in chunks (10% at a time), not one by one: shifting a 100k array per batch costs more than the insert.
+    if (this.entries.length > this.maxEntries) {
+      const excess = this.entries.length - this.maxEntries + Math.floor(this.maxEntries / 10);
+      for (const old of this.entries.slice(0, excess)) this.ids.delete(old._id);
+      this.entries = this.entries.slice(excess);
+      this.evicted += excess;
     }
   }
 
@@ -114,5 +126,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): AuditStore {
   if (typeof sweep !== 'number' || !Number.isInteger(sweep) || sweep < 0) {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'sweepIntervalMs', `sweepIntervalMs must be a whole number of milliseconds (0 or more); got ${show(sweep)}.`);
   }
-  return new MemoryAuditStore(sweep);
+  const maxEntries = options.maxEntries ?? 100_000;
+  if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 10) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'maxEntries', `maxEntries must be a whole number of at least 10; got ${show(maxEntries)}.`);
+  }
+  return new MemoryAuditStore(sweep, maxEntries);
 }

@@ -42,3 +42,17 @@ storeContract(process.env.MONGODB_URI ? 'mongo (MONGODB_URI)' : 'mongo (wire-pro
     },
   };
 });
+
+test('memoryStore keeps the newest maxEntries and evicts the oldest', async () => {
+  const store = memoryStore({ maxEntries: 100 });
+  await store.init({ ttlSeconds: null });
+  const { ObjectId } = await import('bson');
+  const made = Array.from({ length: 250 }, (_, i) => ({ _id: new ObjectId().toHexString(), date: new Date(1_700_000_000_000 + i), requestId: `r${i}` }));
+  for (let i = 0; i < made.length; i += 50) await store.insertMany(made.slice(i, i + 50) as never);
+  const kept = await store.count({});
+  expect(kept).toBeLessThanOrEqual(100);
+  expect(kept).toBeGreaterThanOrEqual(90);
+  expect(await store.findById(made[249]!._id)).not.toBeNull();
+  expect(await store.findById(made[0]!._id)).toBeNull();
+  expect(() => memoryStore({ maxEntries: 0 })).toThrow(/maxEntries/);
+});
