@@ -39,15 +39,16 @@ describe('writing', () => {
     const store = new FakeStore();
     const reports = new Reports();
     store.mode = 'half';
+    // 15 with batches of 10: a first batch of 10, then 5 (no backlog big enough to write more at once).
     const writer = new Writer(store, settings({ batchSize: 10 }), reports.report);
-    const labels = range(25);
+    const labels = range(15);
     for (const label of labels) writer.push(entry(label), 100);
-    await until(() => writer.stats().written === 25, 'all 25 written');
+    await until(() => writer.stats().written === 15, 'all 15 written');
     expect(notes(store.stored)).toEqual(labels);
     // The first 5 ids were sent twice (the retry), and stored once.
-    expect(store.attempts.length).toBeGreaterThan(25);
-    expect(new Set(store.stored.map((e) => e._id)).size).toBe(25);
-    expect(writer.stats()).toMatchObject({ recorded: 25, written: 25, failed: 10, retried: 10, dropped: 0, queued: 0, queuedBytes: 0 });
+    expect(store.attempts.length).toBeGreaterThan(15);
+    expect(new Set(store.stored.map((e) => e._id)).size).toBe(15);
+    expect(writer.stats()).toMatchObject({ recorded: 15, written: 15, failed: 10, retried: 10, dropped: 0, queued: 0, queuedBytes: 0 });
     expect(reports.codes()).toEqual(['EAUDIT_STORE_WRITE']);
     await writer.close();
   });
@@ -264,7 +265,8 @@ describe('close(deadline)', () => {
     const store = new FakeStore();
     const reports = new Reports();
     store.mode = 'hang';
-    const writer = new Writer(store, settings({ batchSize: 2 }), reports.report, new FileSpool(dir, () => undefined));
+    // Batches of 3: 3 in flight, 2 queued (5 is no backlog big enough to write more at once).
+    const writer = new Writer(store, settings({ batchSize: 3 }), reports.report, new FileSpool(dir, () => undefined));
     for (const label of range(5)) writer.push(entry(label), 100);
     await until(() => store.hung() === 1, 'a batch in flight');
     const first = writer.close(20);
@@ -282,8 +284,8 @@ describe('close(deadline)', () => {
     expect(reports.codes()).toContain('EAUDIT_CLOSED');
 
     // The store did take the abandoned batch, late.
-    expect(notes(store.stored)).toEqual(['0', '1']);
-    // The next start replays all five, in order; the two it already had are not stored twice.
+    expect(notes(store.stored)).toEqual(['0', '1', '2']);
+    // The next start replays all five, in order; the three it already had are not stored twice.
     const restarted = new Writer(store, settings(), () => undefined, new FileSpool(dir, () => undefined));
     await until(() => restarted.stats().replayed === 5, 'replayed on the next start');
     expect(notes(store.stored)).toEqual(range(5));
@@ -444,4 +446,25 @@ describe('the spool', () => {
     await until(() => writer.stats().written === 2, 'the queued entries written');
     await writer.close();
   });
+});
+
+test('a backlog is written in larger calls (up to 10 × batchSize), still in order and once each', async () => {
+  const store = new FakeStore();
+  store.mode = 'hang';
+  const sizes: number[] = [];
+  const insert = store.insertMany.bind(store);
+  store.insertMany = (entries) => {
+    sizes.push(entries.length);
+    return insert(entries);
+  };
+  const writer = new Writer(store, settings({ batchSize: 10 }), () => undefined);
+  for (const label of range(5)) writer.push(entry(label), 100);
+  await until(() => store.hung() === 1, 'a first batch in flight');
+  for (const label of range(200, 'b')) writer.push(entry(label), 100);
+  store.mode = 'up';
+  store.release();
+  await until(() => writer.stats().written === 205, 'all written');
+  expect(sizes).toEqual([5, 100, 100]);
+  expect(notes(store.stored)).toEqual([...range(5), ...range(200, 'b')]);
+  await writer.close();
 });
