@@ -18,3 +18,8 @@ export function traceIdFrom(header: unknown): string | null {
   const traceId = match?.[1];
   return traceId && !/^0+$/.test(traceId) ? traceId : null;
 }
+
+/** The User-Agent header, bounded: a client may send anything there. */
+export function userAgentFrom(header: unknown): string | null {
+  return typeof header === 'string' ? header.slice(0, 512) : null;
+}

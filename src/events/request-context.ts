@@ -5,7 +5,7 @@
  * middleware sets `req.auth`.
  */
 import type { Request } from 'express';
-import { requestIdFrom, traceIdFrom } from '../capture/correlation';
+import { requestIdFrom, traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from '../express/annotate';
 import { userOf } from '../express/request-user';
 import type { AuditContext, EventSink, PendingChange } from './context';
@@ -35,8 +35,7 @@ class RequestContext implements AuditContext {
   }
 
   get userAgent(): string | null {
-    const agent = this.req.headers['user-agent'];
-    return typeof agent === 'string' ? agent.slice(0, 512) : null;
+    return userAgentFrom(this.req.headers['user-agent']);
   }
 }
 

@@ -8,7 +8,7 @@ import { describeRequest } from '../capture/describe';
 import { sanitize, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
 import { REDACTED } from '../capture/redact';
-import { traceIdFrom } from '../capture/correlation';
+import { traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
 import { userOf } from './request-user';
 import type { Config } from '../options';
@@ -157,7 +157,6 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     endpoint = redactPath(endpoint, secrets);
     documents = documents?.map((id) => (secrets.has(id) ? REDACTED : id)) ?? null;
   }
-  const userAgent = req.headers['user-agent'];
 
   const entry: AuditEntry = {
     _id: ctx.newId(),
@@ -182,7 +181,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     requestId: rec.requestId,
     traceId: traceIdFrom(req.headers.traceparent),
     durationMs: Math.round((performance.now() - rec.start) * 1000) / 1000,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
+    userAgent: userAgentFrom(req.headers['user-agent']),
     truncated: truncated.length > 0 ? truncated : null,
     message: null,
     changes: changes?.value ?? null,

@@ -9,7 +9,7 @@ import { AuditLogQueryError } from '../errors';
 import { decodeKeys } from '../capture/keys';
 import { sanitize, type SanitizeLimits } from '../capture/sanitize';
 import { getPath } from '../capture/path';
-import { traceIdFrom, requestIdFrom } from '../capture/correlation';
+import { traceIdFrom, requestIdFrom, userAgentFrom } from '../capture/correlation';
 import type { Config } from '../options';
 import { isObjectIdString } from '../query/coerce';
 import { parseListQuery, type ListRequest } from '../query/list-query';
@@ -129,7 +129,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
         requestId,
         traceId: traceIdFrom(req.headers.traceparent),
         durationMs: null,
-        userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 512) : null,
+        userAgent: userAgentFrom(req.headers['user-agent']),
         truncated: truncated.length > 0 ? truncated : null,
       };
     });
