@@ -7,10 +7,6 @@ import { EventEmitter } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
 import { secretKeyMatcher } from './capture/redact';
-import { sanitize } from './capture/sanitize';
-import { requestIdFrom, traceIdFrom } from './capture/correlation';
-import { blankEntry } from './entry';
-import { userOf } from './express/request-user';
 import type { SanitizeLimits } from './capture/sanitize';
 import { AuditLogStoreError } from './errors';
 import { annotate } from './express/annotate';
@@ -18,7 +14,8 @@ import { createRecorder } from './express/recorder';
 import { createQueryRouter } from './express/router';
 import { SINK, type EventSink } from './events/context';
 import { eventMethods, type EventMethods } from './events/handle';
-import { recordedContext } from './events/request-context';
+import { contextOfRequest, recordedContext } from './events/request-context';
+import { emitEntry } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
 import { Writer, type AuditStats } from './pipeline/writer';
@@ -116,17 +113,14 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     context: (req, requestId) => recordedContext(req, sink, requestId),
   });
   const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
+  // An export is a custom event of the instance: same identity, sanitizing and transform as record().
   const recordExport = (req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) => {
-    const entry = blankEntry(newId(), new Date());
-    const payload = sanitize(details.query, limits);
-    Object.assign(entry, {
-      method: req.method, action: 'Export', endpoint: req.originalUrl.split('?')[0] ?? null, collectionName: 'auditLog',
-      user: userOf(req, config.userIdKey, config.getUser), payload: payload.value, statusCode: 200,
+    emitEntry(sink, contextOfRequest(req, sink), {
+      action: 'Export',
+      collectionName: 'auditLog',
+      payload: details.query,
       result: { rows: details.rows, format: details.format, capped: details.capped },
-      ipAddress: req.ip ?? null, requestId: requestIdFrom(req.headers[config.requestIdHeader]), traceId: traceIdFrom(req.headers.traceparent),
-      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 512) : null,
     });
-    writer.push(entry, 512 + payload.bytes);
   };
   const router = config.routes
     ? createQueryRouter({ config, store, limits, newId, fail: report, extras, flushPending: () => writer.flush(), recordExport })
