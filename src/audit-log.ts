@@ -12,6 +12,7 @@ import { AuditLogStoreError } from './errors';
 import { annotate } from './express/annotate';
 import { createRecorder } from './express/recorder';
 import { createQueryRouter } from './express/router';
+import { createUiRouter } from './ui/router';
 import { SINK, type EventSink } from './events/context';
 import { eventMethods, type EventMethods } from './events/handle';
 import { contextOfRequest, recordedContext } from './events/request-context';
@@ -112,7 +113,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     fail: report,
     context: (req, requestId) => recordedContext(req, sink, requestId),
   });
-  const extras = config.ui ? [require('./ui/router').createUiRouter({ basePath: config.basePath })] : [];
+  const extras = config.ui ? [createUiRouter({ basePath: config.basePath })] : [];
   // An export is a custom event of the instance: same identity, sanitizing and transform as record().
   const recordExport = (req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) => {
     emitEntry(sink, contextOfRequest(req, sink), {
