@@ -41,9 +41,15 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   else target[key] = value;
 }
 
+function depthMarker(maxDepth: number): string {
+  return `[Truncated: nested deeper than ${maxDepth}]`;
+}
+
 class Walker {
   bytes = 0;
-  private readonly ancestors = new Set<object>();
+  // The objects on the path from the root: a cycle leads back to one of them. An array, not a
+  // Set: the path is at most maxDepth long, and a Set per sanitize() call was measurable.
+  private readonly ancestors: object[] = [];
 
   constructor(private readonly limits: SanitizeLimits) {}
 
@@ -89,17 +95,17 @@ class Walker {
     }
     if (depth >= this.limits.maxDepth) {
       this.add(32);
-      return `[Truncated: nested deeper than ${this.limits.maxDepth}]`;
+      return depthMarker(this.limits.maxDepth);
     }
-    if (this.ancestors.has(object)) {
+    if (this.ancestors.includes(object)) {
       this.add(12);
       return '[Circular]';
     }
-    this.ancestors.add(object);
+    this.ancestors.push(object);
     try {
       return this.walkObject(object, depth);
     } finally {
-      this.ancestors.delete(object);
+      this.ancestors.pop();
     }
   }
 
@@ -176,4 +182,39 @@ export function sanitize(input: unknown, limits: SanitizeLimits, knownBytes: num
     if (!(error instanceof TooLarge)) return { value: '[Unserializable]', bytes: 16, truncated: false };
     return { value: tooLargeMarker(knownBytes, limits.maxBytes), bytes: limits.maxBytes, truncated: true };
   }
+}
+
+/**
+ * Sanitizes, in place, a value this package parsed itself from JSON (a response body). Nobody
+ * else holds it, so unlike sanitize() it is not copied; JSON has no cycles, dates, binaries or
+ * non-finite numbers; and its size is the body's, already checked against the cap by the
+ * caller. What remains is the depth cap, redaction, key encoding and lone surrogates, with the
+ * same results as sanitize() (a property test holds them equal).
+ */
+export function sanitizeParsedJson(value: unknown, limits: SanitizeLimits, bytes: number): Sanitized {
+  return { value: cleanParsed(value, limits, 0), bytes, truncated: false };
+}
+
+function cleanParsed(value: unknown, limits: SanitizeLimits, depth: number): unknown {
+  if (typeof value === 'string') return value.isWellFormed() ? value : value.toWellFormed();
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= limits.maxDepth) return depthMarker(limits.maxDepth);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = cleanParsed(value[i], limits, depth + 1);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  let renamed = false;
+  for (const key of keys) {
+    const inner = object[key];
+    const clean = limits.isSecret(key) ? REDACTED : cleanParsed(inner, limits, depth + 1);
+    if (clean !== inner) object[key] = clean;
+    if (!renamed && encodeKey(key.isWellFormed() ? key : key.toWellFormed()) !== key) renamed = true;
+  }
+  if (!renamed) return object;
+  // A key must be stored under another name: rebuild this object so the keys keep their order.
+  const out: Record<string, unknown> = {};
+  for (const key of keys) setOwn(out, encodeKey(key.isWellFormed() ? key : key.toWellFormed()), object[key]);
+  return out;
 }

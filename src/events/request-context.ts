@@ -8,7 +8,8 @@ import type { Request } from 'express';
 import { requestIdFrom, traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from '../express/annotate';
 import { userOf } from '../express/request-user';
-import type { AuditContext, EventSink, PendingChange } from './context';
+import { recordingRequestId } from '../express/recordings';
+import { contextConsumed, type AuditContext, type EventSink, type PendingChange } from './context';
 
 // A WeakMap, not a property on req: an own property added to a request object costs ~2 µs (see recorder.ts).
 const CONTEXTS = new WeakMap<Request, AuditContext>();
@@ -39,10 +40,15 @@ class RequestContext implements AuditContext {
   }
 }
 
-/** The context of a request the recorder records: it collects diffs for the request's entry. */
-export function recordedContext(req: Request, sink: EventSink, requestId: string): AuditContext {
+/**
+ * The context of a request the recorder records: it collects diffs for the request's entry.
+ * Null when there is none yet and nothing reads contexts (no audited function, no mongoose
+ * plugin): a later record(req, …) then makes one with the recorder's request id.
+ */
+export function recordedContext(req: Request, sink: EventSink, requestId: string): AuditContext | null {
   const existing = CONTEXTS.get(req);
   if (!existing) {
+    if (!contextConsumed()) return null;
     const context = new RequestContext(sink, req, requestId, true);
     CONTEXTS.set(req, context);
     return context;
@@ -60,7 +66,8 @@ export function recordedContext(req: Request, sink: EventSink, requestId: string
 export function contextOfRequest(req: Request, sink: EventSink): AuditContext {
   const existing = CONTEXTS.get(req);
   if (existing) return existing;
-  const context = new RequestContext(sink, req, requestIdFrom(req.headers[sink.config.requestIdHeader]), false);
+  const requestId = recordingRequestId(req.res) ?? requestIdFrom(req.headers[sink.config.requestIdHeader]);
+  const context = new RequestContext(sink, req, requestId, false);
   CONTEXTS.set(req, context);
   const res = req.res;
   if (res && !res.headersSent && res.getHeader('X-Request-Id') === undefined) res.setHeader('X-Request-Id', context.requestId!);

@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { AuditEntry, AssociationType } from '../entry';
 import { describeRequest } from '../capture/describe';
-import { sanitize, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
+import { sanitize, sanitizeParsedJson, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
 import { REDACTED } from '../capture/redact';
 import { traceIdFrom, userAgentFrom } from '../capture/correlation';
@@ -62,7 +62,8 @@ function responseBody(res: Response, body: string | Buffer | undefined, limits: 
   if (bytes > limits.maxBytes) return sanitize(null, limits, bytes);
   if (isJson(res)) {
     try {
-      return sanitize(JSON.parse(typeof body === 'string' ? body : body.toString('utf8')), limits, bytes);
+      // Parsed here, so owned here: cleaned in place rather than copied a second time.
+      return sanitizeParsedJson(JSON.parse(typeof body === 'string' ? body : body.toString('utf8')), limits, bytes);
     } catch {
       // declared JSON but is not: keep the text below
     }
@@ -94,11 +95,11 @@ function pathOf(url: string): string {
 }
 
 /** Values of route params whose names are secret (`/reset/:token`): they must not survive in the path or the ids. */
-function secretParamValues(params: Record<string, unknown> | null, isSecret: (key: string) => boolean): Set<string> {
-  const values = new Set<string>();
-  if (!params) return values;
-  for (const [name, value] of Object.entries(params)) {
-    if (typeof value === 'string' && value !== '' && isSecret(name)) values.add(value);
+function secretParamValues(params: Record<string, unknown> | null, isSecret: (key: string) => boolean): Set<string> | null {
+  let values: Set<string> | null = null; // allocated only when there is one: almost never
+  for (const name in params) {
+    const value = params[name];
+    if (typeof value === 'string' && value !== '' && isSecret(name)) (values ??= new Set()).add(value);
   }
   return values;
 }
@@ -143,17 +144,17 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   const pending = rec.context ? takeChanges(rec.context) : null;
   const changes = pending && (pending.changes.length > 0 || pending.dropped > 0) ? sanitizeChanges(pending.changes, limits, pending.dropped) : null;
 
-  const truncated: string[] = [];
-  if (payload.truncated) truncated.push('payload');
-  if (response.truncated) truncated.push('result');
-  if (changes?.truncated) truncated.push('changes');
+  let truncated: string[] | null = null;
+  if (payload.truncated) (truncated ??= []).push('payload');
+  if (response.truncated) (truncated ??= []).push('result');
+  if (changes?.truncated) (truncated ??= []).push('changes');
 
   let documents = annotation?.documents !== undefined
     ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
     : described.documents;
   let endpoint = pathOf(req.originalUrl || req.url).slice(0, 2048);
   const secrets = secretParamValues(rec.params, limits.isSecret);
-  if (secrets.size > 0) {
+  if (secrets) {
     endpoint = redactPath(endpoint, secrets);
     documents = documents?.map((id) => (secrets.has(id) ? REDACTED : id)) ?? null;
   }
@@ -182,7 +183,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     traceId: traceIdFrom(req.headers.traceparent),
     durationMs: Math.round((performance.now() - rec.start) * 1000) / 1000,
     userAgent: userAgentFrom(req.headers['user-agent']),
-    truncated: truncated.length > 0 ? truncated : null,
+    truncated,
     message: null,
     changes: changes?.value ?? null,
   };

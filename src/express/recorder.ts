@@ -16,8 +16,8 @@ import { requestIdFrom } from '../capture/correlation';
 import type { Config } from '../options';
 import { contextConsumed, runInContext, type AuditContext } from '../events/context';
 import { buildEntry, type BuildContext, type Recording } from './entry-builder';
+import { RECORDINGS } from './recordings';
 
-const RECORDINGS = new WeakMap<Response, Recording>();
 const PATCHED = Symbol.for('express-audit-log.send-patched');
 
 type Send = Response['send'] & { [PATCHED]?: true };
@@ -27,8 +27,13 @@ function observe(res: Response, body: unknown): void {
   if (!rec) return;
   if (typeof body === 'string' || Buffer.isBuffer(body)) rec.body = body;
   // Route params exist only while the route runs; by the time the response finishes, the
-  // router may have moved on. The first send() is inside the route.
-  if (rec.params === null && res.req.params && Object.keys(res.req.params).length > 0) rec.params = { ...res.req.params };
+  // router may have moved on. The first send() is inside the route. The router gives each
+  // match a fresh params object and never changes it afterwards, so a reference is enough
+  // (the entry builder copies it).
+  if (rec.params === null) {
+    const params = res.req.params as Record<string, unknown> | undefined;
+    if (params) for (const _ in params) return void (rec.params = params);
+  }
 }
 
 /** Patches `send` where the response's prototype chain defines it, once per defining object. */
@@ -54,8 +59,12 @@ export interface RecorderHooks {
   push(entry: import('../entry').AuditEntry, bytes: number): void;
   /** Reports a failure while building an entry (a bug or a hostile value); the app carries on. */
   fail(error: unknown): void;
-  /** The audit context the rest of the request runs in (audited calls, mongoose diffs). */
-  context?(req: Request, requestId: string): AuditContext;
+  /**
+   * The audit context the rest of the request runs in (audited calls, mongoose diffs): the one
+   * a record(req, …) before the recorder made, else a new one when anything reads contexts
+   * (see contextConsumed), else null. Creating none saves an object and a WeakMap entry per request.
+   */
+  context?(req: Request, requestId: string): AuditContext | null;
 }
 
 export function createRecorder(config: Config, ctx: BuildContext, hooks: RecorderHooks): RequestHandler {
@@ -73,6 +82,14 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
     }
   }
 
+  // ServerResponse emits 'close' once, after the response finished or the connection dropped:
+  // one listener does what on-finished's several did. One function shared by every request,
+  // with `on` rather than `once`, so no closure or once-wrapper is allocated per request.
+  function onClose(this: Response): void {
+    const rec = RECORDINGS.get(this);
+    if (rec) finish(this.req, this, rec);
+  }
+
   return function auditRecorder(req: Request, res: Response, next: NextFunction): void {
     if (!methods.has(req.method)) return next();
     if (RECORDINGS.has(res)) return next(); // mounted twice (recorder + full middleware): record once
@@ -80,16 +97,15 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
       const path = req.originalUrl.split('?')[0] ?? '';
       if ((include.length > 0 && !matches(path, include)) || matches(path, exclude)) return next();
     }
-    const context = hooks.context ? hooks.context(req, requestIdFrom(req.headers[requestIdHeader])) : null;
+    const incomingId = requestIdFrom(req.headers[requestIdHeader]);
+    const context = hooks.context ? hooks.context(req, incomingId) : null;
     // A record(req, …) made before this middleware ran has already given the request its id.
-    const requestId = context?.requestId ?? requestIdFrom(req.headers[requestIdHeader]);
+    const requestId = context?.requestId ?? incomingId;
     const rec: Recording = { start: performance.now(), path: req.path, requestId, body: undefined, params: null, context };
     RECORDINGS.set(res, rec);
     if (!(res.send as Send)[PATCHED]) patchSend(res);
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
-    // ServerResponse emits 'close' once, after the response finished or the connection dropped:
-    // one listener does what on-finished's several did, for a fraction of the cost.
-    res.once('close', () => finish(req, res, rec));
+    res.on('close', onClose);
     // Only recorded requests enter a context, and only once something reads contexts (see
     // contextConsumed), so apps that use neither audited functions nor diffs pay nothing for it.
     if (context && contextConsumed()) runInContext(context, next);

@@ -1,4 +1,5 @@
-import { sanitize, type SanitizeLimits } from '../../src/capture/sanitize';
+import fc from 'fast-check';
+import { sanitize, sanitizeParsedJson, type SanitizeLimits } from '../../src/capture/sanitize';
 import { secretKeyMatcher, DEFAULT_REDACT_KEYS } from '../../src/capture/redact';
 import { decodeKey, decodeKeys, encodeKey } from '../../src/capture/keys';
 import { ObjectId } from 'bson';
@@ -80,5 +81,46 @@ describe('key encoding', () => {
   });
   test('decodeKeys walks nested values', () => {
     expect(decodeKeys({ 'a%2Eb': [{ '%24x': 1 }] })).toEqual({ 'a.b': [{ $x: 1 }] });
+  });
+});
+
+describe('sanitizeParsedJson (a response body the package parsed itself)', () => {
+  test("cleans in place: the parsed object itself is returned, redacted, keys encoded in order", () => {
+    const parsed = JSON.parse('{"user":{"password":"p","name":"n"},"list":[{"token":"t"}]}');
+    const { value, bytes, truncated } = sanitizeParsedJson(parsed, limits, 123);
+    expect(value).toBe(parsed);
+    expect(value).toEqual({ user: { password: '[REDACTED]', name: 'n' }, list: [{ token: '[REDACTED]' }] });
+    const encoded = sanitizeParsedJson(JSON.parse('{"first":0,"a.b":1,"$set":{"x":2},"last":3}'), limits, 10).value;
+    expect(JSON.stringify(encoded)).toBe('{"first":0,"a%2Eb":1,"%24set":{"x":2},"last":3}');
+    expect({ bytes, truncated }).toEqual({ bytes: 123, truncated: false });
+  });
+
+  test('a "__proto__" key in the JSON stays data and pollutes nothing', () => {
+    const { value } = sanitizeParsedJson(JSON.parse('{"__proto__":{"polluted":true},"ok":1}'), limits, 10) as { value: Record<string, unknown> };
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(value['%5F_proto__']).toEqual({ polluted: true });
+  });
+
+  test('caps depth and repairs lone surrogates like sanitize()', () => {
+    const { value } = sanitizeParsedJson(JSON.parse('{"a":{"b":{"c":{"d":{"e":{"f":1}}}}},"s":"\\ud800x"}'), limits, 10);
+    expect(value).toEqual({ a: { b: { c: { d: { e: '[Truncated: nested deeper than 5]' } } } }, s: '\ufffdx' });
+  });
+
+  test('gives the same value as sanitize() for any JSON', () => {
+    const keys = fc.oneof(fc.string(), fc.constantFrom('password', 'apiKey', '$x', 'a.b', '__proto__', '%', 'x\ud800'));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), tie('list'), tie('object')),
+      list: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.dictionary(keys, tie('value'), { maxKeys: 4 }),
+    })).value;
+    fc.assert(
+      fc.property(json, (input) => {
+        const text = JSON.stringify(input);
+        // Stringified, so key order counts too.
+        expect(JSON.stringify(sanitizeParsedJson(JSON.parse(text), limits, text.length).value)).toBe(JSON.stringify(sanitize(JSON.parse(text), limits).value));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
