@@ -3,7 +3,7 @@
 /**
  * Benchmark orchestrator (see bench/README.md).
  *
- *   node bench/run.js [--quick] [--only=bare,memory] [--scenarios=mixed,get,sizes,list]
+ *   node bench/run.js [--quick] [--only=bare,memory] [--scenarios=mixed,latency,get,sizes,list]
  *                     [--rounds=N] [--duration=S] [--list-sizes=10000,100000] [--cpu-prof]
  *
  * Forks one app per variant (bench/server.js), loads them with autocannon from this process in
@@ -16,6 +16,7 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { VARIANTS, ALIASES, listQuery, auditModuleId } = require('./variants');
 const report = require('./report');
+const { pacedLoad } = require('./paced');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS_DIR = path.join(__dirname, 'results');
@@ -51,13 +52,13 @@ function config(args) {
     ? {
         rounds: 3, // 1 warm-up + 2 measured
         warmupSeconds: 1,
-        durations: { mixed: 2, get: 1.5, sizes: 1.5, list: 2 },
+        durations: { mixed: 2, latency: 2, get: 1.5, sizes: 1.5, list: 2 },
         listSizes: [10000],
       }
     : {
         rounds: 6, // 1 warm-up + 5 measured
         warmupSeconds: 3,
-        durations: { mixed: 10, get: 5, sizes: 5, list: 10 },
+        durations: { mixed: 10, latency: 10, get: 5, sizes: 5, list: 10 },
         listSizes: [10000, 100000],
       };
   c.quick = quick;
@@ -65,6 +66,9 @@ function config(args) {
   c.listConnections = 1; // list-route latency is a service time, not a queue at 50 connections
   c.listWarmupSeconds = 1;
   c.bodySize = 100;
+  // The fixed-rate scenario's load: well below what the slowest store sustains (~4,400 req/s
+  // here), so the latency it reports is service time, not a queue.
+  c.fixedRate = 2000;
   c.sizes = [100, 10 * 1024, 100 * 1024];
   if (args.rounds) c.rounds = Math.max(2, Math.min(50, Number(args.rounds)));
   if (args.duration) {
@@ -73,7 +77,7 @@ function config(args) {
   }
   if (args['list-sizes']) c.listSizes = list(args['list-sizes']).map(Number).filter((n) => n > 0 && n <= 1e6);
   c.cpuProf = Boolean(args['cpu-prof']);
-  c.scenarios = args.scenarios ? list(args.scenarios) : ['mixed', 'get', 'sizes', 'list'];
+  c.scenarios = args.scenarios ? list(args.scenarios) : ['mixed', 'latency', 'get', 'sizes', 'list'];
   for (const s of c.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario ${s} (${Object.keys(SCENARIOS).join(', ')})`);
   if (args.only) {
     const only = list(args.only).map((v) => ALIASES[v] || v);
@@ -109,24 +113,27 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * Each scenario: which variants it runs (in table order) and its loads; each load is run in
  * interleaved rounds over its own app processes (see runRounds).
  */
+function writeRequests(c) {
+  const body = makeBody(c.bodySize);
+  return [
+    { method: 'POST', path: '/items', headers: JSON_HEADERS, body },
+    { method: 'PUT', path: `/items/${ITEM_ID}`, headers: JSON_HEADERS, body },
+    { method: 'DELETE', path: `/items/${ITEM_ID}` },
+  ];
+}
+
 const SCENARIOS = {
   mixed: {
     title: 'POST/PUT/DELETE, 100 B',
     variants: ['bare', 'control', 'morgan', 'pino', 'winston', 'memory', 'file', 'mongo'],
-    loads: (c) => {
-      const body = makeBody(c.bodySize);
-      return [
-        {
-          key: null,
-          duration: c.durations.mixed,
-          requests: [
-            { method: 'POST', path: '/items', headers: JSON_HEADERS, body },
-            { method: 'PUT', path: `/items/${ITEM_ID}`, headers: JSON_HEADERS, body },
-            { method: 'DELETE', path: `/items/${ITEM_ID}` },
-          ],
-        },
-      ];
-    },
+    loads: (c) => [{ key: null, duration: c.durations.mixed, requests: writeRequests(c) }],
+  },
+  // The same writes at a fixed rate below saturation: at full load (mixed) every variant queues,
+  // and added latency there is mostly lost throughput. Here it is the time each request costs.
+  latency: {
+    title: 'POST/PUT/DELETE, 100 B, at a fixed rate',
+    variants: ['bare', 'control', 'pino', 'winston', 'memory', 'file', 'mongo'],
+    loads: (c) => [{ key: null, duration: c.durations.latency, rate: c.fixedRate, requests: writeRequests(c) }],
   },
   get: {
     title: 'GET only',
@@ -388,11 +395,11 @@ async function load(port, requests, duration, connections) {
 }
 
 /** One measured window: begin → autocannon → end (after the child has drained its queue). */
-async function measure(app, requests, duration, connections, storePid = null) {
+async function measure(app, requests, duration, connections, storePid = null, rate = null) {
   const storeCpu0 = storePid ? pidCpuMs(storePid) : 0;
   await app.call('begin');
   const probe = noiseProbe();
-  const r = await load(app.port, requests, duration, connections);
+  const r = rate ? await pacedLoad({ port: app.port, requests, duration, rate, connections }) : await load(app.port, requests, duration, connections);
   const otherCpu = probe();
   const w = await app.call('end', 60000);
   // The mongo variant's database work runs in the test server's process, outside w.cpuUs.
@@ -448,7 +455,7 @@ async function runRounds(name, c, ctx, variants, ld) {
         const storePid = VARIANTS[v].mongo && ctx.mongoPid ? ctx.mongoPid : null;
         let m;
         try {
-          m = await measure(apps.get(v), ld.requests, duration, c.connections, storePid);
+          m = await measure(apps.get(v), ld.requests, duration, c.connections, storePid, ld.rate);
         } catch (err) {
           // A crashed or stuck app drops out of the scenario; the others go on.
           failed.add(v);
@@ -629,13 +636,14 @@ async function main() {
   // Summaries: measured rounds only.
   const measured = results.runs.filter((r) => !r.warmup);
   const summary = {};
-  for (const name of ['mixed', 'get']) {
+  for (const name of ['mixed', 'latency', 'get']) {
     const rs = measured.filter((r) => r.scenario === name);
     if (rs.length) summary[name] = report.summarize(rs, SCENARIOS[name].variants);
   }
   const sz = measured.filter((r) => r.scenario === 'sizes');
   if (sz.length) summary.sizes = report.summarize(sz, SCENARIOS.sizes.variants, { key: (r) => r.size });
   if (results.list.length) summary.list = results.list;
+  if (summary.latency) summary.latencyRate = c.fixedRate;
   summary.audit = report.auditChecks(results.audit);
   results.summary = summary;
   results.targets = report.targets(summary);

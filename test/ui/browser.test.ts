@@ -50,6 +50,7 @@ interface Entry {
   durationMs: number | null;
   userAgent: string | null;
   truncated: string[] | null;
+  message?: string | null;
   changes?: Change[];
 }
 
@@ -125,6 +126,7 @@ function makeEntries(): Entry[] {
     durationMs: 12,
     userAgent: XSS_SCRIPT,
     truncated: null,
+    message: `${XSS_IMG} published`,
   });
   // Stored out of date order: the page relies on the API's `$sort`.
   return entries.reverse();
@@ -456,7 +458,8 @@ d('admin page in Chromium', () => {
     await expectL(detail.getByText('"<b>bold</b>"')).toBeVisible();
     // action, collection, response message, user agent
     await expectL(detail.locator('dd').filter({ hasText: XSS_SCRIPT })).toHaveCount(4);
-    await expectL(detail.locator('dd').filter({ hasText: XSS_IMG })).toHaveCount(3); // endpoint, user, notes
+    await expectL(detail.locator('dd').filter({ hasText: XSS_IMG })).toHaveCount(4); // endpoint, user, message, notes
+    await expectL(detail.locator('dd').filter({ hasText: `${XSS_IMG} published` })).toHaveCount(1);
     await expectL(detail.getByRole('link', { name: `History of evil${XSS_SCRIPT} doc${XSS_IMG}` })).toBeVisible();
 
     // The hostile document id survives the round trip through the hash and the API path.

@@ -309,6 +309,7 @@
     fact('Method', e.method);
     fact('Endpoint', e.endpoint);
     fact('Action', e.action);
+    if (e.message) fact('Message', e.message); // the registered action's rendered template
     fact('User', e.user);
     fact('IP address', e.ipAddress);
     fact('Status', e.statusCode === null || e.statusCode === undefined ? null : `${e.statusCode}${e.isError ? ' (error)' : ''}`);
