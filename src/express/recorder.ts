@@ -30,10 +30,13 @@ function observe(res: Response, body: unknown): void {
   // router may have moved on. The first send() is inside the route. The router gives each
   // match a fresh params object and never changes it afterwards, so a reference is enough
   // (the entry builder copies it).
-  if (rec.params === null) {
-    const params = res.req.params as Record<string, unknown> | undefined;
-    if (params) for (const _ in params) return void (rec.params = params);
-  }
+  if (rec.params === null && hasAnyKey(res.req.params)) rec.params = res.req.params;
+}
+
+/** `Object.keys(o).length > 0` without building the array, once per recorded response. */
+function hasAnyKey(object: object | undefined): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 /** Patches `send` where the response's prototype chain defines it, once per defining object. */
