@@ -1,17 +1,15 @@
 /**
  * `memoryStore()`: entries in an array, for tests, benchmarks and single-process demos, the
  * newest `maxEntries` kept (the process's memory is the limit, so there must be one). It is
- * the store closest to the hot path, so inserts do little: no indexes, a shallow copy, and the
- * JSON fields packed into one text (packed-bodies.ts: what keeps a full store cheap for the
- * garbage collector). Reads pay instead: they scan, match with the embedded store's query
- * engine (nedb's, through the same filter translation), and return copies, so a caller cannot
- * change what is stored.
+ * the store closest to the hot path, so inserts do almost nothing: no indexes, no copy (the
+ * writer hands over entries it built and never touches again). Reads pay instead: they scan,
+ * match with the embedded store's query engine (nedb's, through the same filter translation),
+ * and return copies, so a caller cannot change what is stored.
  */
 import { compareThings, getDotValue, match } from '@seald-io/nedb/lib/model.js';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import { translate } from './nedb-filter';
-import { JSON_FIELDS, filterReadsBodies, packBodies, unpackBodies } from './packed-bodies';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface MemoryStoreOptions {
@@ -33,37 +31,12 @@ function copyValue(value: unknown): unknown {
   return out;
 }
 
-const BODIES = Symbol('packed JSON fields');
-const IS_JSON_FIELD = new Set(JSON_FIELDS);
-
-/** An entry as held: the JSON fields' keys kept (undefined), their values in one text. */
-type HeldEntry = AuditEntry & { [BODIES]: string };
-
-function hold(entry: AuditEntry): HeldEntry {
-  const held = { ...entry, [BODIES]: packBodies(entry) } as HeldEntry;
-  for (const field of JSON_FIELDS) if (field in held) (held as unknown as Record<string, unknown>)[field] = undefined;
-  return held;
-}
-
-/** The entry as it was inserted (or only the `select`ed fields), as a fresh copy. */
-function release(held: HeldEntry, select: readonly string[] | null = null): Partial<AuditEntry> {
-  const keys = select ?? Object.keys(held);
-  const bodies = keys.some((key) => IS_JSON_FIELD.has(key)) ? unpackBodies(held[BODIES]) : null;
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = bodies && IS_JSON_FIELD.has(key) ? bodies[key] : copyValue((held as unknown as Record<string, unknown>)[key]);
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return out as Partial<AuditEntry>;
-}
-
-/** The held entry with its JSON fields back in place, for matching a filter that reads them. */
-function withBodies(held: HeldEntry): Record<string, unknown> {
-  return { ...held, ...unpackBodies(held[BODIES]) };
+function copy(entry: Partial<AuditEntry>): Partial<AuditEntry> {
+  return copyValue(entry) as Partial<AuditEntry>;
 }
 
 class MemoryAuditStore implements AuditStore {
-  private entries: HeldEntry[] = [];
+  private entries: AuditEntry[] = [];
   private readonly ids = new Set<string>();
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -93,19 +66,18 @@ class MemoryAuditStore implements AuditStore {
     return this.ttlSeconds === null ? null : new Date(Date.now() - this.ttlSeconds * 1000);
   }
 
-  private matching(filter: AuditFilter): HeldEntry[] {
+  private matching(filter: AuditFilter): AuditEntry[] {
     const query = translate(filter);
     const cutoff = this.cutoff();
     const all = Object.keys(query).length === 0;
-    const unpack = !all && filterReadsBodies(query); // `$where` on payload.x and the like
-    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (all || match(unpack ? withBodies(entry) : entry, query)));
+    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (all || match(entry, query)));
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
     for (const entry of entries) {
       if (this.ids.has(entry._id)) continue; // a retried batch: already written
       this.ids.add(entry._id);
-      this.entries.push(hold(entry));
+      this.entries.push(entry);
     }
     // Evict in chunks (10% at a time), not one by one: shifting a 100k array per batch costs more than the insert.
     if (this.entries.length > this.maxEntries) {
@@ -128,7 +100,8 @@ class MemoryAuditStore implements AuditStore {
       return 0;
     });
     const page = found.slice(query.skip, query.skip + query.limit);
-    const docs = page.map((entry) => release(entry, query.select));
+    const select = query.select;
+    const docs = page.map((entry) => copy(select ? Object.fromEntries(select.map((field) => [field, entry[field]])) : entry));
     return { docs, total: found.length };
   }
 
@@ -138,7 +111,7 @@ class MemoryAuditStore implements AuditStore {
 
   async findById(id: string): Promise<AuditEntry | null> {
     const found = this.matching({ _id: id })[0];
-    return found ? (release(found) as AuditEntry) : null;
+    return found ? (copy(found) as AuditEntry) : null;
   }
 
   async close(): Promise<void> {
