@@ -57,8 +57,12 @@ export function isFieldName(name: string): name is FieldName {
   return Object.prototype.hasOwnProperty.call(FIELDS, name);
 }
 
-/** Any JSON-compatible value, as stored in payload, params and result. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A value as stored in payload, params, result and changes: JSON, plus Dates, which sanitizing
+ * keeps (a date given to record() or seen by the diff plugin) and every store returns as Dates.
+ * Over HTTP they arrive as ISO strings.
+ */
+export type JsonValue = string | number | boolean | null | Date | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * One path that changed in one document, as the `auditChanges` mongoose plugin saw it. `from`

@@ -110,6 +110,24 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       expect(await store.findById(new ObjectId().toHexString())).toBeNull();
     });
 
+    // Last among the tests on the shared store: it adds an entry the counts above do not expect.
+    test('Dates inside payload, result and changes come back as Dates, and filters reach into them', async () => {
+      const at = new Date(T0 - 5 * DAY);
+      const e = entry(200, {
+        requestId: 'dates',
+        payload: { at, list: [at, 'x'], deep: { at, n: 1 } },
+        result: { when: at },
+        changes: [{ collectionName: 'items', document: 'id-1', op: 'update', path: 'due', from: at, to: new Date(T0) }],
+      });
+      await store.insertMany([e]);
+      const got = await store.findById(e._id);
+      expect(got).toEqual(e);
+      expect((got!.payload as { deep: { at: unknown } }).deep.at).toBeInstanceOf(Date);
+      expect((got!.changes as Array<{ to: unknown }>)[0]!.to).toBeInstanceOf(Date);
+      const { docs } = await store.find(all({ filter: { 'payload.deep.n': 1, 'result.when': at }, select: ['_id', 'payload'] }));
+      expect(docs).toEqual([{ _id: e._id, payload: e.payload }]);
+    });
+
     test('TTL: an entry older than the ttl disappears, a fresh one stays', async () => {
       const ttlStore = await t.open();
       await ttlStore.init({ ttlSeconds: 3600 });
