@@ -52,7 +52,7 @@ function config(args) {
     ? {
         rounds: 3, // 1 warm-up + 2 measured
         warmupSeconds: 1,
-        durations: { mixed: 2, latency: 2, get: 1.5, sizes: 1.5, list: 2 },
+        durations: { mixed: 2, latency: 1, get: 1, sizes: 1, list: 2 },
         listSizes: [10000],
       }
     : {
