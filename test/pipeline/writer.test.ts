@@ -53,6 +53,20 @@ describe('writing', () => {
     await writer.close();
   });
 
+  test('a full batch is written at once, not after flushIntervalMs; a partial one waits for it', async () => {
+    const store = new FakeStore();
+    const writer = new Writer(store, settings({ batchSize: 5, flushIntervalMs: 600_000 }), new Reports().report);
+    writer.push(entry('first'), 100);
+    await writer.flush(); // the store has started; the queue is empty
+    for (const label of range(5)) writer.push(entry(label), 100);
+    await until(() => writer.stats().written === 6, 'the full batch written long before flushIntervalMs');
+    for (const label of range(2, 'late-')) writer.push(entry(label), 100);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.stats()).toMatchObject({ written: 6, queued: 2 });
+    await writer.close();
+    expect(notes(store.stored)).toEqual(['first', ...range(5), ...range(2, 'late-')]);
+  });
+
   test('the store starting late: entries wait, the start is retried, then they are written', async () => {
     const store = new FakeStore();
     const reports = new Reports();
