@@ -3,7 +3,7 @@ import request from 'supertest';
 import { auditLog, audited, Audited, memoryStore, AuditLogConfigError, type AuditLogMiddleware } from 'express-audit-log';
 import { ADMIN, token } from '../support/app';
 import { until } from '../support/wait';
-import { appWith, stored, warningsDuring } from './helpers';
+import { appWith, stored, thrownBy, warningsDuring } from './helpers';
 
 class PaymentDeclined extends Error {
   readonly code = 'DECLINED';
@@ -46,12 +46,7 @@ describe('audit.audited(fn)', () => {
   test('a sync throw: Failure with name, message, code and stack; the same error object is rethrown', async () => {
     const error = new PaymentDeclined('card declined');
     const charge = audit.audited((_amount: number) => { throw error; }, { action: 'payment.charge' });
-    let thrown: unknown;
-    try {
-      charge(10);
-    } catch (caught) {
-      thrown = caught;
-    }
+    const thrown = thrownBy(() => charge(10));
     expect(thrown).toBe(error);
     const [entry] = await stored(audit, 1);
     expect(entry).toMatchObject({ isError: true, responseMessage: 'card declined', payload: { args: [10] } });
@@ -122,12 +117,7 @@ describe('audit.audited(fn)', () => {
       [() => audited(function named() { return 1; }, { audit: {} as never }), 'audit'],
     ];
     for (const [call, option] of cases) {
-      let thrown: unknown;
-      try {
-        call();
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(call);
       expect(thrown).toBeInstanceOf(AuditLogConfigError);
       expect(thrown).toMatchObject({ code: 'EAUDIT_AUDITED', option });
     }

@@ -38,3 +38,13 @@ export function appWith(audit: AuditLogMiddleware, routes: (app: express.Express
   routes(app);
   return app;
 }
+
+/** What `call` throws (undefined when it returns), so a test can assert on the error's fields. */
+export function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

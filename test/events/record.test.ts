@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { auditLog, memoryStore, AuditLogConfigError, type AuditLogMiddleware } from 'express-audit-log';
 import { ADMIN, token } from '../support/app';
-import { appWith, stored } from './helpers';
+import { appWith, stored, thrownBy } from './helpers';
 
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -91,12 +91,7 @@ describe('registered actions and messages', () => {
 
   test('strictActions: an unregistered action throws a coded error at the call and records nothing', async () => {
     audit = auditLog({ store: memoryStore(), actions: { Approve: {} }, strictActions: true });
-    let thrown: unknown;
-    try {
-      audit.record(null, { action: 'Aprove' });
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(() => audit.record(null, { action: 'Aprove' }));
     expect(thrown).toBeInstanceOf(AuditLogConfigError);
     expect(thrown).toMatchObject({ code: 'EAUDIT_UNKNOWN_ACTION', option: 'action' });
     expect((thrown as Error).message).toMatch(/Aprove.*known: Approve/);
@@ -116,12 +111,7 @@ describe('registered actions and messages', () => {
     [{ strictActions: 'yes' }, 'strictActions', /true or false/],
     [{ strictActions: true }, 'strictActions', /none is listed/],
   ])('bad options fail at auditLog(): %j', (options, option, message) => {
-    let thrown: unknown;
-    try {
-      auditLog({ store: memoryStore(), ...(options as object) });
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(() => auditLog({ store: memoryStore(), ...(options as object) }));
     expect(thrown).toBeInstanceOf(AuditLogConfigError);
     expect(thrown).toMatchObject({ code: 'EAUDIT_OPTION', option });
     expect((thrown as Error).message).toMatch(message);
@@ -154,12 +144,7 @@ describe('bad calls throw coded errors; bad values never do', () => {
     [() => audit.record(null, { action: 'A', isError: 'no' } as never), 'isError', /true or false/],
     [() => audit.record({ action: 'Login' } as never, { action: 'Login' }), 'req', /event was passed first/],
   ])('%#: %s', (call, option, message) => {
-    let thrown: unknown;
-    try {
-      call();
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(call);
     expect(thrown).toBeInstanceOf(AuditLogConfigError);
     expect(thrown).toMatchObject({ code: 'EAUDIT_EVENT', option });
     expect((thrown as Error).message).toMatch(message);

@@ -121,6 +121,19 @@ export function tempDir(prefix = 'eal-spool-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A temp-dir maker for one test file: every dir it made is removed after the file's tests. */
+export function tempDirs(): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = tempDir();
+    made.push(dir);
+    return dir;
+  };
+}
+
 export function segmentFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => name.endsWith('.ndjson')).sort();
 }

@@ -3,17 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FileSpool } from '../../src/pipeline/spool';
 import type { AuditEntry } from '../../src/entry';
-import { entry, segmentFiles, tempDir } from './fakes';
+import { entry, segmentFiles, tempDirs } from './fakes';
 
-const dirs: string[] = [];
-function dir(): string {
-  const made = tempDir();
-  dirs.push(made);
-  return made;
-}
-afterAll(() => {
-  for (const made of dirs) fs.rmSync(made, { recursive: true, force: true });
-});
+const dir = tempDirs();
 afterEach(() => jest.restoreAllMocks());
 
 function labels(entries: AuditEntry[]): string[] {

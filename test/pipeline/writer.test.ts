@@ -9,17 +9,9 @@ import fc from 'fast-check';
 import { FileSpool } from '../../src/pipeline/spool';
 import { Writer, type AuditStats } from '../../src/pipeline/writer';
 import { until } from '../support/wait';
-import { FakeStore, Reports, entry, segmentFiles, settings, tempDir } from './fakes';
+import { FakeStore, Reports, entry, segmentFiles, settings, tempDirs } from './fakes';
 
-const dirs: string[] = [];
-function spoolDir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const spoolDir = tempDirs();
 
 function notes(entries: Array<{ notes: string | null }>): string[] {
   return entries.map((e) => e.notes ?? '');

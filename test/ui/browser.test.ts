@@ -7,12 +7,11 @@
  * Debian's `chromium` package; CHROMIUM_PATH overrides the default /usr/bin/chromium.
  */
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createUiRouter } from '../../src/ui/router';
-import { describeIfChromium, expectLocator, launchChromium } from './helpers';
+import { closeServer, describeIfChromium, expectLocator, launchChromium, serveOnLoopback } from './helpers';
 
 const d = describeIfChromium;
 
@@ -259,16 +258,13 @@ d('admin page in Chromium', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    server = await new Promise<Server>((resolve) => {
-      const s = fakeApi(entries, requests).listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, origin } = await serveOnLoopback(fakeApi(entries, requests)));
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   beforeEach(async () => {

@@ -3,12 +3,27 @@
  * @playwright/test's web-first assertions (playwright-core ships no `expect`).
  */
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Without a Chromium binary the suites are reported as skipped, never as passing. */
 export const describeIfChromium: jest.Describe = fs.existsSync(CHROMIUM) ? describe : describe.skip;
+
+/** Serves an app on a free port of 127.0.0.1, for the browser to load; resolves to the server and its origin. */
+export async function serveOnLoopback(app: { listen(port: number, host: string, ready: () => void): Server }): Promise<{ server: Server; origin: string }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Closes a server started by serveOnLoopback, if it started. */
+export function closeServer(server: Server | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+}
 
 /** launch() gives every browser a fresh temporary profile (user-data-dir), removed on close. */
 export function launchChromium(): Promise<Browser> {

@@ -3,13 +3,12 @@
  * mounted by `auditLog({ ui: true })`: checks that the page and the routes agree on the contract.
  * Skipped when no Chromium binary is found, like browser.test.ts.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { memoryStore } from 'express-audit-log';
 import { ADMIN, USER, createTestApp, type TestApp } from '../support/app';
-import { describeIfChromium, expectLocator, launchChromium } from './helpers';
+import { closeServer, describeIfChromium, expectLocator, launchChromium, serveOnLoopback } from './helpers';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -33,16 +32,13 @@ describeIfChromium('admin page on the real audit routes', () => {
     await request(t.app).put(`/role/${roleId}`).set(auth).send({ name: 'chief editor' }).expect(200);
     await request(t.app).post('/permission').set(auth).send({ name: 'read' }).expect(201);
     await t.audit.flush();
-    server = await new Promise<Server>((resolve) => {
-      const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, origin } = await serveOnLoopback(t.app));
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
     await t?.audit.close();
   });
 
