@@ -84,7 +84,10 @@ function moment(raw: Raw, name: 'from' | 'to', now: number): Date | undefined {
   if (text === undefined) return undefined;
   if (/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/.test(text)) {
     const ago = ms(text as ms.StringValue);
-    if (Number.isFinite(ago)) return new Date(now - ago);
+    const date = new Date(now - ago);
+    // A duration too long for any Date (1e12y) would reach the store as an Invalid Date.
+    if (!Number.isNaN(date.getTime())) return date;
+    throw new AuditLogQueryError(name, `${name}=${text.slice(0, 64)} reaches back further than any date (about 270,000 years at most); use a shorter duration like 7d or an ISO date.`);
   }
   return parseDate(name, text);
 }

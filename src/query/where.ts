@@ -34,7 +34,12 @@ function scalar(field: FieldName, path: string, value: unknown): unknown {
     const kind = path === field ? FIELDS[field].kind : 'json';
     if (kind === 'json' || (kind === 'number' && typeof value === 'number') || (kind === 'boolean' && typeof value === 'boolean')) return value;
     if (kind === 'string' || kind === 'strings') return String(value);
-    if (kind === 'date' && typeof value === 'number' && Number.isFinite(value)) return new Date(value);
+    if (kind === 'date' && typeof value === 'number') {
+      // Milliseconds since 1970; past ±8.64e15 there is no such Date, and a store would fail to cast it.
+      const date = new Date(value);
+      if (!Number.isNaN(date.getTime())) return date;
+      throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' holds a date; ${JSON.stringify(value)} is not a time a date can hold (milliseconds since 1970, at most ±8.64e15), use an ISO date like "2026-01-31".`);
+    }
     throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' holds ${kind === 'id' ? 'an id (a 24-character hex string)' : `a ${kind}`}; got ${JSON.stringify(value)}.`);
   }
   if (typeof value === 'string') {

@@ -44,6 +44,14 @@ describe('parseListQuery', () => {
   });
 });
 
+describe('from / to', () => {
+  test('a duration reaching before any Date is refused with 400, not passed to the store', () => {
+    expect(refused(() => parseListQuery({ from: '999999999999y' }, limits)).parameter).toBe('from');
+    expect(refused(() => parseListQuery({ to: '99999999999999d' }, limits)).message).toMatch(/reaches back further than any date/);
+    expect(parseListQuery({ from: '7d' }, limits).query.filter).toEqual({ date: { $gte: expect.any(Date) } });
+  });
+});
+
 describe('parseWhere', () => {
   test('coerces dates and keeps allowed operators', () => {
     expect(parseWhere('{"date":{"$gte":"2026-01-01"},"documents":{"$all":["a","b"]}}')).toEqual({
@@ -52,6 +60,11 @@ describe('parseWhere', () => {
   });
   test.each(['{"$where":"1"}', '{"a":{"$function":1}}', '{"user":{"$regex":"x"}}', '{"$expr":{}}', '{"user":{"$accumulator":{}}}', '[]', '"x"', '{"payload.$x":1}'])('%s is refused', (text) => {
     expect(refused(() => parseWhere(text)).parameter).toBe('$where');
+  });
+  test('a date as milliseconds becomes a Date; one no Date can hold is refused, not passed to the store (found by the $where property test)', () => {
+    expect(parseWhere('{"date":{"$lt":1767225600000}}')).toEqual({ date: { $lt: new Date(1767225600000) } });
+    expect(refused(() => parseWhere('{"date":{"$nin":[8640000000000001]}}')).message).toMatch(/'date' holds a date; 8640000000000001 is not a time a date can hold/);
+    expect(refused(() => parseWhere('{"date":-8640000000000001}')).parameter).toBe('$where');
   });
   test('depth and size are bounded', () => {
     let deep = '{"user":"x"}';
