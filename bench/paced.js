@@ -8,11 +8,7 @@
  * a slow server makes later requests wait in the agent, and that wait is counted.
  */
 const http = require('node:http');
-
-function quantile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
+const { latencyPercentiles } = require('./report');
 
 function pacedLoad({ port, requests, duration, rate, connections }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -30,9 +26,8 @@ function pacedLoad({ port, requests, duration, rate, connections }) {
   return new Promise((resolve) => {
     const finish = () => {
       agent.destroy();
-      const sorted = Float64Array.from(latencies).sort();
       const seconds = (performance.now() - start) / 1000;
-      resolve({ rps: ok / seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), answered: ok + non2xx, non2xx, errors, timeouts: 0, duration: seconds });
+      resolve({ rps: ok / seconds, ...latencyPercentiles(latencies), answered: ok + non2xx, non2xx, errors, timeouts: 0, duration: seconds });
     };
     const settle = () => {
       inFlight--;

@@ -16,6 +16,13 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** p50 and p99 of raw response times (ms), by the nearest-rank method; null when there are none. */
+function latencyPercentiles(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
 function spread(xs) {
   const v = xs.filter((x) => x != null && Number.isFinite(x));
   if (v.length === 0) return { median: null, min: null, max: null, n: 0 };
@@ -397,4 +404,4 @@ function markdown(results) {
   return out.join('\n');
 }
 
-module.exports = { median, spread, summarize, auditChecks, targets, markdown, growth };
+module.exports = { median, spread, latencyPercentiles, summarize, auditChecks, targets, markdown, growth };

@@ -356,12 +356,6 @@ function noiseProbe() {
 
 // ------------------------------------------------------------------------------ one run
 
-/** The q-quantile (0..1) of an ascending array. */
-function quantile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 const MAX_LATENCY_SAMPLES = 5_000_000;
 
 /**
@@ -381,11 +375,9 @@ async function load(port, requests, duration, connections) {
     if (statusCode >= 200 && statusCode < 300 && latencies.length < MAX_LATENCY_SAMPLES) latencies.push(responseTime);
   });
   const result = await instance;
-  const sorted = Float64Array.from(latencies).sort();
   return {
     rps: result['2xx'] / result.duration,
-    p50: quantile(sorted, 0.5),
-    p99: quantile(sorted, 0.99),
+    ...report.latencyPercentiles(latencies),
     answered: result['2xx'] + result.non2xx,
     non2xx: result.non2xx,
     errors: result.errors,
