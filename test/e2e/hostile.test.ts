@@ -72,7 +72,7 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
 
   beforeAll(async () => {
     opened = await openStore(kind);
-    audit = auditLog({ store: opened.store, scope: 'admin' });
+    audit = auditLog({ store: opened.store, echoRequestId: true, scope: 'admin' });
     app = express();
     app.use(express.json({ limit: '10mb' }));
     app.use(express.raw({ type: 'application/octet-stream', limit: '10mb' }));
