@@ -7,7 +7,7 @@
 import Datastore from '@seald-io/nedb';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
-import { translate } from './nedb-filter';
+import { nedbQuery } from './nedb-query';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
@@ -27,6 +27,8 @@ type Doc = AuditEntry & Record<string, unknown>;
 // Selective fields only: every index costs each insert an AVL insertion (collectionName has too
 // few distinct values to narrow a scan much).
 const INDEXED_FIELDS = ['date', 'user', 'documents', 'requestId'];
+/** Fields a query can narrow by index: ours and nedb's own `_id` index. */
+const HINTED_FIELDS = ['_id', ...INDEXED_FIELDS];
 
 function checkInterval(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -82,7 +84,7 @@ class EmbeddedAuditStore implements AuditStore {
 
   private live(filter: AuditFilter): AuditFilter {
     const cutoff = this.cutoff();
-    return translate(cutoff === null ? filter : { $and: [filter, { date: { $gte: cutoff } }] });
+    return nedbQuery(cutoff === null ? filter : { $and: [filter, { date: { $gte: cutoff } }] }, HINTED_FIELDS);
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
