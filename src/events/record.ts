@@ -5,6 +5,7 @@
  */
 import type { Request } from 'express';
 import { idString } from '../capture/documents';
+import { userString } from '../capture/user-id';
 import { sanitize, type Sanitized } from '../capture/sanitize';
 import { blankEntry, type AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
@@ -150,7 +151,7 @@ export function recordEvent(sink: EventSink, req: Request | null | undefined, ev
     collectionName: text(event.collectionName)?.slice(0, 256) ?? null,
     documents: ids(event.documents),
     notes: text(event.notes),
-    ...(event.user !== undefined ? { user: idString(event.user) } : {}),
+    ...(event.user !== undefined ? { user: userString(event.user) } : {}),
     payload: event.payload,
     result: event.result,
     isError: event.isError ?? false,

@@ -165,7 +165,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     method: req.method,
     action: annotation?.action ?? described.action,
     endpoint,
-    user: annotation?.user !== undefined ? annotation.user : userOf(req, config.userIdKey, config.getUser),
+    user: annotation?.user !== undefined ? annotation.user : userOf(req, config),
     collectionName: annotation?.collectionName !== undefined ? annotation.collectionName : described.collectionName,
     childCollectionName: annotation?.childCollectionName !== undefined ? annotation.childCollectionName : described.childCollectionName,
     associationType: annotation?.associationType !== undefined ? annotation.associationType : described.associationType,

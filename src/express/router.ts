@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuditEntry } from '../entry';
-import { AuditLogQueryError } from '../errors';
+import { AuditLogQueryError, AuditLogStoreError } from '../errors';
 import { decodeKeys } from '../capture/keys';
 import { sanitize, type SanitizeLimits } from '../capture/sanitize';
 import { getPath } from '../capture/path';
@@ -16,7 +16,7 @@ import { parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
-import { userOf } from './request-user';
+import { authOf, userOf, type RequestAuth } from './request-user';
 import { streamExport } from './export';
 
 export interface RouterContext {
@@ -34,7 +34,7 @@ export interface RouterContext {
   extras?: Router[];
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function sendError(res: Response, statusCode: number, message: string, extra: Record<string, unknown> = {}): void {
   res.status(statusCode).json({ statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message, ...extra });
@@ -73,17 +73,30 @@ export function createQueryRouter(ctx: RouterContext): Router {
   });
   for (const extra of ctx.extras ?? []) router.use(base, extra);
 
-  function authorize(req: Request, res: Response, next: NextFunction): void {
-    if (config.publicRoutes) return next();
-    const auth = (req as Request & { auth?: unknown }).auth;
-    if (auth === undefined || auth === null) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'Authentication required: send a bearer token accepted by the app (req.auth is not set).');
+  /** 401 without auth, 403 without the scope; the auth comes from `getAuth(req)` or `req.auth`. */
+  function checkAuth(req: Request, res: Response, next: NextFunction): void {
+    let auth: RequestAuth | null;
+    try {
+      auth = authOf(req, config);
+    } catch (error) {
+      ctx.fail(new AuditLogStoreError('EAUDIT_AUTH', `getAuth failed on ${req.method} ${req.originalUrl.split('?')[0]}: ${(error as Error)?.message ?? error}`, 0, error));
+      return sendError(res, 500, "The app's getAuth option failed on this request; the error was reported through the audit log's 'error' event.");
     }
-    if (!scopeAllows(config.scope, scopesOf(getPath(auth, config.scopeKey)))) {
+    if (auth === null) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      const how = config.getAuth ? 'getAuth(req) returned no auth for this request' : 'req.auth is not set';
+      return sendError(res, 401, `Authentication required: sign in the way the app accepts (${how}).`);
+    }
+    if (!scopeAllows(config.scope, scopesOf(auth.scopes))) {
       return sendError(res, 403, `Insufficient scope: the audit log needs ${describeRule(config.scope)}.`);
     }
     next();
+  }
+
+  /** Reads: open to anyone with `publicRoutes: true`. */
+  function authorize(req: Request, res: Response, next: NextFunction): void {
+    if (config.publicRoutes) return next();
+    checkAuth(req, res, next);
   }
 
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -110,7 +123,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
   router.post(base, authorize, express.json({ limit: '1mb' }), run(async (req, res) => {
     if (!config.manualEntries) return sendError(res, 405, 'Manual entries are turned off (manualEntries: false).');
     if (!req.is('application/json')) return sendError(res, 415, 'Send manual entries as JSON with Content-Type: application/json.');
-    const { entries, many } = parseManualEntries(req.body, userOf(req, config.userIdKey, config.getUser));
+    const { entries, many } = parseManualEntries(req.body, userOf(req, config));
     const requestId = requestIdFrom(req.headers[config.requestIdHeader]);
     const now = new Date();
     const stored: AuditEntry[] = entries.map((fields) => {
