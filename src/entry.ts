@@ -48,6 +48,8 @@ export const FIELDS = {
   message: { kind: 'string', filterable: true, searchable: true },
   /** What the mongoose plugin saw change: `[{ collectionName, document, op, path, from, to }]`. */
   changes: { kind: 'json', filterable: false, searchable: false },
+  /** Manual entries (`POST {basePath}`) only: the user who posted it, from the request's auth; the body cannot set it. */
+  postedBy: { kind: 'string', filterable: true, searchable: true },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -106,6 +108,7 @@ export interface AuditEntry {
   // Optional so entries built before these fields existed (and manual entries) stay valid.
   message?: string | null;
   changes?: AuditChange[] | null;
+  postedBy?: string | null;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */
@@ -136,5 +139,6 @@ export function blankEntry(_id: string, date: Date): AuditEntry {
     truncated: null,
     message: null,
     changes: null,
+    postedBy: null,
   };
 }

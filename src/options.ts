@@ -45,7 +45,7 @@ export interface AuditLogOptions {
   store?: AuditStore;
   /** How long entries live: seconds, or a duration like `'1d'`, `'12h'`, `'90d'`. Defaults to none (kept forever). */
   ttl?: number | string | null;
-  /** Scopes needed for the query routes, hapi style: any plain one, every `+x`, no `!x`. Defaults to none (any authenticated user). */
+  /** Scopes needed for the query routes (with `publicRoutes`, for manual entries only), hapi style: any plain one, every `+x`, no `!x`. Defaults to none (any authenticated user). */
   scope?: string | string[];
   /** Dotted path of the scopes in `req.auth`. Defaults to `'scope'`. */
   scopeKey?: string;
@@ -60,7 +60,7 @@ export interface AuditLogOptions {
    * `userIdKey`/`scopeKey`) for the recorded user and the query routes' 401/403. Defaults to reading `req.auth`.
    */
   getAuth?: (req: Request) => AuditAuth | null | undefined;
-  /** Serve the query routes without authentication. Defaults to `false`: never do this in production. */
+  /** Serve the read routes without authentication; manual entries (`POST`) still need auth and `scope`. Defaults to `false`: never do this in production. */
   publicRoutes?: boolean;
   /** Mount the query routes at all. Defaults to `true`. */
   routes?: boolean;
@@ -354,9 +354,6 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
 
   const publicRoutes = bool(options, 'publicRoutes', false);
   const scope = parseScope(options.scope);
-  if (publicRoutes && options.scope !== undefined) {
-    fail('publicRoutes', 'publicRoutes: true serves the routes without authentication, so a scope could never be checked; remove one of the two.');
-  }
   if (options.getAuth !== undefined) {
     // getAuth replaces req.auth, so the dotted paths into req.auth would silently do nothing.
     for (const key of ['scopeKey', 'userIdKey'] as const) {
