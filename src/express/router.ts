@@ -197,9 +197,10 @@ export function createQueryRouter(ctx: RouterContext): Router {
   }));
 
   router.get(`${base}/export`, authorize, run(async (req, res) => {
-    await ctx.flushPending();
+    if (req.method !== 'HEAD') await ctx.flushPending();
     const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit }, req, res);
-    ctx.recordExport(req, details);
+    // A HEAD exported nothing: not recorded.
+    if (details) ctx.recordExport(req, details);
   }));
 
   router.get(`${base}/:id`, authorize, run(async (req, res) => {
