@@ -193,7 +193,14 @@ export function createQueryRouter(ctx: RouterContext): Router {
     if (query.collectionName !== undefined || query.documents !== undefined) {
       throw new AuditLogQueryError(query.collectionName !== undefined ? 'collectionName' : 'documents', 'the history route sets collectionName and documents from its path.');
     }
-    await list(req, res, { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] });
+    // Named by the route (as owner or child), or changed by it through mongoose (the diff
+    // plugin's `changes`): `POST /verify-email` changes the user, so it is in the user's history.
+    await list(req, res, {
+      $or: [
+        { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] },
+        { changes: { $elemMatch: { collectionName: collection, document: id } } },
+      ],
+    });
   }));
 
   router.get(`${base}/export`, authorize, run(async (req, res) => {
