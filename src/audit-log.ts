@@ -3,7 +3,7 @@
  * the writer (pipeline/), which feeds the store (stores/); the query router reads the store.
  * The returned middleware is also the handle the app keeps: `close()`, `stats()`, events.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from 'events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
 import { secretKeyMatcher } from './capture/redact';
@@ -34,8 +34,8 @@ export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   readonly enabled: boolean;
   /** The store in use, or null when disabled. */
   readonly store: AuditStore | null;
-  /** Writes everything queued now. */
-  flush(): Promise<void>;
+  /** Writes everything queued now; resolves when written, when the store fails for now, or after `deadlineMs` (default: no deadline). */
+  flush(deadlineMs?: number): Promise<void>;
   /** Flushes what it can before the deadline (ms, default 10000), spools or counts the rest, closes the store. */
   close(deadlineMs?: number): Promise<void>;
   stats(): AuditStats;
@@ -200,7 +200,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     routes,
     enabled: true,
     store,
-    flush: () => writer.flush(),
+    flush: (deadlineMs?: number) => writer.flush(deadlineMs),
     close: (deadlineMs?: number) => writer.close(deadlineMs),
     stats: () => writer.stats(),
   }, sink);

@@ -15,8 +15,8 @@
  * Never throws: a failure is reported through `onError` and the call answers false (append)
  * or rejects (next, for the writer to back off and try again).
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import fs from 'fs';
+import path from 'path';
 import type { AuditEntry } from '../entry';
 
 /** A segment is sealed and a new one started past this size; replay holds one segment in memory. */
