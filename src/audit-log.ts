@@ -140,7 +140,10 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const report = reporter(emitter, config);
   const store = config.store ?? defaultStore();
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
-  const spool = config.spoolDir ? new FileSpool(config.spoolDir, (error) => report(new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error))) : null;
+  // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
+  const spool = config.spoolDir
+    ? new FileSpool(config.spoolDir, (error) => report(error instanceof AuditLogStoreError ? error : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error)))
+    : null;
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
   const writer = new Writer(receipts.watch(store), config, report, spool);

@@ -322,7 +322,7 @@ export class Writer {
     const unreadable = spool.takeUnreadable();
     if (unreadable > 0) {
       this.counts.dropped += unreadable;
-      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a torn line after a crash) and were dropped.`, unreadable));
+      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a line torn by a crash, malformed, or not written by this package; see EAUDIT_SPOOL_CORRUPT) and were dropped.`, unreadable));
     }
     if (entries.length === 0) return 'progress';
     try {
