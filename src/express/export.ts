@@ -5,6 +5,7 @@
  * socket's backpressure is respected between pages. The export itself is recorded.
  */
 import type { Request, Response } from 'express';
+import { queryParameters } from './query-string';
 import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
 import { decodeKeys } from '../capture/keys';
@@ -58,7 +59,7 @@ export interface ExportSettings {
 
 /** Streams the export; resolves to how many rows were sent and what was asked. */
 export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<{ rows: number; format: string; query: Record<string, unknown>; capped: boolean }> {
-  const raw = { ...(req.query as Record<string, unknown>) };
+  const raw = { ...queryParameters(req) };
   const format = raw.format ?? 'ndjson';
   delete raw.format;
   if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);

@@ -101,7 +101,8 @@ export function createUiRouter(opts: UiRouterOptions): Router {
   router.get('/ui', (req, res) => send(res, page(req.baseUrl)));
   router.get('/ui/app.js', (_req, res) => send(res, script));
   router.get('/ui/style.css', (_req, res) => send(res, style));
-  // Anything else under /ui is answered here, so it never reaches the authenticated routes.
-  router.all('/ui/*rest', (_req, res) => send(res, notFound, 404));
+  // Anything else under /ui is answered here, so it never reaches the authenticated routes. A
+  // RegExp, not '/ui/*rest': Express 4 reads '*rest' as "anything, then the letters rest".
+  router.all(/^\/ui\/./, (_req, res) => send(res, notFound, 404));
   return router;
 }
