@@ -45,7 +45,7 @@ export interface AuditChangesOptions {
 }
 
 // The few members used here, typed loosely: mongoose's generics cannot describe one hook for many models.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore-start lint/suspicious/noExplicitAny: mongoose's hook `this` and query types, loosely on purpose
 type Lean = Record<string, unknown> & { _id?: unknown };
 interface ModelLike {
   findOne(filter: unknown): any;
@@ -56,7 +56,7 @@ interface HookSchema {
   post(ops: string | string[], options: { document: boolean; query: boolean }, fn: (this: any, res: unknown) => Promise<void>): unknown;
   get(key: string): unknown;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+// biome-ignore-end lint/suspicious/noExplicitAny: end of the loosely typed members
 
 interface Target {
   sink: EventSink;
