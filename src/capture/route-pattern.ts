@@ -107,29 +107,35 @@ export function unknownSegments(path: string): Segment[] {
 }
 
 /**
- * The segments that describe the resource, starting at the collection. The route's own part
- * starts there when it begins with a name (`router.delete('/users/:id')` under any mount
- * point); a route that begins with a parameter (`/:id` in a router mounted at `/api/users`)
- * takes its collection from the end of the mount point, with an owner and its id before it
- * when the mount point is itself an association (`/orgs/:orgId/members`). API prefixes
- * (`api`, `v1`) are skipped. Null when the route says nothing usable (no pattern, or only a
- * wildcard such as `app.all('*')`).
+ * The segments that describe the resource, starting at the collection. The collection is the
+ * innermost router's: the last name in its mount point (`auth` for `router.post('/login')`
+ * mounted at `/v1/auth`, `users` for `/:id` mounted at `/api/users`), with an owner and its id
+ * before it when the mount point is itself an association (`/orgs/:orgId/members`, `/users/42`).
+ * When the mount point names nothing but API prefixes (`''`, `/api`, `/v1`), the route's own
+ * pattern starts the resource (`app.delete('/v1/users/:id')`, `router.put('/users/:id')` under
+ * `/api`). Leading `api`/`rest`/`v1` segments are skipped. Null when the route says nothing
+ * usable (no pattern, or only a wildcard such as `app.all('*')`).
  */
 export function resourceSegments(route: MatchedRoute): Segment[] | null {
   const own = patternSegments(route.pattern, route.params);
   if (own === null) return null;
   // A catch-all (`app.all('*')`, `/{*splat}`) matched everything and names nothing.
   if ((route.pattern as string).includes('*') && !own.some((segment) => segment.literal)) return null;
-  let resource: Segment[];
-  if (own[0]?.literal) {
-    resource = own;
-  } else {
-    const mount = mountSegments(route.baseUrl, route.params);
-    let start = mount.length - 1;
-    if (start >= 2 && mount[start]!.literal && !mount[start - 1]!.literal && mount[start - 2]!.literal) start -= 2;
-    resource = [...mount.slice(Math.max(start, 0)), ...own];
-  }
+  const mount = mountSegments(route.baseUrl, route.params);
+  let last = mount.length - 1;
+  while (last >= 0 && !(mount[last]!.literal && !isPrefix(mount[last]!))) last--;
+  if (last < 0) return skipPrefixes(own);
+  let start = last;
+  if (start >= 2 && !mount[start - 1]!.literal && mount[start - 2]!.literal) start -= 2;
+  return [...mount.slice(start), ...own];
+}
+
+function isPrefix(segment: Segment): boolean {
+  return segment.literal === true && PREFIX.test(segment.value ?? '');
+}
+
+function skipPrefixes(segments: Segment[]): Segment[] {
   let skip = 0;
-  while (skip < resource.length - 1 && resource[skip]!.literal && PREFIX.test(resource[skip]!.value ?? '')) skip++;
-  return resource.slice(skip);
+  while (skip < segments.length - 1 && isPrefix(segments[skip]!)) skip++;
+  return segments.slice(skip);
 }

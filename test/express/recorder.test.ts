@@ -71,7 +71,7 @@ describe('describing from the route that matched', () => {
     ['/api', '/users/:id'],
     ['/api/v1', '/users/:id'],
     ['/api/v1/users', '/:id'],
-    ['/tenant-a/admin', '/users/:id'],
+    ['/v2/users', '/:id'],
   ])('a router mounted at %s with route %s gives collection users, the audit line at the root', async (mount, route) => {
     const t = track(recordedApp());
     const router = express.Router();
@@ -81,6 +81,26 @@ describe('describing from the route that matched', () => {
     t.app.use(mount, router);
     await request(t.app).put(`${mount}${route.replace(':id', '7')}`).send({ name: 'x' }).expect(200);
     expect(await t.last()).toMatchObject({ action: 'Update', collectionName: 'users', documents: ['7'], params: { id: '7' }, endpoint: `${mount}${route.replace(':id', '7')}` });
+  });
+
+  test('a router mounted at a name: that name is the collection, its routes are what is done to it (POST /v1/auth/login)', async () => {
+    const t = track(recordedApp());
+    const auth = express.Router();
+    auth.post('/login', (_req, res) => {
+      res.json({ token: 'abc' });
+    });
+    auth.post('/reset-password/:token', (_req, res) => {
+      res.status(204).end();
+    });
+    const v1 = express.Router();
+    v1.use('/auth', auth);
+    t.app.use('/v1', v1);
+    await request(t.app).post('/v1/auth/login').send({}).expect(200);
+    await request(t.app).post('/v1/auth/reset-password/s3cr3tvalue').expect(204);
+    await settle(t.audit, 2);
+    const [login, reset] = await t.entries();
+    expect(login).toMatchObject({ action: 'Create', collectionName: 'auth', documents: null });
+    expect(reset).toMatchObject({ collectionName: 'auth', documents: ['[REDACTED]'], endpoint: '/v1/auth/reset-password/[REDACTED]' });
   });
 
   test('nested routers: the innermost one decides, wherever the audit middleware is mounted', async () => {
