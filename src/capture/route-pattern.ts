@@ -70,22 +70,40 @@ function paramValue(params: Record<string, unknown> | null, name: string): strin
   return null;
 }
 
-/** The segments of a route pattern, or null when the pattern is not a plain string path (a RegExp, an array). */
-export function patternSegments(pattern: unknown, params: Record<string, unknown> | null): Segment[] | null {
-  if (typeof pattern !== 'string') return null;
-  const segments: Segment[] = [];
+/** A parsed pattern segment: a fixed name, or the name of the parameter that identifies it. */
+type PatternPart = { literal: true; value: string } | { literal: false; name: string };
+
+/**
+ * Patterns parsed once: an app has a fixed set of routes, and parsing one costs more than the
+ * rest of describing a request. Bounded all the same, for an app that builds routes at run time.
+ */
+const PARSED = new Map<string, PatternPart[]>();
+const MAX_PARSED = 1000;
+
+function parsePattern(pattern: string): PatternPart[] {
+  let parts = PARSED.get(pattern);
+  if (parts) return parts;
+  parts = [];
   let unnamed = 0; // Express 4 numbers `*` and bare groups 0, 1, …
   for (const raw of splitPath(stripGroups(pattern))) {
     PARAM.lastIndex = 0;
     const match = PARAM.exec(raw);
     if (!match) {
-      segments.push({ literal: true, value: raw.replace(/\\(.)/g, '$1').replace(/[?+]$/, '') });
+      parts.push({ literal: true, value: raw.replace(/\\(.)/g, '$1').replace(/[?+]$/, '') });
       continue;
     }
     const name = match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2] ?? match[3] ?? String(unnamed++);
-    segments.push({ literal: false, value: paramValue(params, name) });
+    parts.push({ literal: false, name });
   }
-  return segments;
+  if (PARSED.size >= MAX_PARSED) PARSED.clear();
+  PARSED.set(pattern, parts);
+  return parts;
+}
+
+/** The segments of a route pattern, or null when the pattern is not a plain string path (a RegExp, an array). */
+export function patternSegments(pattern: unknown, params: Record<string, unknown> | null): Segment[] | null {
+  if (typeof pattern !== 'string') return null;
+  return parsePattern(pattern).map((part) => (part.literal ? part : { literal: false, value: paramValue(params, part.name) }));
 }
 
 /** The segments of a concrete mount point: ids where a param holds that value or the text looks like an id. */

@@ -6,7 +6,6 @@ import { performance } from 'perf_hooks';
 import type { Request, Response } from 'express';
 import type { AuditEntry, AssociationType } from '../entry';
 import { describeRequest } from '../capture/describe';
-import type { MatchedRoute } from '../capture/route-pattern';
 import { sanitize, sanitizeParsedJson, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
 import { decodeSegment } from '../capture/route-pattern';
@@ -33,8 +32,10 @@ export interface Recording {
   body: string | Buffer | undefined;
   /** The route params while the route ran (route-capture.ts), whichever way the response ends. */
   params: Record<string, unknown> | null;
-  /** The route that handled the request, noted while it ran; null when no route did. */
-  route: MatchedRoute | null;
+  /** The pattern of the route that handled the request (`req.route.path`), noted while it ran; undefined when none did. */
+  routePath: unknown;
+  /** The mount point of that route's router (`req.baseUrl` while it ran). */
+  baseUrl: string;
   /** The request's audit context: the mongoose plugin collects its diffs there. */
   context?: AuditContext | null;
 }
@@ -143,7 +144,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   const described = describeRequest({
     method: rec.method,
     path: rec.path,
-    route: rec.route,
+    route: rec.routePath === undefined ? null : { baseUrl: rec.baseUrl, pattern: rec.routePath, params: rec.params },
     payload: payload.value,
     result: response.value,
     isError,

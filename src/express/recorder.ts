@@ -92,7 +92,8 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
     // A record(req, …) made before this middleware ran has already given the request its id.
     const requestId = context?.requestId ?? incomingId;
     const rec: Recording = {
-      start: performance.now(), method, url, path: req.path ?? url, requestId, body: undefined, params: null, route: null, context,
+      // req.url, not req.path: Express parses the URL again for req.path, and the path is only needed when no route answers.
+      start: performance.now(), method, url, path: pathOf(req.url ?? ''), requestId, body: undefined, params: null, routePath: undefined, baseUrl: '', context,
     };
     if (typeof res.on !== 'function') return undefined; // not a real response (a bare object in a unit test)
     RECORDINGS.set(res, rec);

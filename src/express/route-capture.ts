@@ -23,9 +23,10 @@ function noteRoute(req: Request, route: unknown): void {
   const res = (req as { res?: Response }).res;
   const rec = res ? RECORDINGS.get(res) : undefined;
   if (!rec) return;
-  const pattern = (route as { path?: unknown } | null)?.path;
+  // Plain fields, no object per call: this runs twice for every routed request being recorded.
+  rec.routePath = (route as { path?: unknown } | null)?.path;
+  rec.baseUrl = typeof req.baseUrl === 'string' ? req.baseUrl : '';
   const params = req.params as Record<string, unknown> | undefined;
-  rec.route = { baseUrl: typeof req.baseUrl === 'string' ? req.baseUrl : '', pattern, params: params ?? null };
   if (params && hasAnyKey(params)) rec.params = params;
 }
 
