@@ -6,7 +6,7 @@
  * MongoDB wire-protocol test server, and compares per test; then checks one correct entry per
  * mutating request (jest-setup.js).
  *
- *   node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|mongo|default]
+ *   node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|default]
  *                                [--options '<json>'] [--json out.json] [--fresh]
  *
  * <app-git-dir>: the repository as the fetch tool brings it (a bare git dir, e.g.
@@ -44,11 +44,11 @@ const jsonOut = option('--json', null);
 const fresh = flag('--fresh');
 const source = args[0] && path.resolve(args[0]);
 if (!source || !fs.existsSync(source)) {
-  console.error('usage: node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|mongo|default] [--options <json>] [--json <file>] [--fresh]');
+  console.error('usage: node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|default] [--options <json>] [--json <file>] [--fresh]');
   process.exit(2);
 }
-if (!['memory', 'file', 'mongo', 'default'].includes(store)) {
-  console.error(`--store must be memory, file, mongo or default, not ${JSON.stringify(store)}`);
+if (!['memory', 'file', 'default'].includes(store)) {
+  console.error(`--store must be memory, file or default, not ${JSON.stringify(store)}`);
   process.exit(2);
 }
 JSON.parse(optionsJson);
