@@ -33,6 +33,7 @@ async function main() {
     store,
     ttl: '30d',
     scope: ['admin'],
+    echoRequestId: true, // responses carry X-Request-Id, so a support ticket can quote it
     associations: { 'users.groups': 'MANY_MANY', 'roles.users': 'ONE_MANY' },
     // Custom actions with message templates: the rendered message is stored and searchable.
     actions: {

@@ -128,8 +128,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     : null;
   const base = config.basePath;
 
-  function isAuditPath(path: string): boolean {
-    return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* '/' */);
+  function isAuditPath(path: string | undefined): boolean {
+    // A bare request object (a router unit test) has no path: it is not ours.
+    return typeof path === 'string' && path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* '/' */);
   }
 
   const routes: RequestHandler = function auditLogRoutes(req: Request, res: Response, next: NextFunction) {

@@ -48,6 +48,8 @@ export const FIELDS = {
   message: { kind: 'string', filterable: true, searchable: true },
   /** What the mongoose plugin saw change: `[{ collectionName, document, op, path, from, to }]`. */
   changes: { kind: 'json', filterable: false, searchable: false },
+  /** True when the client closed the connection before the response was complete; absent otherwise. */
+  aborted: { kind: 'boolean', filterable: true, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -106,6 +108,8 @@ export interface AuditEntry {
   // Optional so entries built before these fields existed (and manual entries) stay valid.
   message?: string | null;
   changes?: AuditChange[] | null;
+  /** Set (true) only on requests the client abandoned before the response was complete. */
+  aborted?: boolean;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

@@ -92,6 +92,8 @@ export interface AuditLogOptions {
   logger?: Logger;
   /** Header that carries an incoming request id. Defaults to `'x-request-id'`. */
   requestIdHeader?: string;
+  /** Send the entry's request id back in the `requestIdHeader` header of every recorded response. Defaults to `false`: responses stay as the app made them. */
+  echoRequestId?: boolean;
   /** Called with each entry before it is queued; return `null` to drop it or a changed entry. */
   transform?: (entry: AuditEntry, req: Request) => AuditEntry | null;
   /** Custom actions registered up front, with an optional message template: `{ 'record.publish': { message: '{user} published {documents.0}' } }`. */
@@ -133,6 +135,7 @@ export interface Config {
   spoolDir: string | null;
   logger: Logger;
   requestIdHeader: string;
+  echoRequestId: boolean;
   transform: ((entry: AuditEntry, req: Request) => AuditEntry | null) | null;
   actions: ReadonlyMap<string, ActionSpec>;
   strictActions: boolean;
@@ -152,7 +155,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
   defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
   maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
-  requestIdHeader: true, transform: true, actions: true, strictActions: true,
+  requestIdHeader: true, echoRequestId: true, transform: true, actions: true, strictActions: true,
 };
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -383,6 +386,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     spoolDir: typeof spoolDir === 'string' ? spoolDir : null,
     logger: parseLogger(options.logger),
     requestIdHeader: dottedPath(options, 'requestIdHeader', 'x-request-id').toLowerCase(),
+    echoRequestId: bool(options, 'echoRequestId', false),
     transform: parseFunction(options, 'transform'),
     actions,
     strictActions,

@@ -1,16 +1,25 @@
 /**
- * Says what a request did, from its method, its path and its bodies: the action, the
- * collection and association, and the documents touched. Framework-free: the Express adapter
- * hands it plain values. DESIGN.md "Describing a request" is the rule book; apps override any
- * of it with `auditLog.annotate(req, ...)`.
+ * Says what a request did, from its method, the route that matched and its bodies: the
+ * action, the collection and association, and the documents touched. Framework-free: an
+ * adapter hands it plain values. The README's "Describing a request" is the rule book; apps
+ * override any of it with `auditLog.annotate(req, ...)`.
+ *
+ * The route pattern decides which segments are ids (see route-pattern.ts): only parameters
+ * are documents, a route without parameters names no document of its own, and the collection
+ * is taken from the innermost router, whatever prefix it is mounted under. Without a pattern
+ * (no route matched: a middleware answered) the path below the audit middleware is read by
+ * position, rest-hapi style: `/:collection/:id/:child/:childId`.
  */
 import type { AssociationType } from '../entry';
 import { payloadIds, resultIds } from './documents';
+import { resourceSegments, unknownSegments, type MatchedRoute, type Segment } from './route-pattern';
 
 export interface RequestFacts {
   method: string;
-  /** The path below the middleware's mount point, without the query string. */
+  /** The path below the middleware's mount point, without the query string: read only when no route matched. */
   path: string;
+  /** The route that handled the request, captured while it ran; null when none did. */
+  route?: MatchedRoute | null;
   payload: unknown;
   /** The response body as parsed JSON (null when there was none or it was not JSON). */
   result: unknown;
@@ -30,44 +39,38 @@ export interface Description {
 
 const BASE_ACTIONS: Record<string, string> = { POST: 'Create', PUT: 'Update', PATCH: 'Update', DELETE: 'Delete' };
 
-function segments(path: string): string[] {
-  const parts: string[] = [];
-  for (const raw of path.split('/')) {
-    if (raw === '') continue;
-    if (!raw.includes('%')) {
-      parts.push(raw);
-      continue;
-    }
-    try {
-      parts.push(decodeURIComponent(raw));
-    } catch {
-      parts.push(raw); // a malformed escape is still the segment the client sent
-    }
-  }
-  return parts;
-}
-
 function nonEmpty(ids: string[]): string[] | null {
   return ids.length > 0 ? ids : null;
 }
 
+/** An id position holds a parameter, or anything when the pattern is unknown. */
+function isId(segment: Segment | undefined): segment is Segment {
+  return segment !== undefined && segment.literal !== true;
+}
+
 export function describeRequest(facts: RequestFacts): Description {
-  const [owner, ownerId, child, childId] = segments(facts.path);
+  const segments = (facts.route ? resourceSegments(facts.route) : null) ?? unknownSegments(facts.path);
+  const [owner, ownerId, child, childId] = segments;
   const method = facts.method.toUpperCase();
 
-  if (owner !== undefined && ownerId !== undefined && child !== undefined && method !== 'PATCH' && BASE_ACTIONS[method]) {
-    const associationType =
-      facts.associations.get(`${owner}.${child}`) ?? facts.inferAssociation?.(owner, child) ?? null;
+  const isAssociation = owner?.value != null && isId(ownerId) && ownerId.value !== null && child?.value != null &&
+    (segments.length === 3 || (segments.length === 4 && isId(childId))) && method !== 'PATCH' && BASE_ACTIONS[method] !== undefined;
+  if (isAssociation) {
+    const ownerName = owner!.value!;
+    const childName = child!.value!;
+    const associationType = facts.associations.get(`${ownerName}.${childName}`) ?? facts.inferAssociation?.(ownerName, childName) ?? null;
     const action = method === 'DELETE' ? 'Remove' : 'Add';
-    const children = childId !== undefined ? [childId] : payloadIds(facts.payload, ['childId', '_id', 'id']);
-    return { action, collectionName: owner, childCollectionName: child, associationType, documents: [ownerId, ...children] };
+    const children = childId?.value != null ? [childId.value] : payloadIds(facts.payload, ['childId', '_id', 'id']);
+    return { action, collectionName: ownerName, childCollectionName: childName, associationType, documents: [ownerId!.value!, ...children] };
   }
 
   const action = BASE_ACTIONS[method] ?? (method === 'GET' || method === 'HEAD' ? 'Read' : method);
-  const collectionName = owner ?? null;
+  const collectionName = owner?.value ?? null;
+  // The route's first parameter after the collection (`/users/by-email/:email` too); by position when the pattern is unknown.
+  const idSegment = ownerId?.literal === null ? ownerId : segments.slice(1).find((segment) => segment.literal === false);
   let documents: string[] | null;
-  if (ownerId !== undefined) {
-    documents = [ownerId];
+  if (idSegment?.value != null) {
+    documents = [idSegment.value];
   } else if (method === 'POST') {
     // Created ids exist only once the create succeeded: rest-hapi leaves them null on error.
     documents = facts.isError ? null : nonEmpty(resultIds(facts.result));

@@ -6,6 +6,7 @@
  */
 import type { Request } from 'express';
 import { requestIdFrom, traceIdFrom, userAgentFrom } from '../capture/correlation';
+import { clientIp } from '../capture/ip';
 import { annotationOf } from '../express/annotate';
 import { userOf } from '../express/request-user';
 import { recordingRequestId } from '../express/recordings';
@@ -32,7 +33,7 @@ class RequestContext implements AuditContext {
   }
 
   get ipAddress(): string | null {
-    return this.req.ip ?? null;
+    return clientIp(this.req.ip);
   }
 
   get userAgent(): string | null {

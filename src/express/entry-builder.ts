@@ -2,11 +2,14 @@
  * Builds the entry for a finished response. Called once per recorded request, after the
  * response is on the wire, so none of this is on the client's path.
  */
+import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
 import type { AuditEntry, AssociationType } from '../entry';
 import { describeRequest } from '../capture/describe';
+import type { MatchedRoute } from '../capture/route-pattern';
 import { sanitize, sanitizeParsedJson, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
+import { decodeSegment } from '../capture/route-pattern';
 import { REDACTED } from '../capture/redact';
 import { traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
@@ -19,12 +22,18 @@ import { messageFor } from '../events/actions';
 
 export interface Recording {
   start: number;
-  /** Path below the middleware's mount point, at the time the middleware ran. */
+  /** The method and the URL path (with the mount prefix, without the query), read once when the recorder saw the request. */
+  method: string;
+  url: string;
+  /** Path below the middleware's mount point, at the time the middleware ran: describes a request no route handled. */
   path: string;
   requestId: string;
   /** The last string or Buffer handed to res.send (res.json ends there too). */
   body: string | Buffer | undefined;
+  /** The route params while the route ran (route-capture.ts), whichever way the response ends. */
   params: Record<string, unknown> | null;
+  /** The route that handled the request, noted while it ran; null when no route did. */
+  route: MatchedRoute | null;
   /** The request's audit context: the mongoose plugin collects its diffs there. */
   context?: AuditContext | null;
 }
@@ -44,7 +53,7 @@ function isEmpty(value: unknown): boolean {
 }
 
 function contentLength(req: Request): number | null {
-  const header = req.headers['content-length'];
+  const header = req.headers?.['content-length'];
   const length = header === undefined ? NaN : Number(header);
   return Number.isFinite(length) ? length : null;
 }
@@ -89,11 +98,6 @@ function messageOf(result: unknown, res: Response): string | null {
   return res.statusMessage || null;
 }
 
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
 /** Values of route params whose names are secret (`/reset/:token`): they must not survive in the path or the ids. */
 function secretParamValues(params: Record<string, unknown> | null, isSecret: (key: string) => boolean): Set<string> | null {
   let values: Set<string> | null = null; // allocated only when there is one: almost never
@@ -104,36 +108,41 @@ function secretParamValues(params: Record<string, unknown> | null, isSecret: (ke
   return values;
 }
 
+/** Replaces secret param values in the path, inside a segment too (`/reset/42-<token>`, `/confirm/<token>.json`). */
 function redactPath(path: string, secrets: ReadonlySet<string>): string {
   return path
     .split('/')
     .map((segment) => {
-      let decoded = segment;
-      try {
-        decoded = decodeURIComponent(segment);
-      } catch {
-        // keep the raw segment
-      }
-      return secrets.has(decoded) || secrets.has(segment) ? REDACTED : segment;
+      const decoded = decodeSegment(segment);
+      let redacted = decoded;
+      for (const secret of secrets) if (redacted.includes(secret)) redacted = redacted.split(secret).join(REDACTED);
+      return redacted === decoded ? segment : redacted;
     })
     .join('/');
 }
+
+const ABORTED_MESSAGE = 'Aborted: the client closed the connection before the response was complete.';
 
 /** Returns the entry and its estimated size, or null when the app asked to skip it. */
 export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: Recording): { entry: AuditEntry; bytes: number } | null {
   const annotation = annotationOf(req);
   if (annotation?.skip) return null;
   const { config, limits } = ctx;
-  const status = res.statusCode;
-  const isError = status >= 400;
+  // 'close' before the response finished: the client went away. The status is the one the app
+  // sent, or set before the client left; a default 200 nobody sent is no status at all.
+  const aborted = !res.writableFinished;
+  const status = aborted && !res.headersSent && res.statusCode === 200 ? null : res.statusCode;
+  const isError = aborted || (status !== null && status >= 400);
+  const headers = req.headers ?? {};
 
   const payload = isEmpty(req.body) ? NULL_SANITIZED : sanitize(req.body, limits, contentLength(req));
   const response = responseBody(res, rec.body, limits);
   const params = rec.params && !isEmpty(rec.params) ? sanitize(rec.params, limits) : NULL_SANITIZED;
 
   const described = describeRequest({
-    method: req.method,
+    method: rec.method,
     path: rec.path,
+    route: rec.route,
     payload: payload.value,
     result: response.value,
     isError,
@@ -152,7 +161,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   let documents = annotation?.documents !== undefined
     ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
     : described.documents;
-  let endpoint = pathOf(req.originalUrl || req.url).slice(0, 2048);
+  let endpoint = rec.url.slice(0, 2048);
   const secrets = secretParamValues(rec.params, limits.isSecret);
   if (secrets) {
     endpoint = redactPath(endpoint, secrets);
@@ -162,7 +171,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   const entry: AuditEntry = {
     _id: ctx.newId(),
     date: new Date(),
-    method: req.method,
+    method: rec.method,
     action: annotation?.action ?? described.action,
     endpoint,
     user: annotation?.user !== undefined ? annotation.user : userOf(req, config.userIdKey, config.getUser),
@@ -176,17 +185,18 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     result: isError ? null : (response.value as AuditEntry['result']),
     statusCode: status,
     isError,
-    responseMessage: isError ? messageOf(response.value, res) : null,
+    responseMessage: aborted ? ABORTED_MESSAGE : isError ? messageOf(response.value, res) : null,
     ipAddress: req.ip ?? null,
     notes: annotation?.notes ?? null,
     requestId: rec.requestId,
-    traceId: traceIdFrom(req.headers.traceparent),
+    traceId: traceIdFrom(headers.traceparent),
     durationMs: Math.round((performance.now() - rec.start) * 1000) / 1000,
-    userAgent: userAgentFrom(req.headers['user-agent']),
+    userAgent: userAgentFrom(headers['user-agent']),
     truncated,
     message: null,
     changes: changes?.value ?? null,
   };
+  if (aborted) entry.aborted = true;
   entry.message = messageFor(config.actions, entry);
   return { entry, bytes: 512 + payload.bytes + (isError ? 0 : response.bytes) + params.bytes + (changes?.bytes ?? 0) };
 }

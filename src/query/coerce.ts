@@ -50,7 +50,11 @@ export function coerceFieldValue(field: FieldName, text: string, parameter: stri
   }
 }
 
-/** Escapes text for use inside a RegExp, so `$term` matches it literally. */
+/**
+ * Escapes text for use inside a RegExp, so `$term` matches it literally. NUL becomes `\x00`:
+ * a BSON regular expression is a C string, so the driver refuses a pattern holding a NUL byte
+ * (and MongoDB refuses one in a `$regex` string), which was a 503 for `$term=a%00b`.
+ */
 export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&').replace(/\0/g, '\\x00');
 }

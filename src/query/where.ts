@@ -15,6 +15,13 @@ const MAX_BYTES = 8192;
 const MAX_DEPTH = 8;
 const LOGICAL = new Set(['$and', '$or', '$nor']);
 const COMPARISON = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$size', '$all', '$elemMatch', '$not']);
+/** Operators about arrays. On a field that holds one scalar type they can never match, and mongoose refuses to cast them ("Can't use $size with String", a 503). */
+const ARRAY_ONLY = new Set(['$size', '$elemMatch']);
+
+/** True when the path can hold an array: a list field, or any path into a JSON field. */
+function mayHoldArray(field: FieldName, path: string): boolean {
+  return path !== field || FIELDS[field].kind === 'strings' || FIELDS[field].kind === 'json';
+}
 
 function fieldOf(path: string): FieldName {
   const root = path.split('.')[0] ?? '';
@@ -62,6 +69,9 @@ function condition(field: FieldName, path: string, value: unknown, depth: number
   for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
     if (!COMPARISON.has(op)) {
       throw new AuditLogQueryError(P, `$where operator '${op.slice(0, 32)}' is not allowed; allowed: ${[...LOGICAL, ...COMPARISON].join(', ')}.`);
+    }
+    if (ARRAY_ONLY.has(op) && !mayHoldArray(field, path)) {
+      throw new AuditLogQueryError(P, `$where ${op} applies to lists: documents, truncated, or paths into payload, params, result or changes; '${path.slice(0, 64)}' holds ${FIELDS[field].kind === 'id' ? 'an id' : `a ${FIELDS[field].kind}`}.`);
     }
     if (op === '$in' || op === '$nin' || op === '$all') {
       if (!Array.isArray(operand) || operand.length > 1000) throw new AuditLogQueryError(P, `$where ${op} needs an array of at most 1000 values.`);

@@ -3,13 +3,13 @@
  * newest `maxEntries` kept (the process's memory is the limit, so there must be one). It is
  * the store closest to the hot path, so inserts do almost nothing: no indexes, no copy (the
  * writer hands over entries it built and never touches again). Reads pay instead: they scan,
- * match with the embedded store's query engine (nedb's, through the same filter translation),
- * and return copies, so a caller cannot change what is stored.
+ * match with MongoDB's semantics (./match, compiled once per query), and return copies, so a
+ * caller cannot change what is stored.
  */
-import { compareThings, getDotValue, match } from '@seald-io/nedb/lib/model.js';
+import { compareThings, getDotValue } from '@seald-io/nedb/lib/model.js';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
-import { translate } from './nedb-filter';
+import { compileFilter } from './match';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface MemoryStoreOptions {
@@ -67,10 +67,9 @@ class MemoryAuditStore implements AuditStore {
   }
 
   private matching(filter: AuditFilter): AuditEntry[] {
-    const query = translate(filter);
+    const matches = Object.keys(filter).length === 0 ? null : compileFilter(filter);
     const cutoff = this.cutoff();
-    const all = Object.keys(query).length === 0;
-    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (all || match(entry, query)));
+    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (matches === null || matches(entry)));
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {

@@ -21,6 +21,12 @@ export interface MongoStoreOptions {
   connectTimeoutMs?: number;
   /** Create the query indexes (user, action, collectionName, statusCode, documents, requestId). Defaults to `true`. */
   queryIndexes?: boolean;
+  /**
+   * The longest MongoDB may work on one read (find, count, findById), in ms: sent as `maxTimeMS`,
+   * so a query too broad for the collection is stopped by the server instead of holding a
+   * connection and the caller. Defaults to 10000.
+   */
+  maxTimeMS?: number;
 }
 
 type Mongoose = typeof import('mongoose');
@@ -36,6 +42,14 @@ function loadMongoose(): Mongoose {
 
 function codeOf(error: unknown): number | undefined {
   return (error as { code?: number }).code;
+}
+
+/** A read MongoDB stopped at maxTimeMS (code 50, MaxTimeMSExpired), said so with what to do about it. */
+function explainTimeLimit(error: unknown, maxTimeMS: number): never {
+  if (codeOf(error) === 50) {
+    throw Object.assign(new Error(`MongoDB stopped the query after maxTimeMS (${maxTimeMS} ms, MaxTimeMSExpired): narrow it (from/to, user, collectionName, documents) or raise mongoStore({ maxTimeMS }).`), { code: 'EAUDIT_QUERY_TIMEOUT', cause: error });
+  }
+  throw error;
 }
 
 /** True when every failure in a bulk insert is a duplicate id: a retried batch, already stored. */
@@ -82,6 +96,7 @@ class MongoAuditStore implements AuditStore {
     private readonly collection: string,
     private readonly connectTimeoutMs: number,
     private readonly queryIndexes: boolean,
+    private readonly maxTimeMS: number,
   ) {}
 
   private getModel(): Model<Doc> {
@@ -190,18 +205,18 @@ class MongoAuditStore implements AuditStore {
     const sort: Record<string, 1 | -1> = {};
     for (const [field, direction] of query.sort) sort[field] = direction;
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
-    let cursor = model.find(query.filter).sort(sort).skip(query.skip).limit(query.limit).lean();
+    let cursor = model.find(query.filter).sort(sort).skip(query.skip).limit(query.limit).maxTimeMS(this.maxTimeMS).lean();
     if (query.select) cursor = cursor.select(query.select.join(' '));
-    const [docs, total] = await Promise.all([cursor.exec(), model.countDocuments(query.filter).exec()]);
+    const [docs, total] = await Promise.all([cursor.exec(), model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return { docs: docs.map((doc) => this.toEntry(doc)), total };
   }
 
   async count(filter: AuditFilter): Promise<number> {
-    return this.getModel().countDocuments(filter).exec();
+    return this.getModel().countDocuments(filter).maxTimeMS(this.maxTimeMS).exec().catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
   }
 
   async findById(id: string): Promise<AuditEntry | null> {
-    const doc = await this.getModel().findById(id).lean().exec();
+    const doc = await this.getModel().findById(id).maxTimeMS(this.maxTimeMS).lean().exec().catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return doc ? (this.toEntry(doc) as AuditEntry) : null;
   }
 
@@ -225,7 +240,7 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
   if (options === null || typeof options !== 'object') {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'mongoStore', `mongoStore options must be an object like { connection, collection: 'auditLog' }; got ${show(options)}.`);
   }
-  const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes'];
+  const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes', 'maxTimeMS'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new AuditLogConfigError('EAUDIT_OPTION', key, `mongoStore got unknown option '${key}'; known: ${known.join(', ')}.`);
   }
@@ -242,5 +257,9 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
   if (!Number.isInteger(timeout) || timeout < 1) {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'connectTimeoutMs', `mongoStore connectTimeoutMs must be a positive whole number of ms; got ${show(timeout)}.`);
   }
-  return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true);
+  const maxTimeMS = options.maxTimeMS ?? 10_000;
+  if (!Number.isInteger(maxTimeMS) || maxTimeMS < 1 || maxTimeMS > 2_147_483_647) {
+    throw new AuditLogConfigError('EAUDIT_OPTION', 'maxTimeMS', `mongoStore maxTimeMS must be a whole number of ms from 1 to 2147483647, like 10000; got ${show(options.maxTimeMS)}.`);
+  }
+  return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true, maxTimeMS);
 }

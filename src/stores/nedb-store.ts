@@ -4,10 +4,11 @@
  * and so could never be changed or removed: every read filters out expired entries, and a
  * timer deletes them, so they disappear as they do from MongoDB.
  */
+import fs from 'node:fs';
 import Datastore from '@seald-io/nedb';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
-import { translate } from './nedb-filter';
+import { nedbQuery } from './nedb-query';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
@@ -27,6 +28,8 @@ type Doc = AuditEntry & Record<string, unknown>;
 // Selective fields only: every index costs each insert an AVL insertion (collectionName has too
 // few distinct values to narrow a scan much).
 const INDEXED_FIELDS = ['date', 'user', 'documents', 'requestId'];
+/** Fields a query can narrow by index: ours and nedb's own `_id` index. */
+const HINTED_FIELDS = ['_id', ...INDEXED_FIELDS];
 
 function checkInterval(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -43,18 +46,38 @@ class EmbeddedAuditStore implements AuditStore {
 
   constructor(
     private readonly db: Datastore<Doc>,
+    private readonly path: string,
     private readonly sweepIntervalMs: number,
     private readonly compactionIntervalMs: number,
   ) {}
 
   init(config: StoreInitConfig): Promise<void> {
     this.ttlSeconds = config.ttlSeconds;
-    this.ready ??= this.open();
+    this.ready ??= this.open(config);
     return this.ready;
   }
 
-  private async open(): Promise<void> {
+  /**
+   * The data file holds request bodies and results: like the spool, only its owner may read it.
+   * nedb creates and rewrites it with mode 0600 (the `modes` option); a file that already exists
+   * with a looser mode is tightened, and reported, rather than refused: it is ours to fix.
+   */
+  private async tighten(config: StoreInitConfig): Promise<void> {
+    if (process.platform === 'win32') return;
+    let mode: number;
     try {
+      mode = (await fs.promises.stat(this.path)).mode & 0o777;
+    } catch {
+      return; // not there yet: nedb creates it 0600
+    }
+    if ((mode & 0o077) === 0) return;
+    await fs.promises.chmod(this.path, 0o600);
+    config.warn?.('EAUDIT_FILE_MODE', `the audit data file ${this.path} was readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); it is now 0600. Audit entries hold request bodies and results.`);
+  }
+
+  private async open(config: StoreInitConfig): Promise<void> {
+    try {
+      await this.tighten(config);
       await this.db.loadDatabaseAsync();
     } catch (error) {
       this.ready = null; // let the writer retry: the file may be locked or the disk full for a while
@@ -82,7 +105,7 @@ class EmbeddedAuditStore implements AuditStore {
 
   private live(filter: AuditFilter): AuditFilter {
     const cutoff = this.cutoff();
-    return translate(cutoff === null ? filter : { $and: [filter, { date: { $gte: cutoff } }] });
+    return nedbQuery(cutoff === null ? filter : { $and: [filter, { date: { $gte: cutoff } }] }, HINTED_FIELDS);
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
@@ -140,5 +163,6 @@ export function fileStore(options: FileStoreOptions): AuditStore {
   }
   const sweep = checkInterval(options.sweepIntervalMs, 'sweepIntervalMs', 60_000);
   const compaction = checkInterval(options.compactionIntervalMs, 'compactionIntervalMs', 3_600_000);
-  return new EmbeddedAuditStore(new Datastore<Doc>({ filename: options.path }), sweep, compaction);
+  const db = new Datastore<Doc>({ filename: options.path, modes: { fileMode: 0o600, dirMode: 0o700 } });
+  return new EmbeddedAuditStore(db, options.path, sweep, compaction);
 }

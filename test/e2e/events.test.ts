@@ -33,6 +33,7 @@ describe.each(['memory', 'mongo'] as const)('custom events, audited functions an
     schema.plugin(auditChanges);
     Book = models.connection!.model<Book>('Book', schema);
     audit = auditLog({
+      echoRequestId: true,
       store: auditStore?.store ?? memoryStore(),
       scope: ['admin'],
       actions: { 'book.publish': { message: '{user} published {collectionName} {documents.0}' }, Login: {} },

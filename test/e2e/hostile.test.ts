@@ -72,7 +72,7 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
 
   beforeAll(async () => {
     opened = await openStore(kind);
-    audit = auditLog({ store: opened.store, scope: 'admin' });
+    audit = auditLog({ store: opened.store, echoRequestId: true, scope: 'admin' });
     app = express();
     app.use(express.json({ limit: '10mb' }));
     app.use(express.raw({ type: 'application/octet-stream', limit: '10mb' }));
@@ -283,6 +283,12 @@ const { where } = fc.letrec<{ where: Record<string, unknown>; condition: unknown
   operators: fc.dictionary(fc.constantFrom(...OPERATORS), fc.oneof({ maxDepth: 4, depthIdentifier: 'where' }, scalar, fc.array(scalar, { maxLength: 3 }), tie('operators')), { maxKeys: 3 }),
 }));
 
+/** Shapes MongoDB accepts but mongoose refused to cast (503s): operators about arrays on fields that hold one scalar. */
+const typedShape = fc.tuple(
+  fc.constantFrom(...FIELD_NAMES),
+  fc.constantFrom<unknown>({ $size: 0 }, { $size: 1 }, { $elemMatch: { $eq: 'a' } }, { $elemMatch: { $gt: 1 } }, { $all: [] }, { $all: ['a'] }, { $all: [null] }, { $not: { $size: 0 } }, { $gte: null }, { $exists: false }),
+).map(([field, condition]) => ({ [field]: condition }));
+
 const queryKey = fc.oneof(
   fc.constantFrom(...CONTROL, ...FIELD_NAMES),
   fc.tuple(fc.constantFrom(...CONTROL, ...FIELD_NAMES), fc.constantFrom('[$ne]', '[$gt]', '[]', '[0]', '[a][b]', '[__proto__]', '[constructor][prototype]', '.x', '[', ']')).map(([k, s]) => k + s),
@@ -405,12 +411,23 @@ describe.each(kinds)('query routes under arbitrary input (%s store)', (kind) => 
 
     test('property: any $where JSON gets 200 or 400, never a 5xx', async () => {
       await fc.assert(
-        fc.asyncProperty(where, async (filter) => {
+        fc.asyncProperty(fc.oneof(where, typedShape), async (filter) => {
           const query = `$where=${pct(JSON.stringify(filter), UNRESERVED)}`;
           expectSane(await get(routes, `/auditLog?${query}`), query);
         }),
         { numRuns: runs },
       );
+    });
+
+    test('a NUL in $term, and $size/$elemMatch on fields that hold one scalar, are 200 or 400, never a 503', async () => {
+      for (const filter of ['{"_id":{"$size":0}}', '{"user":{"$elemMatch":{"$eq":"alice"}}}', '{"date":{"$size":1}}', '{"statusCode":{"$size":1}}']) {
+        const answer = await get(routes, `/auditLog?$where=${encodeURIComponent(filter)}`);
+        expect({ filter, status: answer.status, body: answer.json() }).toEqual({ filter, status: 400, body: expect.objectContaining({ parameter: '$where' }) });
+      }
+      const lists = await get(routes, `/auditLog?$where=${encodeURIComponent('{"documents":{"$size":1},"user":"alice"}')}`);
+      expect((lists.json() as { docs: AuditEntry[] }).docs.map((d) => d._id)).toEqual([routes.seeded[2]!._id]);
+      const nul = await get(routes, '/auditLog?$term=a%00b');
+      expect({ status: nul.status, docs: (nul.json() as { docs?: unknown[] }).docs }).toEqual({ status: 200, docs: [] });
     });
 
     test('operator injection through field filters is rejected or taken literally', async () => {

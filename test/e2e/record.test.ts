@@ -102,7 +102,7 @@ describe.each(kinds)('recording on the %s store', (kind) => {
     const one = await recorded((x) => x.delete(`/user/${a}`).send({}));
     expect(one.entry).toMatchObject({ method: 'DELETE', action: 'Delete', payload: null, documents: [a], statusCode: 204, result: null });
     const many = await recorded((x) => x.delete('/user').send([b, c]));
-    expect(many.entry).toMatchObject({ endpoint: '/user', params: null, payload: [b, c], documents: [b, c], statusCode: 204 });
+    expect(many.entry).toMatchObject({ endpoint: '/user', params: { model: 'user' }, payload: [b, c], documents: [b, c], statusCode: 204 });
     const missing = await recorded((x) => x.delete(`/user/${a}`));
     expect(missing.entry).toMatchObject({ isError: true, statusCode: 404, responseMessage: 'No resource was found with that id.' });
   });

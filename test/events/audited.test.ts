@@ -211,7 +211,7 @@ describe('@Audited() on class methods (TC39 decorators)', () => {
   });
 
   test('without { audit }, the instance of the current request is used', async () => {
-    const audit = auditLog({ store: memoryStore(), scope: ['admin'] });
+    const audit = auditLog({ store: memoryStore(), echoRequestId: true, scope: ['admin'] });
     class Books {
       @Audited({ action: 'book.publish', collectionName: 'books', documents: ([id]) => [id] })
       async publish(id: string) {

@@ -164,7 +164,7 @@ describe('bad calls throw coded errors; bad values never do', () => {
 
 describe('record(req, event) in a request', () => {
   test('user, ip, requestId and traceId come from the request; the entry is found by requestId and by $term on its message', async () => {
-    const audit = auditLog({ store: memoryStore(), scope: ['admin'], actions: { Login: { message: '{user} logged in from {ipAddress}' } } });
+    const audit = auditLog({ store: memoryStore(), echoRequestId: true, scope: ['admin'], actions: { Login: { message: '{user} logged in from {ipAddress}' } } });
     const app = appWith(audit, (app) => {
       app.post('/login', (req, res) => {
         const ok = req.body.password === 'right';
@@ -227,7 +227,7 @@ describe('record(req, event) in a request', () => {
   });
 
   test('a record(req) made before the recorder ran shares the request id of the request\'s entry', async () => {
-    const audit = auditLog({ store: memoryStore() });
+    const audit = auditLog({ store: memoryStore(), echoRequestId: true });
     const app = express();
     app.use((req, _res, next) => {
       audit.record(req, { action: 'Seen' });

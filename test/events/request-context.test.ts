@@ -12,7 +12,7 @@ import { stored } from './helpers';
 
 test('record(req) during a recorded request shares the request id of the request\'s entry and header', async () => {
   expect(contextConsumed()).toBe(false); // the case under test: nothing in this file reads contexts
-  const audit = auditLog({ store: memoryStore() });
+  const audit = auditLog({ store: memoryStore(), echoRequestId: true });
   const app = express();
   app.use(express.json());
   app.use(audit);
@@ -30,7 +30,7 @@ test('record(req) during a recorded request shares the request id of the request
 });
 
 test('an incoming X-Request-Id is kept for both entries', async () => {
-  const audit = auditLog({ store: memoryStore() });
+  const audit = auditLog({ store: memoryStore(), echoRequestId: true });
   const app = express();
   app.use(audit);
   app.delete('/things/:id', (req, res) => {

@@ -35,6 +35,15 @@ describe('parseListQuery', () => {
     expect(pattern.test('aXbbbc')).toBe(false);
   });
 
+  test('$term with a NUL escapes it as \\x00: a BSON regular expression cannot hold a NUL byte (the driver refused it: a 503 on MongoDB)', () => {
+    const { query } = parseListQuery({ $term: 'a\u0000b', $searchFields: 'notes' }, limits);
+    const pattern = (query.filter as { $or: Array<{ notes: { $regex: RegExp } }> }).$or[0]!.notes.$regex;
+    expect(pattern.source).toBe('a\\x00b');
+    expect(pattern.source.includes('\u0000')).toBe(false);
+    expect(pattern.test('xA\u0000Bx')).toBe(true);
+    expect(pattern.test('ab')).toBe(false);
+  });
+
   test('operator injection through field names or values is refused', () => {
     expect(refused(() => parseListQuery({ user: { $ne: 'x' } }, limits)).parameter).toBe('user');
     expect(refused(() => parseListQuery({ 'user[$ne]': 'x' }, limits)).parameter).toBe('user[$ne]');
@@ -65,6 +74,16 @@ describe('parseWhere', () => {
     expect(parseWhere('{"date":{"$lt":1767225600000}}')).toEqual({ date: { $lt: new Date(1767225600000) } });
     expect(refused(() => parseWhere('{"date":{"$nin":[8640000000000001]}}')).message).toMatch(/'date' holds a date; 8640000000000001 is not a time a date can hold/);
     expect(refused(() => parseWhere('{"date":-8640000000000001}')).parameter).toBe('$where');
+  });
+  test('$size and $elemMatch on a field that holds one scalar are a 400 naming $where (mongoose refused to cast them: a 503 on MongoDB)', () => {
+    for (const text of ['{"_id":{"$size":0}}', '{"user":{"$size":1}}', '{"date":{"$elemMatch":{"$gt":"2026-01-01"}}}', '{"statusCode":{"$not":{"$size":1}}}', '{"isError":{"$elemMatch":{"$eq":true}}}']) {
+      const error = refused(() => parseWhere(text));
+      expect({ text, parameter: error.parameter, message: error.message }).toEqual({ text, parameter: '$where', message: expect.stringMatching(/applies to lists: documents, truncated, or paths into payload/) });
+    }
+    // Where a list can be, they stay.
+    expect(parseWhere('{"documents":{"$size":0},"payload.tags":{"$elemMatch":{"$eq":"a"}},"truncated":{"$size":1}}')).toEqual({
+      documents: { $size: 0 }, 'payload.tags': { $elemMatch: { $eq: 'a' } }, truncated: { $size: 1 },
+    });
   });
   test('depth and size are bounded', () => {
     let deep = '{"user":"x"}';

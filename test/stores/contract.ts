@@ -83,6 +83,68 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       expect(await ids({ user: { $nin: ['user-0', 'user-1'] }, collectionName: 'items' })).toEqual(['req-2']);
     });
 
+    // MongoDB's meaning of a filter, which every store must give (the same ids on memory, file and
+    // MongoDB): only own keys exist, arrays are looked into, null also finds a missing path,
+    // comparisons stay within one type, $all is an $and of equalities.
+    test('$where semantics are MongoDB\'s: own keys only, arrays, null vs missing, type bracketing, $all, $size, $elemMatch', async () => {
+      const own = await t.open();
+      await own.init({ ttlSeconds: null });
+      const made = {
+        A: entry(0, { requestId: 'A', payload: { s: 'str', arr: [1, { k: 1 }], n: 5, nul: null, tags: ['a', 'b'] } }),
+        B: entry(1, { requestId: 'B', payload: { arr: [], s: 7 } }),
+        C: entry(2, { requestId: 'C', payload: null }),
+        D: entry(3, { requestId: 'D', payload: { arr: [2, 3], obj: { x: 1 } }, notes: 'x\u0000y' }),
+      };
+      await own.insertMany(Object.values(made));
+      const table: Array<[Record<string, unknown>, string[]]> = [
+        [{ 'payload.constructor': { $exists: true } }, []],
+        [{ 'payload.toString': { $exists: true } }, []],
+        [{ 'payload.hasOwnProperty': null }, ['A', 'B', 'C', 'D']],
+        [{ 'payload.s.length': 3 }, []],
+        [{ 'payload.arr.length': 2 }, []],
+        [{ 'payload.arr': { $exists: true } }, ['A', 'B', 'D']],
+        [{ 'payload.arr.0': { $exists: true } }, ['A', 'D']],
+        [{ 'payload.arr': { $size: 0 } }, ['B']],
+        [{ 'payload.arr': { $size: 3 } }, []],
+        [{ 'payload.arr': { $size: 2 } }, ['A', 'D']],
+        [{ 'payload.arr': { $not: { $size: 0 } } }, ['A', 'C', 'D']],
+        [{ 'payload.arr.1.k': 1 }, ['A']],
+        [{ 'payload.arr.k': 1 }, ['A']],
+        [{ 'payload.arr.0': 1 }, ['A']],
+        [{ 'payload.arr': 1 }, ['A']],
+        [{ 'payload.arr': [2, 3] }, ['D']],
+        [{ 'payload.arr': { $gt: 2 } }, ['D']],
+        [{ 'payload.s': { $gt: 'a' } }, ['A']],
+        [{ 'payload.s': { $gt: 1 } }, ['B']],
+        [{ 'payload.n': { $gt: 'a' } }, []],
+        [{ 'payload.n': { $lt: true } }, []],
+        [{ 'payload.s': { $in: ['str', 7] } }, ['A', 'B']],
+        [{ 'payload.nul': null }, ['A', 'B', 'C', 'D']],
+        [{ 'payload.nul': { $exists: true } }, ['A']],
+        [{ 'payload.missing': null }, ['A', 'B', 'C', 'D']],
+        [{ 'payload.missing': { $ne: null } }, []],
+        [{ 'payload.s': { $gte: null } }, ['C', 'D']],
+        [{ 'payload.s': { $gt: null } }, []],
+        [{ payload: null }, ['C']],
+        [{ 'payload.arr': { $all: [] } }, []],
+        [{ 'payload.n': { $all: [5] } }, ['A']],
+        [{ 'payload.tags': { $all: ['a', 'b'] } }, ['A']],
+        [{ 'payload.nul': { $all: [null] } }, ['A', 'B', 'C', 'D']],
+        [{ 'payload.tags': { $elemMatch: { $eq: 'b' } } }, ['A']],
+        [{ 'payload.arr': { $elemMatch: { k: 1 } } }, ['A']],
+        [{ $nor: [{ 'payload.arr': { $exists: true } }] }, ['C']],
+        [{ notes: { $regex: /x\x00Y/i } }, ['D']],
+      ];
+      const byId = new Map(Object.entries(made).map(([name, e]) => [e._id, name]));
+      const got: Array<[string, string[]]> = [];
+      for (const [filter] of table) {
+        const { docs } = await own.find(all({ filter }));
+        got.push([JSON.stringify(filter), docs.map((d) => byId.get(d._id!)!).sort()]);
+      }
+      await own.close();
+      expect(got).toEqual(table.map(([filter, ids]) => [JSON.stringify(filter), ids]));
+    });
+
     test('literal term search (escaped, case-insensitive)', async () => {
       const { docs } = await store.find(all({ filter: { $or: [{ notes: { $regex: /in \[a\] HAY\*s/i } }, { user: { $regex: /in \[a\] HAY\*s/i } }] } }));
       expect(docs.map((d) => d.requestId)).toEqual(['req-3']);

@@ -161,3 +161,53 @@ describe('association types inferred from registered mongoose models', () => {
     await audit.close();
   });
 });
+
+describe('maxTimeMS on every read', () => {
+  test('find, count and findById send maxTimeMS (10000 by default, or the option) with each find and aggregate', async () => {
+    if (!target.server) return; // a real server: nothing records what the driver sent
+    const connection = await connect();
+    const sent: Array<{ name: string; maxTimeMS: unknown }> = [];
+    const listen = (e: { name: string; body: Record<string, unknown> }) => {
+      if (e.name === 'find' || e.name === 'aggregate') sent.push({ name: e.name, maxTimeMS: e.body.maxTimeMS });
+    };
+    target.server.on('command', listen);
+    try {
+      for (const [store, expected] of [[mongoStore({ connection, collection: 'max_time' }), 10_000], [mongoStore({ connection, collection: 'max_time', maxTimeMS: 2500 }), 2500]] as const) {
+        await store.init({ ttlSeconds: null });
+        sent.length = 0;
+        await store.find({ filter: { user: 'u' }, sort: [['date', -1]], skip: 0, limit: 5, select: null });
+        await store.count({ user: 'u' });
+        await store.findById('65f0c0ffee65f0c0ffee65f0');
+        expect(sent.map((s) => s.name).sort()).toEqual(['aggregate', 'aggregate', 'find', 'find']);
+        expect(sent.map((s) => Number(s.maxTimeMS))).toEqual([expected, expected, expected, expected]);
+      }
+    } finally {
+      target.server.off('command', listen);
+    }
+  });
+
+  test('a read that runs past maxTimeMS is stopped by the server (code 50): the list route answers 503 and reports the time limit', async () => {
+    if (!target.server) return; // the delay fault exists only on the test server
+    const connection = await connect();
+    const audit = auditLog({ store: mongoStore({ connection, collection: 'max_time_http', maxTimeMS: 50 }), publicRoutes: true });
+    const reported: Array<Error & { code?: string }> = [];
+    audit.on('error', (error: Error & { code?: string }) => reported.push(error));
+    const app = express();
+    app.use(audit);
+    await audit.flush();
+    target.server.faults.delay(5_000, { command: 'find' });
+    try {
+      const res = await request(app).get('/auditLog');
+      expect(res.status).toBe(503);
+      expect(reported.map((error) => error.message).join('\n')).toMatch(/maxTimeMS \(50 ms, MaxTimeMSExpired\): narrow it/);
+    } finally {
+      target.server.faults.clear();
+      await audit.close();
+    }
+  });
+
+  test('a bad maxTimeMS is refused at startup', () => {
+    expect(() => mongoStore({ maxTimeMS: 0 })).toThrow(AuditLogConfigError);
+    expect(() => mongoStore({ maxTimeMS: 1.5 })).toThrow(/maxTimeMS must be a whole number of ms/);
+  });
+});

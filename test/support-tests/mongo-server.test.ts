@@ -60,6 +60,29 @@ describe('handshake and server commands', () => {
     expect(await coll.countDocuments()).toBe(1);
   });
 
+  test("operands mongod refuses are BadValue with mongod's message; $all and null comparisons mean what they mean in mongod", async () => {
+    const c = await conn();
+    const coll = db(c).collection('operands');
+    await coll.insertMany([{ _id: 1, a: 5 }, { _id: 2, a: [5, 6] }, { _id: 3, a: null }, { _id: 4 }] as Document[]);
+    const refused: Array<[Document, string]> = [
+      [{ a: { $size: 'x' } }, '$size needs a number'], [{ a: { $size: -1 } }, '$size may not be negative'], [{ a: { $size: 1.5 } }, '$size must be a whole number'],
+      [{ a: { $in: 5 } }, '$in needs an array'], [{ a: { $nin: 5 } }, '$nin needs an array'], [{ a: { $all: 5 } }, '$all needs an array'],
+      [{ a: { $elemMatch: 5 } }, '$elemMatch needs an Object'], [{ a: { $regex: 'a\u0000b' } }, 'Regular expression cannot contain an embedded null byte'],
+      [{ a: { $type: 'frob' } }, 'Unknown type name alias: frob'], [{ a: { $mod: [2] } }, 'malformed mod, not enough elements'], [{ a: { $mod: 2 } }, 'malformed mod, needs to be an array'],
+      [{ a: { $not: 5 } }, '$not needs a regex or a document'], [{ a: { $not: {} } }, '$not cannot be empty'], [{ $and: [] }, '$and/$or/$nor must be a nonempty array'],
+    ];
+    for (const [filter, message] of refused) {
+      expect({ filter, error: await rejection(coll.find(filter).toArray()) }).toEqual({ filter, error: expect.objectContaining({ code: 2, message }) });
+    }
+    const ids = async (filter: Document) => (await coll.find(filter).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+    expect(await ids({ a: { $all: [5] } })).toEqual([1, 2]);
+    expect(await ids({ a: { $all: [] } })).toEqual([]);
+    expect(await ids({ a: { $all: [null] } })).toEqual([3, 4]);
+    expect(await ids({ a: { $gte: null } })).toEqual([3, 4]);
+    expect(await ids({ a: { $lt: null } })).toEqual([]);
+    expect(await ids({ a: { $not: { $all: [5, 6] } } })).toEqual([1, 3, 4]);
+  });
+
   test('state is shared by every connection of every client', async () => {
     const a = await conn();
     const b = await mongoose.createConnection(server.uri, { dbName: a.name }).asPromise();

@@ -70,7 +70,11 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
       socket.destroy();
       return;
     }
-    const reply = fault.fail ?? answer(request, name);
+    // mongod stops an operation that runs past the maxTimeMS it was sent: a delay fault at least
+    // that long makes the command run that long, so it answers MaxTimeMSExpired when time is up.
+    const limit = timeLimit(request.body);
+    const expired = fault.delayMs > 0 && limit !== null && fault.delayMs >= limit;
+    const reply = expired ? new CommandError(50, 'operation exceeded time limit').toReply() : fault.fail ?? answer(request, name);
     if (fault.drop === 'after') {
       socket.destroy();
       return;
@@ -79,7 +83,8 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
     const send = (): void => {
       if (!socket.destroyed) socket.write(encode(request, reply, ++replyId));
     };
-    if (fault.delayMs > 0) host.faults.hold(fault.delayMs, send);
+    const delay = expired ? limit : fault.delayMs;
+    if (delay > 0) host.faults.hold(delay, send);
     else send();
   }
 
@@ -89,6 +94,13 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
     }
     return runCommand(host.context(request, name, connectionId));
   }
+}
+
+/** The command's maxTimeMS, when it sets a positive one (0 means no limit, as in mongod). */
+function timeLimit(body: Document): number | null {
+  const value: unknown = body.maxTimeMS;
+  const ms = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : value !== null && typeof value === 'object' && 'toNumber' in value ? (value as { toNumber(): number }).toNumber() : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /** Modern mongod only accepts the handshake over legacy OP_QUERY; so does this server. */

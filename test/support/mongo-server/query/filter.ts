@@ -6,6 +6,7 @@ import type { Document } from 'bson';
 import { Query } from 'mingo';
 import { isOperatorObject, isPlainObject } from '../bson-utils';
 import { CommandError, toCommandError } from '../errors';
+import { checkFilter, rewriteForMingo } from './mongod-filter';
 
 /**
  * Options for every mingo call. No server-side JavaScript ($where, $function, $accumulator):
@@ -34,8 +35,9 @@ export function compileFilter(filter: unknown, field = 'filter'): Query {
   if (!isPlainObject(filter)) throw new CommandError(14, `BSON field '${field}' is the wrong type, expected type 'object'`);
   // mingo has no $text; mongod without a text index answers exactly this.
   if (mentions(filter, '$text')) throw new CommandError(27, 'text index required for $text query');
+  checkFilter(filter);
   try {
-    return new Query(filter, MINGO_OPTIONS);
+    return new Query(rewriteForMingo(filter), MINGO_OPTIONS);
   } catch (err) {
     throw toCommandError(err, 2);
   }
