@@ -19,8 +19,10 @@ import { contextOfRequest, recordedContext } from './events/request-context';
 import { emitEntry } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
+import { WriteReceipts } from './pipeline/write-receipts';
 import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
+import type { AuditEntry } from './entry';
 import { defaultStore } from './stores/default-store';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
@@ -48,6 +50,41 @@ const ZERO_STATS: AuditStats = { recorded: 0, written: 0, failed: 0, retried: 0,
 
 function newId(): string {
   return new ObjectId().toHexString();
+}
+
+/**
+ * How long a query route waits for the writer before it reads (or answers a manual entry):
+ * long enough for a healthy store to take a batch, short enough that a stalled one does not
+ * hang every read. Then the read goes on with what the store has.
+ */
+const ROUTE_FLUSH_DEADLINE_MS = 1000;
+
+/** True when the promise settled before the time was up, false at the deadline; never rejects. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `writer.flush()` bounded by ROUTE_FLUSH_DEADLINE_MS for the query routes. While a flush that
+ * outlived its deadline is still running (the store stalls), later calls do not wait at all:
+ * one slow read per stall, not one per read.
+ */
+function boundedFlush(writer: Writer): () => Promise<void> {
+  let stalled: Promise<void> | null = null;
+  return async () => {
+    if (stalled) return;
+    const flushing = writer.flush();
+    if (await within(flushing, ROUTE_FLUSH_DEADLINE_MS)) return;
+    const clear = () => {
+      stalled = null;
+    };
+    stalled = flushing.then(clear, clear);
+  };
 }
 
 /** Emits 'error' when someone listens; otherwise logs each kind of failure once, not a flood. */
@@ -104,7 +141,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const store = config.store ?? defaultStore();
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
   const spool = config.spoolDir ? new FileSpool(config.spoolDir, (error) => report(new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error))) : null;
-  const writer = new Writer(store, config, report, spool);
+  // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
+  const receipts = new WriteReceipts();
+  const writer = new Writer(receipts.watch(store), config, report, spool);
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
@@ -123,8 +162,20 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       result: { rows: details.rows, format: details.format, capped: details.capped },
     });
   };
+  const flushPending = boundedFlush(writer);
+  const write = async (entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean> => {
+    const ids = entries.map(({ entry }) => entry._id);
+    receipts.expect(ids);
+    try {
+      for (const { entry, bytes } of entries) writer.push(entry, bytes);
+      await flushPending();
+      return receipts.confirmed(ids);
+    } finally {
+      receipts.release(ids);
+    }
+  };
   const router = config.routes
-    ? createQueryRouter({ config, store, limits, newId, fail: report, extras, flushPending: () => writer.flush(), recordExport })
+    ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport })
     : null;
   const base = config.basePath;
 

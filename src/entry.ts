@@ -50,6 +50,8 @@ export const FIELDS = {
   changes: { kind: 'json', filterable: false, searchable: false },
   /** True when the client closed the connection before the response was complete; absent otherwise. */
   aborted: { kind: 'boolean', filterable: true, searchable: false },
+  /** Manual entries (`POST {basePath}`) only: the user who posted it, from the request's auth; the body cannot set it. */
+  postedBy: { kind: 'string', filterable: true, searchable: true },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -110,6 +112,7 @@ export interface AuditEntry {
   changes?: AuditChange[] | null;
   /** Set (true) only on requests the client abandoned before the response was complete. */
   aborted?: boolean;
+  postedBy?: string | null;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */
@@ -140,5 +143,6 @@ export function blankEntry(_id: string, date: Date): AuditEntry {
     truncated: null,
     message: null,
     changes: null,
+    postedBy: null,
   };
 }

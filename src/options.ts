@@ -24,6 +24,15 @@ export interface AuditAnnotation {
   user?: string | null;
 }
 
+/**
+ * Who is behind a request, as `getAuth(req)` reports it. `user` is the id recorded in entries;
+ * `scopes` (a space-separated string or an array) is what the query routes' `scope` rule checks.
+ */
+export interface AuditAuth {
+  user?: string | number | null;
+  scopes?: string | readonly string[] | null;
+}
+
 export interface Logger {
   warn(message: string): void;
   error(message: string): void;
@@ -36,15 +45,22 @@ export interface AuditLogOptions {
   store?: AuditStore;
   /** How long entries live: seconds, or a duration like `'1d'`, `'12h'`, `'90d'`. Defaults to none (kept forever). */
   ttl?: number | string | null;
-  /** Scopes needed for the query routes, hapi style: any plain one, every `+x`, no `!x`. Defaults to none (any authenticated user). */
+  /** Scopes needed for the query routes (with `publicRoutes`, for manual entries only), hapi style: any plain one, every `+x`, no `!x`. Defaults to none (any authenticated user). */
   scope?: string | string[];
   /** Dotted path of the scopes in `req.auth`. Defaults to `'scope'`. */
   scopeKey?: string;
   /** Dotted path of the user id in `req.auth`. Defaults to `'sub'`. */
   userIdKey?: string;
-  /** Returns the user id for a request; overrides `userIdKey`. */
+  /** Returns the user id for a request; overrides `userIdKey` and `getAuth`'s user. */
   getUser?: (req: Request) => string | number | null | undefined;
-  /** Serve the query routes without authentication. Defaults to `false`: never do this in production. */
+  /**
+   * Reads any auth (passport's `req.user`, express-session's `req.session`, custom): returns
+   * `{ user, scopes }` for an authenticated request, `null`/`undefined` otherwise. Synchronous:
+   * the recorder reads the user as the response finishes. Replaces `req.auth` (and so
+   * `userIdKey`/`scopeKey`) for the recorded user and the query routes' 401/403. Defaults to reading `req.auth`.
+   */
+  getAuth?: (req: Request) => AuditAuth | null | undefined;
+  /** Serve the read routes without authentication; manual entries (`POST`) still need auth and `scope`. Defaults to `false`: never do this in production. */
   publicRoutes?: boolean;
   /** Mount the query routes at all. Defaults to `true`. */
   routes?: boolean;
@@ -94,8 +110,12 @@ export interface AuditLogOptions {
   requestIdHeader?: string;
   /** Send the entry's request id back in the `requestIdHeader` header of every recorded response. Defaults to `false`: responses stay as the app made them. */
   echoRequestId?: boolean;
-  /** Called with each entry before it is queued; return `null` to drop it or a changed entry. */
-  transform?: (entry: AuditEntry, req: Request) => AuditEntry | null;
+  /**
+   * Called with each entry before it is queued; return `null` to drop it or a changed entry.
+   * `req` is the request the entry comes from (for a manual entry, the `POST {basePath}`), or
+   * `null` for an event outside any request (`record(null, …)` in a job, a diff outside HTTP).
+   */
+  transform?: (entry: AuditEntry, req: Request | null) => AuditEntry | null;
   /** Custom actions registered up front, with an optional message template: `{ 'record.publish': { message: '{user} published {documents.0}' } }`. */
   actions?: Record<string, ActionDefinition>;
   /** `record()` and audited functions throw on an action not listed in `actions`. Defaults to `false`. */
@@ -111,6 +131,7 @@ export interface Config {
   scopeKey: string;
   userIdKey: string;
   getUser: ((req: Request) => string | number | null | undefined) | null;
+  getAuth: ((req: Request) => AuditAuth | null | undefined) | null;
   publicRoutes: boolean;
   routes: boolean;
   basePath: string;
@@ -136,7 +157,7 @@ export interface Config {
   logger: Logger;
   requestIdHeader: string;
   echoRequestId: boolean;
-  transform: ((entry: AuditEntry, req: Request) => AuditEntry | null) | null;
+  transform: ((entry: AuditEntry, req: Request | null) => AuditEntry | null) | null;
   actions: ReadonlyMap<string, ActionSpec>;
   strictActions: boolean;
 }
@@ -150,7 +171,7 @@ export interface ScopeRule {
 
 // Every option must be listed here: a new option that is not breaks the build (Required<>).
 const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
-  enabled: true, store: true, ttl: true, scope: true, scopeKey: true, userIdKey: true, getUser: true,
+  enabled: true, store: true, ttl: true, scope: true, scopeKey: true, userIdKey: true, getUser: true, getAuth: true,
   publicRoutes: true, routes: true, basePath: true, manualEntries: true, ui: true, methods: true,
   include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
   defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
@@ -304,7 +325,7 @@ function parseEnabled(options: AuditLogOptions, env: NodeJS.ProcessEnv): boolean
   throw new AuditLogConfigError('EAUDIT_OPTION', 'AUDIT_LOG_ENABLED', `the environment variable AUDIT_LOG_ENABLED must be true or false; got ${show(raw)}.`);
 }
 
-function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'transform'): T | null {
+function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'getAuth' | 'transform'): T | null {
   const value = options[key];
   if (value === undefined) return null;
   if (typeof value !== 'function') fail(key, `${key} must be a function; got ${show(value)}.`);
@@ -336,8 +357,11 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
 
   const publicRoutes = bool(options, 'publicRoutes', false);
   const scope = parseScope(options.scope);
-  if (publicRoutes && options.scope !== undefined) {
-    fail('publicRoutes', 'publicRoutes: true serves the routes without authentication, so a scope could never be checked; remove one of the two.');
+  if (options.getAuth !== undefined) {
+    // getAuth replaces req.auth, so the dotted paths into req.auth would silently do nothing.
+    for (const key of ['scopeKey', 'userIdKey'] as const) {
+      if (options[key] !== undefined) fail(key, `${key} is a path into req.auth, which getAuth replaces; return the ${key === 'scopeKey' ? 'scopes' : 'user'} from getAuth instead, or remove getAuth.`);
+    }
   }
   const spoolDir = options.spoolDir;
   if (spoolDir !== undefined && spoolDir !== false && (typeof spoolDir !== 'string' || spoolDir === '')) {
@@ -362,6 +386,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     scopeKey: dottedPath(options, 'scopeKey', 'scope'),
     userIdKey: dottedPath(options, 'userIdKey', 'sub'),
     getUser: parseFunction(options, 'getUser'),
+    getAuth: parseFunction(options, 'getAuth'),
     publicRoutes,
     routes: bool(options, 'routes', true),
     basePath: parseBasePath(options.basePath),

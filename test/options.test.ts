@@ -54,7 +54,9 @@ describe('auditLog() options', () => {
   test.each([
     [{ scope: 'has space' }, 'scope'],
     [{ scope: [''] }, 'scope'],
-    [{ scope: ['admin'], publicRoutes: true }, 'publicRoutes'],
+    [{ getAuth: { user: 'x' } }, 'getAuth'],
+    [{ getAuth: (): null => null, scopeKey: 'roles' }, 'scopeKey'],
+    [{ getAuth: (): null => null, userIdKey: 'id' }, 'userIdKey'],
     [{ methods: ['FETCH'] }, 'methods'],
     [{ methods: [] }, 'methods'],
     [{ maxFieldBytes: '64kb' }, 'maxFieldBytes'],

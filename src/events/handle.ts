@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import { idString } from '../capture/documents';
+import { userString } from '../capture/user-id';
 import { AuditLogConfigError, show } from '../errors';
 import { auditedBy, type AnyFunction, type AuditedOptions } from './audited';
 import { markContextConsumed, runInContext, type AuditContext, type EventSink } from './context';
@@ -41,7 +41,7 @@ function contextFrom(sink: EventSink | null, init: unknown): AuditContext {
   for (const key of Object.keys(fields)) {
     if (!INIT_KEYS.includes(key)) initError(key, `runWithContext() got unknown field '${key}'; accepted: ${INIT_KEYS.join(', ')}.`);
   }
-  const user = fields.user === undefined || fields.user === null ? null : idString(fields.user);
+  const user = fields.user === undefined || fields.user === null ? null : userString(fields.user);
   if (fields.user !== undefined && fields.user !== null && user === null) initError('user', `runWithContext() user must be an id (a string or number); got ${show(fields.user)}.`);
   return {
     sink,

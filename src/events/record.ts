@@ -5,6 +5,7 @@
  */
 import type { Request } from 'express';
 import { idString } from '../capture/documents';
+import { userString } from '../capture/user-id';
 import { sanitize, type Sanitized } from '../capture/sanitize';
 import { blankEntry, type AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
@@ -41,7 +42,15 @@ const NOTHING: Sanitized = { value: null, bytes: 0, truncated: false };
 /** What an entry of this kind carries besides identity; everything else stays null. */
 export interface EventFields {
   action: string;
+  method?: string | null;
+  endpoint?: string | null;
   collectionName?: string | null;
+  childCollectionName?: string | null;
+  associationType?: AuditEntry['associationType'];
+  statusCode?: number | null;
+  /** Manual entries: who posted it. */
+  postedBy?: string | null;
+  params?: unknown;
   documents?: string[] | null;
   notes?: string | null;
   /** Set only to override the context's user. */
@@ -67,39 +76,58 @@ export function ids(values: ReadonlyArray<unknown> | null | undefined): string[]
   return out;
 }
 
+/**
+ * Builds and sanitizes one entry, renders its message and applies `transform` (with the
+ * context's request, or null outside one). Null when `transform` dropped it. Throws what
+ * `transform` throws.
+ */
+export function buildEntry(sink: EventSink, context: AuditContext | null | undefined, fields: EventFields): { entry: AuditEntry; bytes: number } | null {
+  const { limits, config } = sink;
+  const entry = blankEntry(sink.newId(), new Date());
+  const payload = fields.sanitized?.payload ?? (fields.payload === undefined ? NOTHING : sanitize(fields.payload, limits));
+  const result = fields.sanitized?.result ?? (fields.result === undefined ? NOTHING : sanitize(fields.result, limits));
+  const params = fields.params === undefined || fields.params === null ? NOTHING : sanitize(fields.params, limits);
+  const changes = fields.changes ? sanitizeChanges(fields.changes.list, limits, fields.changes.dropped) : null;
+  const truncated = [payload.truncated && 'payload', params.truncated && 'params', result.truncated && 'result', changes?.truncated && 'changes'].filter((f): f is string => !!f);
+
+  entry.action = fields.action;
+  entry.method = fields.method ?? null;
+  entry.endpoint = fields.endpoint ?? null;
+  entry.collectionName = fields.collectionName ?? null;
+  entry.childCollectionName = fields.childCollectionName ?? null;
+  entry.associationType = fields.associationType ?? null;
+  entry.statusCode = fields.statusCode ?? null;
+  entry.params = params.value as AuditEntry['params'];
+  entry.postedBy = fields.postedBy ?? null;
+  entry.documents = fields.documents ?? null;
+  entry.notes = fields.notes ?? null;
+  entry.payload = payload.value as AuditEntry['payload'];
+  entry.result = result.value as AuditEntry['result'];
+  entry.isError = fields.isError ?? false;
+  entry.responseMessage = fields.responseMessage ?? null;
+  entry.durationMs = fields.durationMs ?? null;
+  entry.changes = changes?.value ?? null;
+  entry.truncated = truncated.length > 0 ? truncated : null;
+  entry.user = fields.user !== undefined ? fields.user : (context?.user ?? null);
+  entry.requestId = context?.requestId ?? null;
+  entry.traceId = context?.traceId ?? null;
+  entry.ipAddress = context?.ipAddress ?? null;
+  entry.userAgent = context?.userAgent ?? null;
+  entry.message = messageFor(config.actions, entry, fields.message);
+
+  // Events outside a request go through transform too, with null: it is the app's last word on every entry.
+  const final = config.transform ? config.transform(entry, context?.req ?? null) : entry;
+  if (!final) return null;
+  return { entry: final, bytes: 512 + payload.bytes + params.bytes + result.bytes + (changes?.bytes ?? 0) + (entry.message?.length ?? 0) };
+}
+
 /** Builds, sanitizes and queues one entry. Never throws: a failure is reported and null returned. */
 export function emitEntry(sink: EventSink, context: AuditContext | null | undefined, fields: EventFields): string | null {
   try {
-    const { limits, config } = sink;
-    const entry = blankEntry(sink.newId(), new Date());
-    const payload = fields.sanitized?.payload ?? (fields.payload === undefined ? NOTHING : sanitize(fields.payload, limits));
-    const result = fields.sanitized?.result ?? (fields.result === undefined ? NOTHING : sanitize(fields.result, limits));
-    const changes = fields.changes ? sanitizeChanges(fields.changes.list, limits, fields.changes.dropped) : null;
-    const truncated = [payload.truncated && 'payload', result.truncated && 'result', changes?.truncated && 'changes'].filter((f): f is string => !!f);
-
-    entry.action = fields.action;
-    entry.collectionName = fields.collectionName ?? null;
-    entry.documents = fields.documents ?? null;
-    entry.notes = fields.notes ?? null;
-    entry.payload = payload.value as AuditEntry['payload'];
-    entry.result = result.value as AuditEntry['result'];
-    entry.isError = fields.isError ?? false;
-    entry.responseMessage = fields.responseMessage ?? null;
-    entry.durationMs = fields.durationMs ?? null;
-    entry.changes = changes?.value ?? null;
-    entry.truncated = truncated.length > 0 ? truncated : null;
-    entry.user = fields.user !== undefined ? fields.user : (context?.user ?? null);
-    entry.requestId = context?.requestId ?? null;
-    entry.traceId = context?.traceId ?? null;
-    entry.ipAddress = context?.ipAddress ?? null;
-    entry.userAgent = context?.userAgent ?? null;
-    entry.message = messageFor(config.actions, entry, fields.message);
-
-    const req = context?.req;
-    const final = req && config.transform ? config.transform(entry, req) : entry;
-    if (!final) return null;
-    sink.push(final, 512 + payload.bytes + result.bytes + (changes?.bytes ?? 0) + (entry.message?.length ?? 0));
-    return final._id;
+    const built = buildEntry(sink, context, fields);
+    if (!built) return null;
+    sink.push(built.entry, built.bytes);
+    return built.entry._id;
   } catch (error) {
     sink.fail(error);
     return null;
@@ -150,7 +178,7 @@ export function recordEvent(sink: EventSink, req: Request | null | undefined, ev
     collectionName: text(event.collectionName)?.slice(0, 256) ?? null,
     documents: ids(event.documents),
     notes: text(event.notes),
-    ...(event.user !== undefined ? { user: idString(event.user) } : {}),
+    ...(event.user !== undefined ? { user: userString(event.user) } : {}),
     payload: event.payload,
     result: event.result,
     isError: event.isError ?? false,

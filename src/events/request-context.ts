@@ -29,7 +29,7 @@ class RequestContext implements AuditContext {
 
   get user(): string | null {
     const annotated = annotationOf(this.req)?.user;
-    return annotated !== undefined ? annotated : userOf(this.req, this.sink.config.userIdKey, this.sink.config.getUser);
+    return annotated !== undefined ? annotated : userOf(this.req, this.sink.config);
   }
 
   get ipAddress(): string | null {

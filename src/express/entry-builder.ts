@@ -10,6 +10,7 @@ import type { MatchedRoute } from '../capture/route-pattern';
 import { sanitize, sanitizeParsedJson, type SanitizeLimits, type Sanitized } from '../capture/sanitize';
 import { idString } from '../capture/documents';
 import { decodeSegment } from '../capture/route-pattern';
+import { clientIp } from '../capture/ip';
 import { REDACTED } from '../capture/redact';
 import { traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
@@ -174,7 +175,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     method: rec.method,
     action: annotation?.action ?? described.action,
     endpoint,
-    user: annotation?.user !== undefined ? annotation.user : userOf(req, config.userIdKey, config.getUser),
+    user: annotation?.user !== undefined ? annotation.user : userOf(req, config),
     collectionName: annotation?.collectionName !== undefined ? annotation.collectionName : described.collectionName,
     childCollectionName: annotation?.childCollectionName !== undefined ? annotation.childCollectionName : described.childCollectionName,
     associationType: annotation?.associationType !== undefined ? annotation.associationType : described.associationType,
@@ -186,7 +187,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     statusCode: status,
     isError,
     responseMessage: aborted ? ABORTED_MESSAGE : isError ? messageOf(response.value, res) : null,
-    ipAddress: req.ip ?? null,
+    ipAddress: clientIp(req.ip),
     notes: annotation?.notes ?? null,
     requestId: rec.requestId,
     traceId: traceIdFrom(headers.traceparent),

@@ -3,6 +3,11 @@
  * with keyset pagination (date, then _id, both descending) rather than `$skip`, so each page is
  * an indexed range read on MongoDB and memory stays one page deep whatever the row count; the
  * socket's backpressure is respected between pages. The export itself is recorded.
+ *
+ * The first page is read before anything is sent, so a failing store answers with the routes'
+ * usual JSON error (503), in both formats, rather than a broken download; only a failure after
+ * the first rows cuts the stream. `HEAD` validates the query and answers the headers a `GET`
+ * would, without reading the store or being recorded.
  */
 import type { Request, Response } from 'express';
 import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
@@ -56,8 +61,15 @@ export interface ExportSettings {
   maxLimit: number;
 }
 
-/** Streams the export; resolves to how many rows were sent and what was asked. */
-export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<{ rows: number; format: string; query: Record<string, unknown>; capped: boolean }> {
+export interface ExportDetails {
+  rows: number;
+  format: string;
+  query: Record<string, unknown>;
+  capped: boolean;
+}
+
+/** Streams the export; resolves to how many rows were sent and what was asked, or null for a HEAD (nothing exported). */
+export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<ExportDetails | null> {
   const raw = { ...(req.query as Record<string, unknown>) };
   const format = raw.format ?? 'ndjson';
   delete raw.format;
@@ -67,22 +79,36 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   }
   const { query } = parseListQuery(raw, settings);
   const columns = query.select ?? FIELD_NAMES;
+  const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
+  const page = (after: { date: Date; _id: string } | null, limit: number) => {
+    const keyset: AuditFilter | null = after
+      ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] }
+      : null;
+    const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
+    return store.find({ filter, sort: [['date', -1], ['_id', -1]], skip: 0, limit, select });
+  };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  res.status(200);
-  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="auditLog-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+  const head = () => {
+    res.status(200);
+    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="auditLog-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+  };
+  if (req.method === 'HEAD') {
+    head();
+    res.end();
+    return null;
+  }
+
+  // Read before sending: until the first write, a store failure is still a clean JSON error.
+  let docs = (await page(null, Math.min(PAGE, settings.maxRows))).docs;
+  head();
   if (format === 'csv') await write(res, `${columns.join(',')}\r\n`);
 
   let rows = 0;
   let after: { date: Date; _id: string } | null = null;
   while (rows < settings.maxRows && !res.destroyed) {
-    const keyset: AuditFilter | null = after
-      ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] }
-      : null;
-    const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
-    const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
     const limit = Math.min(PAGE, settings.maxRows - rows);
-    const { docs } = await store.find({ filter, sort: [['date', -1], ['_id', -1]], skip: 0, limit, select });
+    if (after) docs = (await page(after, limit)).docs;
     if (docs.length === 0) break;
     let chunk = '';
     for (const doc of docs) {

@@ -4,37 +4,48 @@
  * and `nosniff`; errors are JSON `{ statusCode, error, message }` and never contain entries.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../entry';
-import { AuditLogQueryError } from '../errors';
+import { AuditLogConfigError, AuditLogQueryError, AuditLogStoreError } from '../errors';
 import { decodeKeys } from '../capture/keys';
-import { sanitize, type SanitizeLimits } from '../capture/sanitize';
-import { getPath } from '../capture/path';
-import { traceIdFrom, requestIdFrom, userAgentFrom } from '../capture/correlation';
+import { traceIdFrom, userAgentFrom } from '../capture/correlation';
+import { checkAction } from '../events/actions';
+import type { AuditContext, EventSink } from '../events/context';
+import { buildEntry } from '../events/record';
 import type { Config } from '../options';
 import { isObjectIdString } from '../query/coerce';
 import { parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
-import { userOf } from './request-user';
+import { authOf, userOf, type RequestAuth } from './request-user';
+import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
 
 export interface RouterContext {
   config: Config;
   store: AuditStore;
-  limits: SanitizeLimits;
-  newId: () => string;
+  /** The instance's entry builder settings: manual entries are built like every other entry. */
+  sink: EventSink;
   /** Reports store failures through the middleware's 'error' event. */
   fail(error: unknown): void;
-  /** Writes what is queued, so a read right after a write sees it (read-your-writes). */
+  /**
+   * Writes what is queued, so a read right after a write sees it (read-your-writes). Bounded:
+   * resolves by its deadline even when the store stalls, and the read goes on.
+   */
   flushPending(): Promise<void>;
+  /**
+   * Queues built entries through the writer (retry, spool, stats) and flushes with a deadline.
+   * True when the store confirmed every one of them in time; false when they are still queued.
+   */
+  write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
   /** Records that someone exported the log (who, which filter, how many rows). */
   recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function sendError(res: Response, statusCode: number, message: string, extra: Record<string, unknown> = {}): void {
   res.status(statusCode).json({ statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message, ...extra });
@@ -61,6 +72,37 @@ function listBody(docs: Partial<AuditEntry>[], total: number, list: ListRequest)
   };
 }
 
+/**
+ * Manual entries, built by the same builder as events: templates render `message`, and
+ * `transform` sees them with the POST request. Each POST gets a fresh request id: the client's
+ * X-Request-Id is never reused, so a manual entry cannot pass for an entry of a real request.
+ * Null when `transform` threw (reported; none is queued, so a batch is all or nothing).
+ */
+function buildManualEntries(sink: EventSink, req: Request, entries: ReturnType<typeof parseManualEntries>['entries'], poster: string | null): Array<{ entry: AuditEntry; bytes: number }> | null {
+  const context: AuditContext = {
+    sink,
+    user: poster,
+    requestId: randomUUID(),
+    traceId: traceIdFrom(req.headers.traceparent),
+    ipAddress: clientIp(req.ip),
+    userAgent: userAgentFrom(req.headers['user-agent']),
+    req,
+    changes: null,
+    changesDropped: 0,
+  };
+  const built: Array<{ entry: AuditEntry; bytes: number }> = [];
+  try {
+    for (const fields of entries) {
+      const one = buildEntry(sink, context, { ...fields, postedBy: poster });
+      if (one) built.push(one);
+    }
+  } catch (error) {
+    sink.fail(error);
+    return null;
+  }
+  return built;
+}
+
 export function createQueryRouter(ctx: RouterContext): Router {
   const { config, store } = ctx;
   const base = config.basePath;
@@ -73,17 +115,30 @@ export function createQueryRouter(ctx: RouterContext): Router {
   });
   for (const extra of ctx.extras ?? []) router.use(base, extra);
 
-  function authorize(req: Request, res: Response, next: NextFunction): void {
-    if (config.publicRoutes) return next();
-    const auth = (req as Request & { auth?: unknown }).auth;
-    if (auth === undefined || auth === null) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'Authentication required: send a bearer token accepted by the app (req.auth is not set).');
+  /** 401 without auth, 403 without the scope; the auth comes from `getAuth(req)` or `req.auth`. */
+  function checkAuth(req: Request, res: Response, next: NextFunction): void {
+    let auth: RequestAuth | null;
+    try {
+      auth = authOf(req, config);
+    } catch (error) {
+      ctx.fail(new AuditLogStoreError('EAUDIT_AUTH', `getAuth failed on ${req.method} ${req.originalUrl.split('?')[0]}: ${(error as Error)?.message ?? error}`, 0, error));
+      return sendError(res, 500, "The app's getAuth option failed on this request; the error was reported through the audit log's 'error' event.");
     }
-    if (!scopeAllows(config.scope, scopesOf(getPath(auth, config.scopeKey)))) {
+    if (auth === null) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      const how = config.getAuth ? 'getAuth(req) returned no auth for this request' : 'req.auth is not set';
+      return sendError(res, 401, `Authentication required: sign in the way the app accepts (${how}).`);
+    }
+    if (!scopeAllows(config.scope, scopesOf(auth.scopes))) {
       return sendError(res, 403, `Insufficient scope: the audit log needs ${describeRule(config.scope)}.`);
     }
     next();
+  }
+
+  /** Reads: open to anyone with `publicRoutes: true`. */
+  function authorize(req: Request, res: Response, next: NextFunction): void {
+    if (config.publicRoutes) return next();
+    checkAuth(req, res, next);
   }
 
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -107,34 +162,30 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   router.get(base, authorize, run((req, res) => list(req, res)));
 
-  router.post(base, authorize, express.json({ limit: '1mb' }), run(async (req, res) => {
+  // Writes are never public: publicRoutes opens the reads only.
+  router.post(base, checkAuth, express.json({ limit: '1mb' }), run(async (req, res) => {
     if (!config.manualEntries) return sendError(res, 405, 'Manual entries are turned off (manualEntries: false).');
     if (!req.is('application/json')) return sendError(res, 415, 'Send manual entries as JSON with Content-Type: application/json.');
-    const { entries, many } = parseManualEntries(req.body, userOf(req, config.userIdKey, config.getUser));
-    const requestId = requestIdFrom(req.headers[config.requestIdHeader]);
-    const now = new Date();
-    const stored: AuditEntry[] = entries.map((fields) => {
-      const payload = sanitize(fields.payload, ctx.limits);
-      const params = sanitize(fields.params, ctx.limits);
-      const result = sanitize(fields.result, ctx.limits);
-      const truncated = [payload.truncated && 'payload', params.truncated && 'params', result.truncated && 'result'].filter((f): f is string => !!f);
-      return {
-        ...fields,
-        _id: ctx.newId(),
-        date: now,
-        payload: payload.value as AuditEntry['payload'],
-        params: params.value as AuditEntry['params'],
-        result: result.value as AuditEntry['result'],
-        ipAddress: req.ip ?? null,
-        requestId,
-        traceId: traceIdFrom(req.headers.traceparent),
-        durationMs: null,
-        userAgent: userAgentFrom(req.headers['user-agent']),
-        truncated: truncated.length > 0 ? truncated : null,
-      };
+    const poster = userOf(req, config);
+    const { entries, many } = parseManualEntries(req.body, poster);
+    entries.forEach((fields, i) => {
+      try {
+        checkAction(config.actions, config.strictActions, fields.action);
+      } catch (error) {
+        if (error instanceof AuditLogConfigError) throw new AuditLogQueryError(many ? `[${i}].action` : 'action', error.message.replace(/^express-audit-log: /, ''));
+        throw error;
+      }
     });
-    await store.insertMany(stored);
-    res.status(201).json(many ? stored.map(present) : present(stored[0]!));
+    const built = buildManualEntries(ctx.sink, req, entries, poster);
+    if (built === null) {
+      return sendError(res, 500, "The app's transform option failed on a manual entry; nothing was recorded, and the error was reported through the audit log's 'error' event.");
+    }
+    // transform dropped the one entry: nothing to store, nothing to show.
+    if (!many && built.length === 0) return void res.status(204).end();
+    const written = await ctx.write(built);
+    const shown = built.map(({ entry }) => present(entry));
+    // 201: in the store. 202: accepted but not confirmed in time (the store is slow or down): queued, retried, spooled when spoolDir is set.
+    res.status(written ? 201 : 202).json(many ? shown : shown[0]);
   }));
 
   router.get(`${base}/history/:collection/:id`, authorize, run(async (req, res) => {
@@ -143,13 +194,21 @@ export function createQueryRouter(ctx: RouterContext): Router {
     if (query.collectionName !== undefined || query.documents !== undefined) {
       throw new AuditLogQueryError(query.collectionName !== undefined ? 'collectionName' : 'documents', 'the history route sets collectionName and documents from its path.');
     }
-    await list(req, res, { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] });
+    // Named by the route (as owner or child), or changed by it through mongoose (the diff
+    // plugin's `changes`): `POST /verify-email` changes the user, so it is in the user's history.
+    await list(req, res, {
+      $or: [
+        { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] },
+        { changes: { $elemMatch: { collectionName: collection, document: id } } },
+      ],
+    });
   }));
 
   router.get(`${base}/export`, authorize, run(async (req, res) => {
-    await ctx.flushPending();
+    if (req.method !== 'HEAD') await ctx.flushPending();
     const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit }, req, res);
-    ctx.recordExport(req, details);
+    // A HEAD exported nothing: not recorded.
+    if (details) ctx.recordExport(req, details);
   }));
 
   router.get(`${base}/:id`, authorize, run(async (req, res) => {

@@ -1,17 +1,17 @@
 /**
  * Validates the body of `POST {basePath}`: manual entries, one object or an array. Fields the
- * server knows better (date, ipAddress, requestId, traceId, durationMs, userAgent, _id) cannot
- * be set by the client, so a holder of the scope cannot backdate or relocate an entry, which
- * rest-hapi allows.
+ * server knows better (date, ipAddress, requestId, traceId, durationMs, userAgent, _id, and
+ * postedBy: who sent it) cannot be set by the client, so a holder of the scope cannot backdate,
+ * relocate or disown an entry, which rest-hapi allows.
  */
 import { ASSOCIATION_TYPES, type AuditEntry } from '../entry';
 import { AuditLogQueryError } from '../errors';
 
 export type ManualFields = Pick<AuditEntry,
-  'action' | 'method' | 'endpoint' | 'user' | 'collectionName' | 'childCollectionName' | 'associationType' |
-  'documents' | 'statusCode' | 'isError' | 'responseMessage' | 'notes'> & { payload: unknown; params: unknown; result: unknown };
+  'method' | 'endpoint' | 'user' | 'collectionName' | 'childCollectionName' | 'associationType' |
+  'documents' | 'statusCode' | 'isError' | 'responseMessage' | 'notes'> & { action: string; payload: unknown; params: unknown; result: unknown };
 
-const SERVER_FIELDS = ['_id', 'date', 'ipAddress', 'requestId', 'traceId', 'durationMs', 'userAgent', 'truncated'];
+const SERVER_FIELDS = ['_id', 'date', 'ipAddress', 'requestId', 'traceId', 'durationMs', 'userAgent', 'truncated', 'postedBy', 'message', 'changes'];
 const STRING_FIELDS = ['method', 'endpoint', 'user', 'collectionName', 'childCollectionName', 'responseMessage', 'notes'] as const;
 const JSON_FIELDS = ['payload', 'params', 'result'] as const;
 const ALLOWED = ['action', ...STRING_FIELDS, 'associationType', 'documents', 'statusCode', 'isError', ...JSON_FIELDS];

@@ -1,8 +1,8 @@
 /**
  * Who may use the query routes. hapi semantics, which rest-hapi users know: the caller needs
  * at least one of the plain scopes (when any are listed), every `+scope`, and no `!scope`.
- * Scopes come from the verified token (`req.auth`), as a space-separated string (OAuth's
- * `scope` claim) or an array.
+ * Scopes come from the request's auth (`getAuth(req).scopes`, or `req.auth` at `scopeKey`), as
+ * a space-separated string (OAuth's `scope` claim, a single role) or an array (roles).
  */
 import type { ScopeRule } from '../options';
 

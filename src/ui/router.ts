@@ -21,7 +21,7 @@ export interface UiRouterOptions {
 
 export const UI_STATIC_DIR = path.join(__dirname, 'static');
 
-/** Sent with every response of this router, 404s included. */
+/** Sent with every response under `/ui`: the files, OPTIONS, 404s and 405s. */
 export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
@@ -91,16 +91,29 @@ export function createUiRouter(opts: UiRouterOptions): Router {
   };
   const script: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('app.js'), 'utf8') };
   const style: Asset = { type: 'text/css; charset=utf-8', body: Buffer.from(read('style.css'), 'utf8') };
-  const notFound: Asset = {
-    type: 'application/json; charset=utf-8',
-    body: Buffer.from(JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' })),
-  };
+  const json = (body: object): Asset => ({ type: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(body)) });
+  const notFound = json({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' });
+  const notAllowed = json({ statusCode: 405, error: 'Method Not Allowed', message: 'The admin page is read-only: use GET or HEAD.' });
+  const FILES = ['/ui', '/ui/app.js', '/ui/style.css'];
+  const ALLOW = 'GET, HEAD, OPTIONS';
 
   // Case-sensitive like the query router; non-strict, so `/ui` also answers `/ui/`.
   const router = Router({ caseSensitive: true, strict: false });
+  // First, so that no answer under /ui goes out without them, whichever handler (or Express itself) sends it.
+  router.use('/ui', (_req, res, next) => {
+    res.set(UI_SECURITY_HEADERS);
+    next();
+  });
   router.get('/ui', (req, res) => send(res, page(req.baseUrl)));
   router.get('/ui/app.js', (_req, res) => send(res, script));
   router.get('/ui/style.css', (_req, res) => send(res, style));
+  router.options(FILES, (_req, res) => {
+    res.status(204).set('Allow', ALLOW).end();
+  });
+  router.all(FILES, (_req, res) => {
+    res.set('Allow', ALLOW);
+    send(res, notAllowed, 405);
+  });
   // Anything else under /ui is answered here, so it never reaches the authenticated routes.
   router.all('/ui/*rest', (_req, res) => send(res, notFound, 404));
   return router;

@@ -70,6 +70,41 @@ describe('export', () => {
     await request(t.app).get('/auditLog/export?$limit=5').set('Authorization', `Bearer ${ADMIN}`).expect(400);
   });
 
+  test.each(['ndjson', 'csv'])('a failing store: %s answers a JSON 503, not a broken download', async (format) => {
+    const find = jest.spyOn(store, 'find').mockRejectedValueOnce(new Error('store down'));
+    const errors: Error[] = [];
+    const listener = (error: Error) => errors.push(error);
+    t.audit.on('error', listener);
+    try {
+      const res = await request(t.app).get(`/auditLog/export?format=${format}`).set('Authorization', `Bearer ${ADMIN}`);
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/application\/json/);
+      expect(res.headers['content-disposition']).toBeUndefined();
+      expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'The audit store is unavailable; try again later.' });
+      expect(errors).toHaveLength(1);
+    } finally {
+      t.audit.off('error', listener);
+      find.mockRestore();
+    }
+  });
+
+  test('HEAD exports nothing and records nothing, but answers the headers a GET would (and checks auth and the query)', async () => {
+    const find = jest.spyOn(store, 'find');
+    const before = t.audit.stats().recorded;
+    try {
+      const res = await request(t.app).head('/auditLog/export?format=csv&user=even').set('Authorization', `Bearer ${ADMIN}`).expect(200);
+      expect(res.headers['content-type']).toMatch(/text\/csv/);
+      expect(res.headers['content-disposition']).toMatch(/attachment; filename="auditLog-.*\.csv"/);
+      expect(res.text ?? '').toBe('');
+      expect(find).not.toHaveBeenCalled();
+      expect(t.audit.stats().recorded).toBe(before);
+      await request(t.app).head('/auditLog/export').expect(401);
+      await request(t.app).head('/auditLog/export?format=xml').set('Authorization', `Bearer ${ADMIN}`).expect(400);
+    } finally {
+      find.mockRestore();
+    }
+  });
+
   test('streams with backpressure: a client that does not read holds the server to a few pages', async () => {
     const big = memoryStore();
     const app = createTestApp({ store: big, exportMaxRows: 1_000_000 });

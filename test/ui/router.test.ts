@@ -92,6 +92,30 @@ describe('createUiRouter', () => {
     expect(res.text).not.toContain('createUiRouter');
   });
 
+  test.each(['/auditLog/ui', '/auditLog/ui/', '/auditLog/ui/app.js', '/auditLog/ui/style.css'])('OPTIONS %s: 204 with Allow and the security headers', async (url) => {
+    const res = await request(app).options(url);
+    expect(res.status).toBe(204);
+    expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
+    expectSecurityHeaders(res);
+  });
+
+  test.each(['post', 'put', 'patch', 'delete'] as const)('%s on a page file: 405 with Allow and the security headers', async (method) => {
+    for (const url of ['/auditLog/ui', '/auditLog/ui/app.js']) {
+      const res = await request(app)[method](url);
+      expect({ url, status: res.status, allow: res.headers.allow }).toEqual({ url, status: 405, allow: 'GET, HEAD, OPTIONS' });
+      expectSecurityHeaders(res);
+      expect(res.body).toEqual({ statusCode: 405, error: 'Method Not Allowed', message: expect.any(String) });
+    }
+  });
+
+  test('OPTIONS and other methods on a missing file: 404 with the security headers', async () => {
+    for (const method of ['options', 'post', 'delete'] as const) {
+      const res = await request(app)[method]('/auditLog/ui/missing.js');
+      expect(res.status).toBe(404);
+      expectSecurityHeaders(res);
+    }
+  });
+
   test('paths outside /ui are left to the next handler', async () => {
     const outer = express();
     outer.use('/auditLog', createUiRouter({ basePath: '/auditLog' }));
@@ -100,7 +124,7 @@ describe('createUiRouter', () => {
     });
     expect((await request(outer).get('/auditLog/abc')).body).toEqual({ id: 'abc' });
     expect((await request(outer).get('/auditLog/ui')).headers['content-type']).toBe('text/html; charset=utf-8');
-    expect((await request(outer).post('/auditLog/ui/app.js')).status).toBe(404);
+    expect((await request(outer).post('/auditLog/ui/app.js')).status).toBe(405);
     // Case-sensitive, like the query router: `/UI` is not the page (here it falls to `/:id`).
     expect((await request(outer).get('/auditLog/UI')).body).toEqual({ id: 'UI' });
   });
@@ -146,6 +170,19 @@ describe('createUiRouter', () => {
       .reduce((a, b) => a + b, 0);
     expect(total).toBeLessThan(30 * 1024);
   });
+});
+
+test('mounted by auditLog(): OPTIONS and a POST on the page carry the CSP, not only the query routes\' headers', async () => {
+  const { auditLog, memoryStore } = await import('express-audit-log');
+  const audit = auditLog({ store: memoryStore() });
+  const app = express().use(audit);
+  const options = await request(app).options('/auditLog/ui');
+  expect(options.status).toBe(204);
+  expectSecurityHeaders(options);
+  const post = await request(app).post('/auditLog/ui').send({});
+  expect(post.status).toBe(405);
+  expectSecurityHeaders(post);
+  await audit.close();
 });
 
 test('under an app prefix (app.use("/api", audit)) the page points at the prefixed routes', async () => {
