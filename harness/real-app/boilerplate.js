@@ -14,8 +14,10 @@ module.exports = {
   /** After passport.initialize() (so req.user exists by the time the routes run) and the body parsers, before `app.use('/v1', routes)`. */
   anchor: 'app.use(passport.initialize());',
   // The one line a user adds, wrapped so the harness can reach the instance and give it the store:
-  // app.use(auditLog({ ttl: '1d', scope: ['admin'] })) plus a store choice.
-  line: "app.use(__ealHarness.register(require('express-audit-log').auditLog({ ttl: '1d', scope: ['admin'], ...__ealHarness.options() })));",
+  // app.use(auditLog({ ttl: '1d', scope: ['admin'] })) plus a store choice, and the README's
+  // passport recipe (getAuth), since this app authenticates with passport-jwt (req.user, a user
+  // document with one `role`). EAL_PLAIN_LINE=1 leaves getAuth out (on a package without it).
+  line: "app.use(__ealHarness.register(require('express-audit-log').auditLog({ ttl: '1d', scope: ['admin'], ...(process.env.EAL_PLAIN_LINE === '1' ? {} : { getAuth: (req) => (req.user ? { user: req.user.id, scopes: [req.user.role] } : null) }), ...__ealHarness.options() })));",
   env(mongoUri) {
     return {
       NODE_ENV: 'test',
