@@ -6,12 +6,12 @@
  * MongoDB wire-protocol test server, and compares per test; then checks one correct entry per
  * mutating request (jest-setup.js).
  *
- *   node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|default]
- *                                [--options '<json>'] [--json out.json] [--fresh]
+ *   node harness/real-app/run.js [<app-git-dir>] [--app node-express-boilerplate|node-express-mongoose-typescript-boilerplate]
+ *                                [--ref HEAD] [--work DIR] [--store memory|file|default] [--options '<json>'] [--json out.json] [--fresh]
  *
- * <app-git-dir>: the repository as the fetch tool brings it (a bare git dir, e.g.
- * /work/.mirror/hagopj13+node-express-boilerplate/repo) or a plain checkout. The app is copied
- * to --work (default: $TMPDIR/eal-real-app), its dependencies installed once (reused while the
+ * --app picks the app's profile in apps/ (default node-express-boilerplate). <app-git-dir>: the
+ * repository as the fetch tool brings it (a bare git dir; default: the profile's mirror path) or a
+ * plain checkout. The app is copied to --work (default: $TMPDIR/eal-real-app-<app>), its dependencies installed once (reused while the
  * ref is the same), this worktree's package packed (`npm pack`; run `npm run build` first) and
  * installed into it. Exit code 0 when nothing differs.
  */
@@ -19,7 +19,6 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const profile = require('./boilerplate');
 const { startMongoServer } = require('./mongo-server');
 
 const args = process.argv.slice(2);
@@ -36,15 +35,23 @@ function flag(name) {
   args.splice(at, 1);
   return true;
 }
+const appName = option('--app', 'node-express-boilerplate');
+const profileFile = path.join(__dirname, 'apps', `${appName}.js`);
+if (!fs.existsSync(profileFile)) {
+  console.error(`--app: no profile ${profileFile}; there are: ${fs.readdirSync(path.join(__dirname, 'apps')).map((f) => f.replace(/\.js$/, '')).join(', ')}`);
+  process.exit(2);
+}
+const profile = require(profileFile);
 const ref = option('--ref', 'HEAD');
-const work = path.resolve(option('--work', path.join(os.tmpdir(), 'eal-real-app')));
+const work = path.resolve(option('--work', path.join(os.tmpdir(), `eal-real-app-${appName}`)));
 const store = option('--store', 'memory');
 const optionsJson = option('--options', '{}');
 const jsonOut = option('--json', null);
 const fresh = flag('--fresh');
-const source = args[0] && path.resolve(args[0]);
-if (!source || !fs.existsSync(source)) {
-  console.error('usage: node harness/real-app/run.js <app-git-dir> [--ref HEAD] [--work DIR] [--store memory|file|default] [--options <json>] [--json <file>] [--fresh]');
+const source = path.resolve(args[0] || profile.mirror);
+if (!fs.existsSync(source)) {
+  console.error(`${source} does not exist: bring the app with the fetch tool (github:${profile.name}) or give its git dir`);
+  console.error('usage: node harness/real-app/run.js [<app-git-dir>] [--app <name>] [--ref HEAD] [--work DIR] [--store memory|file|default] [--options <json>] [--json <file>] [--fresh]');
   process.exit(2);
 }
 if (!['memory', 'file', 'default'].includes(store)) {
@@ -133,7 +140,7 @@ function runJest(appDir, label, env, withAudit) {
   const run = sh(process.execPath, argv, {
     cwd: appDir,
     timeout: 600000,
-    env: { ...process.env, ...env, EAL_APP_DIR: appDir, EAL_REPORT: report, EAL_STORE: store, EAL_OPTIONS: optionsJson, EAL_WORK: work },
+    env: { ...process.env, ...(profile.nodeOptions ? { NODE_OPTIONS: profile.nodeOptions } : {}), ...env, EAL_APP_DIR: appDir, EAL_REPORT: report, EAL_STORE: store, EAL_OPTIONS: optionsJson, EAL_WORK: work },
   });
   if (!fs.existsSync(results)) throw new Error(`${label}: jest wrote no results (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
   const json = JSON.parse(fs.readFileSync(results, 'utf8'));
@@ -218,6 +225,15 @@ async function main() {
     summary.bare = { passed: bare.json.numPassedTests, failed: bare.json.numFailedTests };
     const restore = profile.patch(appDir);
     try {
+      if (profile.typecheck) {
+        // The app's own type-check with the line added: what `tsc` says about it and the package's types.
+        const tsc = sh(process.execPath, profile.typecheck, { cwd: appDir });
+        const errors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => /error TS/.test(l));
+        const ours = errors.filter((l) => l.startsWith(profile.appFile) || l.includes('express-audit-log'));
+        console.log(`  the app's type-check (${profile.typecheck.slice(1).join(' ')}) with the line: ${errors.length} errors, ${ours.length} in ${profile.appFile} or the package`);
+        for (const l of ours.slice(0, 10)) console.log(`      ${l}`);
+        summary.typecheck = { errors: errors.length, ours };
+      }
       const asIs = runJest(appDir, 'with', env, true);
       console.log(`  with the one line: ${counts(asIs)}`);
       const differences = compare(bare, asIs);

@@ -10,6 +10,7 @@ const path = require('path');
 
 module.exports = {
   name: 'hagopj13/node-express-boilerplate',
+  mirror: '/work/.mirror/hagopj13+node-express-boilerplate/repo',
   appFile: 'src/app.js',
   /** After passport.initialize() (so req.user exists by the time the routes run) and the body parsers, before `app.use('/v1', routes)`. */
   anchor: 'app.use(passport.initialize());',
@@ -29,6 +30,7 @@ module.exports = {
   },
   /** Its `npm test` is `jest -i --colors --verbose --detectOpenHandles`. */
   jestArgs: ['-i'],
+  nodeOptions: '',
   patch(appDir) {
     const file = path.join(appDir, this.appFile);
     const source = fs.readFileSync(file, 'utf8');
