@@ -118,8 +118,16 @@ async function snapshot() {
     for (const entry of docs) if (!seenEntries.has(entry._id)) seenEntries.set(entry._id, entry);
   }
 }
+let ttlIndex = null; // with the default store: the auditLog collection's date index, as the server has it
 function collect() {
-  collected ??= snapshot().then(() => [...seenEntries.values()]);
+  collected ??= snapshot().then(async () => {
+    if (storeChoice === 'default' && audits.some((audit) => audit.stats().recorded > 0) && appMongoose.connection.readyState === 1) {
+      const indexes = await appMongoose.connection.db.collection('auditLog').indexes();
+      const date = indexes.find((index) => JSON.stringify(index.key) === '{"date":1}');
+      ttlIndex = date ? { name: date.name, expireAfterSeconds: date.expireAfterSeconds ?? null } : { missing: true, indexes: indexes.map((index) => index.key) };
+    }
+    return [...seenEntries.values()];
+  });
   return collected;
 }
 const appMongoose = require(path.join(appDir, 'node_modules', 'mongoose'));
@@ -153,7 +161,7 @@ afterAll(async () => {
     const entry = found[0];
     problems.push(...check(record, entry).map((wrong) => ({ kind: 'wrong entry', field: wrong.field, ...where, wrong: wrong.text, entry: brief(entry) })));
   }
-  fs.appendFileSync(reportFile, `${JSON.stringify({ file: expect.getState().testPath, audits: audits.length, mutatingRequests: requests.length, entries: entries.length, problems, orphans, auditErrors, stats: audits.map((a) => a.stats()) })}\n`);
+  fs.appendFileSync(reportFile, `${JSON.stringify({ file: expect.getState().testPath, audits: audits.length, mutatingRequests: requests.length, entries: entries.length, ttlIndex, problems, orphans, auditErrors, stats: audits.map((a) => a.stats()) })}\n`);
   await Promise.all(audits.map((audit) => audit.close(1000)));
 });
 

@@ -189,6 +189,11 @@ function printWith(run, differences) {
   const errors = run.reports.flatMap((r) => r.auditErrors);
   const requestsWithProblem = new Set(problems.map((p) => `${p.test}|${p.request}|${p.entry && p.entry.requestId}`)).size;
   console.log(`    audit instances: ${sum('audits')}; mutating requests that reached the app: ${sum('mutatingRequests')}; entries recorded: ${sum('entries')}`);
+  const ttl = run.reports.map((r) => r.ttlIndex).filter(Boolean);
+  if (ttl.length > 0) {
+    const wrongTtl = ttl.filter((t) => t.missing || t.expireAfterSeconds !== 86400);
+    console.log(`    TTL index on auditLog.date (ttl '1d' = 86400 s), read after ${ttl.length} test files: ${wrongTtl.length === 0 ? 'right in each' : `wrong in ${wrongTtl.length}: ${JSON.stringify(wrongTtl[0])}`}`);
+  }
   console.log(`    requests with a wrong, missing or extra entry: ${requestsWithProblem}; entries matching no request: ${orphans.length}; audit 'error' events: ${errors.length}`);
   const groups = new Map();
   for (const p of problems) {
