@@ -32,7 +32,7 @@ async function startMongoServer({ log } = {}) {
   const ts = require(path.join(NODE_MODULES, 'typescript'));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-mongo-server-'));
   transpileTree(ts, SOURCE, out);
-  const child = spawn(process.execPath, [path.join(out, 'cli.js'), '--port', '0'], {
+  const child = spawn(process.execPath, [path.join(__dirname, 'mongo-server-child.js'), out, '--port', '0'], {
     env: { ...process.env, NODE_PATH: NODE_MODULES },
     stdio: ['ignore', 'pipe', log ? fs.openSync(log, 'a') : 'inherit'],
   });

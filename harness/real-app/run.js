@@ -130,6 +130,29 @@ function stripNodePrefix(appDir) {
   return changed;
 }
 
+const serverLog = path.join(work, 'mongo-server.log');
+
+/** The commands the test server refused while `fn` ran (mongo-server-child.js logs them). */
+function refusedDuring(fn) {
+  const before = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
+  const result = fn();
+  const text = fs.existsSync(serverLog) ? fs.readFileSync(serverLog).subarray(before).toString('utf8') : '';
+  const counts = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('EAL-REFUSED ')) continue;
+    const { command, code, codeName, errmsg } = JSON.parse(line.slice('EAL-REFUSED '.length));
+    const key = `${command}: ${code} ${codeName || ''} ${errmsg}`;
+    counts.set(key, (counts.get(key) || 0) + 1);
+  }
+  result.refused = [...counts].map(([what, times]) => ({ what, times }));
+  return result;
+}
+
+function printRefused(run) {
+  console.log(`    commands the test server refused: ${run.refused.length === 0 ? 'none' : ''}`);
+  for (const r of run.refused) console.log(`      - ${r.times} x ${r.what}`);
+}
+
 function runJest(appDir, label, env, withAudit) {
   const results = path.join(work, `${label}.json`);
   const report = path.join(work, `${label}-report.jsonl`);
@@ -220,13 +243,14 @@ async function main() {
   const install = installPackage(appDir);
   console.log(`  commit ${commit.slice(0, 12)}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}; store: ${store}`);
   console.log(`  npm install express-audit-log into the app without --legacy-peer-deps: ${install.plainInstall}`);
-  const server = await startMongoServer({ log: path.join(work, 'mongo-server.log') });
+  const server = await startMongoServer({ log: serverLog });
   const summary = { app: profile.name, commit, versions, store, options: JSON.parse(optionsJson), install, runs: [] };
   let failed = false;
   try {
     const env = profile.env(server.uri);
-    const bare = runJest(appDir, 'bare', env, false);
+    const bare = refusedDuring(() => runJest(appDir, 'bare', env, false));
     console.log(`  bare:    ${counts(bare)}`);
+    printRefused(bare);
     summary.bare = { passed: bare.json.numPassedTests, failed: bare.json.numFailedTests };
     const restore = profile.patch(appDir);
     try {
@@ -239,8 +263,9 @@ async function main() {
         for (const l of ours.slice(0, 10)) console.log(`      ${l}`);
         summary.typecheck = { errors: errors.length, ours };
       }
-      const asIs = runJest(appDir, 'with', env, true);
+      const asIs = refusedDuring(() => runJest(appDir, 'with', env, true));
       console.log(`  with the one line: ${counts(asIs)}`);
+      printRefused(asIs);
       const differences = compare(bare, asIs);
       const checked = printWith(asIs, differences);
       summary.runs.push({ label: 'with', workarounds: [], passed: asIs.json.numPassedTests, failed: asIs.json.numFailedTests, differences, ...checked, reports: asIs.reports });
@@ -264,8 +289,9 @@ async function main() {
         workarounds.push(applied.name);
         extraEnv = { ...extraEnv, ...applied.env };
         const label = `with-workaround-${workarounds.length}`;
-        const patched = runJest(appDir, label, { ...env, ...extraEnv }, true);
+        const patched = refusedDuring(() => runJest(appDir, label, { ...env, ...extraEnv }, true));
         console.log(`  with the one line, after working around ${workarounds.map((w, i) => `(${i + 1}) ${w}`).join(' and ')}: ${counts(patched)}`);
+        printRefused(patched);
         const differences2 = compare(bare, patched);
         const checked2 = printWith(patched, differences2);
         summary.runs.push({ label, workarounds: [...workarounds], passed: patched.json.numPassedTests, failed: patched.json.numFailedTests, differences: differences2, ...checked2, reports: patched.reports });
