@@ -3,7 +3,7 @@
  * the writer (pipeline/), which feeds the store (stores/); the query router reads the store.
  * The returned middleware is also the handle the app keeps: `close()`, `stats()`, events.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from 'events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
 import { secretKeyMatcher } from './capture/redact';
@@ -34,8 +34,8 @@ export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   readonly enabled: boolean;
   /** The store in use, or null when disabled. */
   readonly store: AuditStore | null;
-  /** Writes everything queued now. */
-  flush(): Promise<void>;
+  /** Writes everything queued now; resolves when written, when the store fails for now, or after `deadlineMs` (default: no deadline). */
+  flush(deadlineMs?: number): Promise<void>;
   /** Flushes what it can before the deadline (ms, default 10000), spools or counts the rest, closes the store. */
   close(deadlineMs?: number): Promise<void>;
   stats(): AuditStats;
@@ -140,7 +140,10 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const report = reporter(emitter, config);
   const store = config.store ?? defaultStore();
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
-  const spool = config.spoolDir ? new FileSpool(config.spoolDir, (error) => report(new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error))) : null;
+  // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
+  const spool = config.spoolDir
+    ? new FileSpool(config.spoolDir, (error) => report(error instanceof AuditLogStoreError ? error : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error)))
+    : null;
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
   const writer = new Writer(receipts.watch(store), config, report, spool);
@@ -200,7 +203,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     routes,
     enabled: true,
     store,
-    flush: () => writer.flush(),
+    flush: (deadlineMs?: number) => writer.flush(deadlineMs),
     close: (deadlineMs?: number) => writer.close(deadlineMs),
     stats: () => writer.stats(),
   }, sink);

@@ -3,7 +3,7 @@
  * (bounded, no spaces or control characters), so a client cannot stuff the log through it;
  * otherwise one is generated. The trace id comes from a W3C `traceparent` header.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from 'crypto';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@|\-]{1,128}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/;

@@ -1,5 +1,5 @@
 /** The user field's id: like a document id, with room for the long `sub` claims some identity providers issue. */
-import { createHash } from 'node:crypto';
+import { createHash } from 'crypto';
 import { idString } from './documents';
 
 /**

@@ -6,8 +6,8 @@
  * the same error rethrown. Sync and async functions alike; only real promises are awaited,
  * never other thenables (a mongoose Query would run twice).
  */
-import { performance } from 'node:perf_hooks';
-import { types } from 'node:util';
+import { performance } from 'perf_hooks';
+import { types } from 'util';
 import { sanitize, type Sanitized } from '../capture/sanitize';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditLogMiddleware } from '../audit-log';

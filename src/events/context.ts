@@ -8,7 +8,7 @@
  * in a service module, or a plugin installed on a schema, cannot know the instance in
  * advance, and one storage shared by every instance is what lets them find "the current one".
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage } from 'async_hooks';
 import type { Request } from 'express';
 import type { SanitizeLimits } from '../capture/sanitize';
 import type { AuditEntry } from '../entry';

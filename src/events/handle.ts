@@ -3,7 +3,7 @@
  * bound to one instance's sink (null for a disabled instance: nothing is recorded, the
  * functions still run and bad input still throws, so a disabled test setup catches typos).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from 'crypto';
 import type { Request } from 'express';
 import { userString } from '../capture/user-id';
 import { AuditLogConfigError, show } from '../errors';

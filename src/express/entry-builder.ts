@@ -2,7 +2,7 @@
  * Builds the entry for a finished response. Called once per recorded request, after the
  * response is on the wire, so none of this is on the client's path.
  */
-import { performance } from 'node:perf_hooks';
+import { performance } from 'perf_hooks';
 import type { Request, Response } from 'express';
 import type { AuditEntry, AssociationType } from '../entry';
 import { describeRequest } from '../capture/describe';

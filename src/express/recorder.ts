@@ -15,7 +15,7 @@
  * in RECORDINGS, the body is seen through `send` (send-capture.ts) and the matched route
  * through `req.route` (route-capture.ts), each patched once.
  */
-import { performance } from 'node:perf_hooks';
+import { performance } from 'perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestIdFrom } from '../capture/correlation';
 import type { Config } from '../options';

@@ -12,7 +12,7 @@
  * covered, unlike a patch of `Route.prototype.dispatch`, which Express 4 binds when a route
  * is defined.
  */
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'http';
 import type { Request, Response } from 'express';
 import { RECORDINGS } from './recordings';
 

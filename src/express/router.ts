@@ -4,7 +4,7 @@
  * and `nosniff`; errors are JSON `{ statusCode, error, message }` and never contain entries.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from 'crypto';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, AuditLogQueryError, AuditLogStoreError } from '../errors';
 import { decodeKeys } from '../capture/keys';

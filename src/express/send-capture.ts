@@ -36,7 +36,8 @@ export function patchSend(res: Response): void {
   if (!descriptor || typeof original !== 'function' || original[PATCHED] || !descriptor.configurable) return;
   const patched = function send(this: Response, ...args: unknown[]): Response {
     try {
-      observe(this, args[0]);
+      // Express 4 still takes the deprecated res.send(status, body): the body is then the second argument.
+      observe(this, typeof args[0] === 'number' && args.length > 1 ? args[1] : args[0]);
     } catch {
       // the body is only for the audit entry: the response goes out regardless
     }

@@ -154,14 +154,16 @@ export class Writer {
   /**
    * Resolves once the store has started and everything recorded before the call (in memory
    * or in the spool) has been written, or the writer gave up for now (a failed attempt; it
-   * retries in the background).
+   * retries in the background), or `deadlineMs` passed: an app's test file that loads the app
+   * but never connects mongoose would otherwise wait out the store's connect timeout.
    */
-  async flush(): Promise<void> {
+  async flush(deadlineMs?: number): Promise<void> {
     if (this.closing) return;
     const last = this.seq;
     const spooledUpTo = this.spool?.tail() ?? 0;
+    const deadline = typeof deadlineMs === 'number' && deadlineMs >= 0 ? Date.now() + Math.min(deadlineMs, MAX_TIMER_MS) : Infinity;
     await this.drain({
-      deadline: Infinity,
+      deadline,
       replay: true,
       done: () => {
         if (!this.initialized) return false;
@@ -320,7 +322,7 @@ export class Writer {
     const unreadable = spool.takeUnreadable();
     if (unreadable > 0) {
       this.counts.dropped += unreadable;
-      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a torn line after a crash) and were dropped.`, unreadable));
+      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a line torn by a crash, malformed, or not written by this package; see EAUDIT_SPOOL_CORRUPT) and were dropped.`, unreadable));
     }
     if (entries.length === 0) return 'progress';
     try {

@@ -4,7 +4,7 @@
  * and so could never be changed or removed: every read filters out expired entries, and a
  * timer deletes them, so they disappear as they do from MongoDB.
  */
-import fs from 'node:fs';
+import fs from 'fs';
 import Datastore from '@seald-io/nedb';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';

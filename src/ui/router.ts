@@ -10,8 +10,8 @@
  * The files are read once, when the router is created, from `static/` beside this file: `src/ui/`
  * under ts-jest, `dist/ui/` once the build has copied the folder there.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import fs from 'fs';
+import path from 'path';
 import { Router, type Response } from 'express';
 
 export interface UiRouterOptions {

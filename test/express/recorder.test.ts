@@ -271,6 +271,22 @@ describe('transparency', () => {
     expect(await t.last()).toMatchObject({ result: 'ok' });
   });
 
+  test('res.send(status, body), which Express 4 still takes: the same answer as without the audit log, and the body recorded', async () => {
+    const handler = (_req: Request, res: Response) => {
+      (res.send as unknown as (status: number, body: string) => Response)(201, 'Created :)');
+    };
+    const bare = express();
+    bare.post('/legacy', handler);
+    const expected = await request(bare).post('/legacy');
+    const t = track(recordedApp());
+    t.app.post('/legacy', handler);
+    const answered = await request(t.app).post('/legacy');
+    expect({ status: answered.status, text: answered.text }).toEqual({ status: expected.status, text: expected.text });
+    // Express 5 dropped the signature and sends the number as JSON; Express 4 sends the text with status 201.
+    const body = expected.type === 'application/json' ? JSON.parse(expected.text) : expected.text;
+    expect(await t.last()).toMatchObject({ statusCode: expected.status, result: body });
+  });
+
   test('responses are left as the app made them: no X-Request-Id unless echoRequestId is set', async () => {
     const plain = track(recordedApp());
     plain.app.post('/a', (_req, res) => {

@@ -1,6 +1,9 @@
-/** The on-disk spool on its own: order across segments and restarts, prepend, resumable replay, damage. */
+/** The on-disk spool on its own: order across segments and restarts, prepend, resumable replay, damage, trust. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { auditLog, memoryStore, type AuditLogStoreError } from 'express-audit-log';
 import { FileSpool } from '../../src/pipeline/spool';
 import type { AuditEntry } from '../../src/entry';
 import { entry, segmentFiles, tempDirs } from './fakes';
@@ -93,10 +96,11 @@ test('replay is resumable: a released batch comes back from where acknowledgemen
   expect(await spool.next(10)).toEqual([]);
 });
 
-test('dates survive the round trip as Date objects; every other field as it was', async () => {
+test('dates survive the round trip as Date objects; every other field as it was, line separators in strings included', async () => {
   const where = dir();
   const spool = new FileSpool(where, () => undefined);
-  const original = { ...entry('d'), payload: { nested: [1, 'two', null, { three: true }] }, documents: ['a', 'b'], statusCode: 201 };
+  // U+2028 and U+2029 end a line for a regular expression's `.`; JSON.stringify leaves them raw.
+  const original = { ...entry('d'), payload: { nested: [1, 'two', null, { three: true }], text: 'a\u2028b\u2029c\r\nd' }, documents: ['a', 'b'], statusCode: 201 };
   spool.append([original]);
   const [back] = await spool.next(1);
   expect(back!.date).toBeInstanceOf(Date);
@@ -158,4 +162,242 @@ test('files are private to the process owner', async () => {
   await spool.close();
   expect(fs.statSync(where).mode & 0o777).toBe(0o700);
   expect(fs.statSync(path.join(where, segmentFiles(where)[0]!)).mode & 0o777).toBe(0o600);
+});
+
+describe('trust: only what this process\'s user wrote is replayed', () => {
+  const isRoot = process.getuid?.() === 0;
+  /** A uid that is not ours, for chown (only root can give a file away). */
+  const OTHER_UID = 54321;
+  const asRoot = isRoot ? test : test.skip;
+  const unixOnly = process.platform === 'win32' ? test.skip : test;
+
+  function codes(errors: Error[]): string[] {
+    return errors.map((error) => (error as Error & { code?: string }).code ?? 'none');
+  }
+
+  /** A segment holding `labels`, written by a spool in a directory of its own, moved to `where` under `name`. */
+  function segmentFrom(labelsToWrite: string[]): string {
+    const elsewhere = dir();
+    const writer = new FileSpool(elsewhere, () => undefined);
+    writer.append(labelsToWrite.map((label) => entry(label)));
+    void writer.close();
+    return path.join(elsewhere, segmentFiles(elsewhere)[0]!);
+  }
+
+  unixOnly.each([['0777', 'its group and others'], ['0770', 'its group'], ['0703', 'others'], ['1777', 'its group and others']])('a spoolDir %s (writable by %s) is refused: reported as EAUDIT_SPOOL_UNSAFE, nothing written there, left as it is, used once fixed', async (octal, who) => {
+    const where = dir();
+    const mode = parseInt(octal, 8);
+    fs.chmodSync(where, mode);
+    const errors: Error[] = [];
+    const spool = new FileSpool(where, (error) => errors.push(error));
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+    expect(errors[0]!.message).toContain(where);
+    expect(errors[0]!.message).toContain(`can be written by ${who} (mode ${octal})`);
+    expect(errors[0]!.message).toContain('chmod 700');
+    expect(spool.append([entry('x')])).toBe(false);
+    expect(spool.prepend([entry('y')])).toBe(false);
+    expect(fs.readdirSync(where)).toEqual([]);
+    // The mode is the operator's to fix, not ours: it is left as it was.
+    expect(fs.statSync(where).mode & 0o7777).toBe(mode);
+    fs.chmodSync(where, 0o700);
+    expect(spool.append([entry('z')])).toBe(true);
+    await spool.close();
+    expect(await drain(where)).toEqual(['z']);
+  });
+
+  asRoot('a spoolDir owned by another user is refused, even when only its owner can write it', () => {
+    const where = dir();
+    fs.chownSync(where, OTHER_UID, OTHER_UID);
+    const errors: Error[] = [];
+    const spool = new FileSpool(where, (error) => errors.push(error));
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+    expect(errors[0]!.message).toContain(`is owned by uid ${OTHER_UID}, not by this process's uid 0`);
+    expect(spool.append([entry('x')])).toBe(false);
+    expect(fs.readdirSync(where)).toEqual([]);
+  });
+
+  unixOnly('a directory the spool creates is 0700, whatever the umask', () => {
+    const where = path.join(dir(), 'a', 'spool');
+    const before = process.umask(0);
+    try {
+      new FileSpool(where, (error) => {
+        throw error;
+      });
+    } finally {
+      process.umask(before);
+    }
+    expect(fs.statSync(where).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.dirname(where)).mode & 0o777).toBe(0o700);
+  });
+
+  unixOnly('a segment that is a symbolic link is reported and skipped, never followed, and left in place; the other segments replay', async () => {
+    const where = dir();
+    const target = segmentFrom(['planted']);
+    const targetText = fs.readFileSync(target, 'utf8');
+    fs.symlinkSync(target, path.join(where, 'spool-0000000000000001-1.ndjson'));
+    fs.copyFileSync(segmentFrom(['ours']), path.join(where, 'spool-0000000000000002-1.ndjson'));
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(labels(await reader.next(10))).toEqual(['ours']);
+    await reader.ack(1);
+    expect(await reader.next(10)).toEqual([]);
+    expect(reader.hasPending()).toBe(false);
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+    expect(errors[0]!.message).toMatch(/spool-0000000000000001-1\.ndjson is a symbolic link; it was skipped/);
+    expect(fs.lstatSync(path.join(where, 'spool-0000000000000001-1.ndjson')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(target, 'utf8')).toBe(targetText);
+  });
+
+  unixOnly('appends never write through a link planted under the next segment\'s name: a new file is made beside it', async () => {
+    const where = dir();
+    const outside = path.join(dir(), 'victim.txt');
+    fs.writeFileSync(outside, 'untouched');
+    jest.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    const spool = new FileSpool(where, (error) => {
+      throw error;
+    });
+    // Planted after start, under the very name the first append would take.
+    fs.symlinkSync(outside, path.join(where, `spool-${1_800_000_000_000 * 1000}-${process.pid}.ndjson`));
+    expect(spool.append([entry('a')])).toBe(true);
+    await spool.close();
+    jest.restoreAllMocks();
+    expect(fs.readFileSync(outside, 'utf8')).toBe('untouched');
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(labels(await reader.next(10))).toEqual(['a']);
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+  });
+
+  unixOnly('prepend never writes through a link planted under its temporary name', async () => {
+    const where = dir();
+    const outside = path.join(dir(), 'victim.txt');
+    fs.writeFileSync(outside, 'untouched');
+    jest.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    const spool = new FileSpool(where, (error) => {
+      throw error;
+    });
+    spool.append([entry('later')]);
+    fs.symlinkSync(outside, path.join(where, `spool-${1_800_000_000_000 * 1000 - 1}-${process.pid}.ndjson.tmp`));
+    expect(spool.prepend([entry('earlier')])).toBe(true);
+    await spool.close();
+    jest.restoreAllMocks();
+    expect(fs.readFileSync(outside, 'utf8')).toBe('untouched');
+    expect(await drain(where)).toEqual(['earlier', 'later']);
+  });
+
+  unixOnly('a segment others can write is reported and skipped, left in place; the other segments replay', async () => {
+    const where = dir();
+    const loose = path.join(where, 'spool-0000000000000001-1.ndjson');
+    fs.copyFileSync(segmentFrom(['loose']), loose);
+    fs.chmodSync(loose, 0o622);
+    fs.copyFileSync(segmentFrom(['ours']), path.join(where, 'spool-0000000000000002-1.ndjson'));
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(labels(await reader.next(10))).toEqual(['ours']);
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+    expect(errors[0]!.message).toMatch(/spool-0000000000000001-1\.ndjson can be written by its group and others \(mode 0622\)/);
+    expect(fs.existsSync(loose)).toBe(true);
+  });
+
+  asRoot('a segment owned by another user is reported and skipped, left in place', async () => {
+    const where = dir();
+    const foreign = path.join(where, 'spool-0000000000000001-1.ndjson');
+    fs.copyFileSync(segmentFrom(['foreign']), foreign);
+    fs.chownSync(foreign, OTHER_UID, OTHER_UID);
+    fs.copyFileSync(segmentFrom(['ours']), path.join(where, 'spool-0000000000000002-1.ndjson'));
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(labels(await reader.next(10))).toEqual(['ours']);
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+    expect(errors[0]!.message).toContain(`is owned by uid ${OTHER_UID}`);
+    expect(fs.existsSync(foreign)).toBe(true);
+  });
+
+  unixOnly('a FIFO named like a segment is skipped, not waited on', async () => {
+    const where = dir();
+    execFileSync('mkfifo', [path.join(where, 'spool-0000000000000001-1.ndjson')]);
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(await reader.next(10)).toEqual([]);
+    expect(errors[0]!.message).toMatch(/is not a regular file/);
+  });
+
+  test('every line carries the format marker and a checksum of the entry', async () => {
+    const where = dir();
+    const spool = new FileSpool(where, () => undefined);
+    const written = entry('marked');
+    spool.append([written]);
+    await spool.close();
+    const [line] = fs.readFileSync(path.join(where, segmentFiles(where)[0]!), 'utf8').split('\n');
+    const json = JSON.stringify(written);
+    expect(line).toBe(`{"v":1,"crc":"${crc32(json).toString(16).padStart(8, '0')}","entry":${json}}`);
+  });
+
+  test('a malformed or foreign line is reported with its file and line number, never replayed; the rest of the segment replays', async () => {
+    const where = dir();
+    const spool = new FileSpool(where, () => undefined);
+    spool.append(['a', 'b'].map((label) => entry(label)));
+    await spool.close();
+    const file = path.join(where, segmentFiles(where)[0]!);
+    const [first, second] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const legacy = (label: string, change: Record<string, unknown> = {}) => JSON.stringify({ ...entry(label), ...change });
+    const lines = [
+      first, // 1: replayed
+      second!.replace('"notes":"b"', '"notes":"B"'), // 2: changed after it was written: checksum mismatch
+      '{"hello":"world"}', // 3: foreign
+      legacy('badid', { _id: 'not-an-object-id' }), // 4
+      legacy('baddate', { date: 'yesterday' }), // 5
+      legacy('badstatus', { statusCode: '200' }), // 6
+      legacy('baddocs', { documents: [1, 2] }), // 7
+      '{"v":2,"entry":{}}', // 8: a format from elsewhere
+      legacy('old'), // 9: a 0.1.0 line, plain entry JSON: replayed
+      '[1,2]', // 10
+    ];
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const errors: Error[] = [];
+    const reader = new FileSpool(where, (error) => errors.push(error));
+    expect(labels(await reader.next(20))).toEqual(['a', 'old']);
+    expect(reader.takeUnreadable()).toBe(8);
+    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_CORRUPT']);
+    const message = errors[0]!.message;
+    expect(message).toContain(`8 unreadable line(s) in ${file}`);
+    expect(message).toContain('line 2 (checksum mismatch');
+    expect(message).toContain('line 3 (not an audit entry: _id is not a 24-character hex id)');
+    expect(message).toContain('line 4 (not an audit entry: _id');
+    expect(message).toContain('line 5 (not an audit entry: date is not an ISO date)');
+    expect(message).toContain('line 6 (not an audit entry: statusCode is not a number)');
+    expect(message).toMatch(/and 3 more/);
+    expect((errors[0] as Error & { entries: number }).entries).toBe(8);
+  });
+
+  test('lines written by 0.1.0 (the entry\'s JSON alone) still replay, whole', async () => {
+    const where = dir();
+    const old = { ...entry('old'), payload: { a: [1, { b: null }] }, documents: ['x'], statusCode: 200, custom: 'added by a transform' };
+    fs.writeFileSync(path.join(where, 'spool-0000000000000001-1.ndjson'), `${JSON.stringify(old)}\n`, { mode: 0o600 });
+    const reader = new FileSpool(where, (error) => {
+      throw error;
+    });
+    const [back] = await reader.next(10);
+    expect(back).toEqual(old);
+  });
+});
+
+test('through auditLog(): an unsafe spoolDir is reported at startup as EAUDIT_SPOOL_UNSAFE, and what does not fit in the queue is counted as dropped', async () => {
+  const where = dir();
+  fs.chmodSync(where, 0o777);
+  const logged: string[] = [];
+  const hung = memoryStore();
+  hung.insertMany = () => new Promise(() => undefined);
+  const audit = auditLog({ store: hung, spoolDir: where, maxQueueEntries: 2, batchSize: 1, logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
+  expect(logged).toEqual([expect.stringMatching(new RegExp(`spoolDir ${where} can be written by its group and others \\(mode 0777\\).*\\[EAUDIT_SPOOL_UNSAFE\\]`))]);
+  const errors: AuditLogStoreError[] = [];
+  audit.on('error', (error) => errors.push(error));
+  for (let i = 0; i < 6; i++) audit.record(null, { action: 'Export', notes: String(i) });
+  const stats = audit.stats();
+  expect(stats).toMatchObject({ recorded: 6, spooled: 0 });
+  expect(stats.dropped).toBe(6 - stats.queued);
+  expect(stats.dropped).toBeGreaterThan(0);
+  expect(errors.map((error) => error.code)).toContain('EAUDIT_DROPPED');
+  expect(fs.readdirSync(where)).toEqual([]);
+  await audit.close(0);
 });

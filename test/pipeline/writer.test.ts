@@ -474,3 +474,16 @@ test('a backlog is written in larger calls (up to 10 × batchSize), still in ord
   expect(notes(store.stored)).toEqual([...range(5), ...range(200, 'b')]);
   await writer.close();
 });
+
+describe('flush(deadlineMs)', () => {
+  // An app's test file that loads the app but never connects mongoose: flush() in its afterAll must not wait out the connect timeout.
+  test('with a store that never starts, it resolves at its deadline, entries still queued', async () => {
+    const store = new FakeStore();
+    store.init = () => new Promise<void>(() => undefined);
+    const writer = new Writer(store, settings(), new Reports().report);
+    await writer.flush(20);
+    writer.push(entry('waiting'), 100);
+    await writer.flush(20);
+    expect(writer.stats()).toMatchObject({ recorded: 1, written: 0, queued: 1 });
+  });
+});
