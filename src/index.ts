@@ -6,7 +6,7 @@ export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/nedb-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
-export { mongoStore, type MongoStoreOptions } from './stores/mongo-store';
+export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
 export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
 export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AuditChange, type AssociationType, type FieldName, type JsonValue } from './entry';
 export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';
@@ -15,4 +15,4 @@ export { audited, Audited, type AuditedOptions, type AuditedWith } from './event
 export type { AuditEvent } from './events/record';
 export type { AuditContextInit } from './events/handle';
 export type { ActionDefinition } from './events/actions';
-export { auditChanges, type AuditChangesOptions } from './mongoose/audit-changes';
+export { auditChanges, type AuditChangesOptions, type MongooseSchemaLike } from './mongoose/audit-changes';

@@ -10,6 +10,7 @@
  * would, without reading the store or being recorded.
  */
 import type { Request, Response } from 'express';
+import { queryParameters } from './query-string';
 import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
 import { decodeKeys } from '../capture/keys';
@@ -70,7 +71,7 @@ export interface ExportDetails {
 
 /** Streams the export; resolves to how many rows were sent and what was asked, or null for a HEAD (nothing exported). */
 export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<ExportDetails | null> {
-  const raw = { ...(req.query as Record<string, unknown>) };
+  const raw = { ...queryParameters(req) };
   const format = raw.format ?? 'ndjson';
   delete raw.format;
   if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);

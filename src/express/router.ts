@@ -18,6 +18,7 @@ import { parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
+import { queryParameters } from './query-string';
 import { authOf, userOf, type RequestAuth } from './request-user';
 import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
@@ -146,7 +147,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
   };
 
   async function list(req: Request, res: Response, extraFilter?: AuditFilter): Promise<void> {
-    const parsed = parseListQuery(req.query as Record<string, unknown>, config);
+    const parsed = parseListQuery(queryParameters(req), config);
     await ctx.flushPending();
     if (extraFilter) {
       const { filter } = parsed.query;
@@ -190,7 +191,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   router.get(`${base}/history/:collection/:id`, authorize, run(async (req, res) => {
     const { collection, id } = req.params as { collection: string; id: string };
-    const query = req.query as Record<string, unknown>;
+    const query = queryParameters(req);
     if (query.collectionName !== undefined || query.documents !== undefined) {
       throw new AuditLogQueryError(query.collectionName !== undefined ? 'collectionName' : 'documents', 'the history route sets collectionName and documents from its path.');
     }
@@ -214,13 +215,14 @@ export function createQueryRouter(ctx: RouterContext): Router {
   router.get(`${base}/:id`, authorize, run(async (req, res) => {
     const id = (req.params as { id: string }).id;
     if (!isObjectIdString(id)) throw new AuditLogQueryError('id', `'${id.slice(0, 64)}' is not an entry id: ids are 24 hexadecimal characters.`);
-    for (const name of Object.keys(req.query as object)) {
+    const parameters = queryParameters(req);
+    for (const name of Object.keys(parameters)) {
       if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
     }
     await ctx.flushPending();
     const entry = await store.findById(id.toLowerCase());
     if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
-    const selected = parseListQuery({ $select: (req.query as Record<string, unknown>).$select ?? [] }, config).query.select;
+    const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
     const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
     res.json(present(shown));
   }));

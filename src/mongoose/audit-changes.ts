@@ -14,7 +14,6 @@
  * driver, `bulkWrite`, `insertMany`), `updateMany`/`deleteMany` (no single document to read),
  * and creates (the request's payload already has them).
  */
-import type { Schema } from 'mongoose';
 import { idString } from '../capture/documents';
 import { REDACTED } from '../capture/redact';
 import { AuditLogConfigError, show } from '../errors';
@@ -24,6 +23,17 @@ import { currentContext, markContextConsumed, SINK, type AuditContext, type Even
 import { emitEntry } from '../events/record';
 import { MAX_CHANGES } from '../events/request-context';
 import { diffDocuments } from './diff';
+
+/**
+ * A mongoose `Schema` (mongoose 8 or 9), as far as the types need to say: structural, so the
+ * package's types compile in apps without mongoose, and `schema.plugin(auditChanges)` still
+ * type-checks the options.
+ */
+export interface MongooseSchemaLike {
+  pre(...args: never[]): unknown;
+  post(...args: never[]): unknown;
+  get(key: string): unknown;
+}
 
 export interface AuditChangesOptions {
   /** Record writes made outside any audit context into this instance. Without it they are not recorded. */
@@ -35,7 +45,7 @@ export interface AuditChangesOptions {
 }
 
 // The few members used here, typed loosely: mongoose's generics cannot describe one hook for many models.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore-start lint/suspicious/noExplicitAny: mongoose's hook `this` and query types, loosely on purpose
 type Lean = Record<string, unknown> & { _id?: unknown };
 interface ModelLike {
   findOne(filter: unknown): any;
@@ -46,7 +56,7 @@ interface HookSchema {
   post(ops: string | string[], options: { document: boolean; query: boolean }, fn: (this: any, res: unknown) => Promise<void>): unknown;
   get(key: string): unknown;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+// biome-ignore-end lint/suspicious/noExplicitAny: end of the loosely typed members
 
 interface Target {
   sink: EventSink;
@@ -87,7 +97,7 @@ function alwaysIgnored(schema: HookSchema): string[] {
   return paths;
 }
 
-export function auditChanges(schema: Schema, options: AuditChangesOptions = {}): void {
+export function auditChanges(schema: MongooseSchemaLike, options: AuditChangesOptions = {}): void {
   const settings = checkOptions(options);
   markContextConsumed();
   const hooks = schema as unknown as HookSchema;

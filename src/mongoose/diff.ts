@@ -55,7 +55,7 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   if (keysA.length !== keysB.length) return false;
-  return keysA.every((key) => Object.prototype.hasOwnProperty.call(b, key) && sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1));
+  return keysA.every((key) => Object.hasOwn(b, key) && sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1));
 }
 
 /** The changes from `before` to `after`, both documents (plain objects) or undefined for "none". */
@@ -71,8 +71,8 @@ function walk(before: Record<string, unknown>, after: Record<string, unknown>, p
     if (out.length >= options.maxChanges) return;
     const path = prefix ? `${prefix}.${key}` : key;
     if (options.ignore.has(path)) continue;
-    const hasFrom = Object.prototype.hasOwnProperty.call(before, key) && before[key] !== undefined;
-    const hasTo = Object.prototype.hasOwnProperty.call(after, key) && after[key] !== undefined;
+    const hasFrom = Object.hasOwn(before, key) && before[key] !== undefined;
+    const hasTo = Object.hasOwn(after, key) && after[key] !== undefined;
     const from = before[key];
     const to = after[key];
     if (hasFrom && hasTo && sameValue(from, to)) continue;

@@ -42,6 +42,7 @@ function refsTo(schema: Schema, modelName: string): Array<{ many: boolean }> {
   return found;
 }
 
+/** @internal The store's own; stripped from the published types, which must not name mongoose's. */
 export function inferAssociation(connection: Connection, ownerSegment: string, childSegment: string): AssociationType | null {
   try {
     const owner = findModel(connection, ownerSegment);

@@ -18,6 +18,7 @@ export const QUERY_INDEXES: ReadonlyArray<{ key: Record<string, 1 | -1>; name: s
   { key: { requestId: 1 }, name: 'requestId_1' },
 ];
 
+/** @internal The store's own; stripped from the published types, which must not name mongoose's. */
 export function buildSchema(mongoose: Mongoose, collection: string): SchemaType {
   const { Schema } = mongoose;
   const types: Record<FieldKind, unknown> = {

@@ -12,9 +12,19 @@ import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
+/**
+ * A mongoose `Connection` (mongoose 8 or 9), as far as the types need to say. Structural, so the
+ * package's types compile in apps without mongoose (`skipLibCheck: false`); `mongoStore()`
+ * checks at runtime that it is a real connection.
+ */
+export interface MongooseConnectionLike {
+  readonly readyState: number;
+  model(name: string, ...rest: never[]): unknown;
+}
+
 export interface MongoStoreOptions {
   /** A mongoose connection. Defaults to mongoose's default connection (`mongoose.connect()`). */
-  connection?: Connection;
+  connection?: MongooseConnectionLike;
   /** The collection. Defaults to `'auditLog'`, as in rest-hapi. */
   collection?: string;
   /** How long to wait for the connection to open before reporting it, in ms. Defaults to 30000. */
@@ -245,8 +255,8 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
     if (!known.includes(key)) throw new AuditLogConfigError('EAUDIT_OPTION', key, `mongoStore got unknown option '${key}'; known: ${known.join(', ')}.`);
   }
   const mongoose = loadMongoose();
-  const connection = options.connection ?? mongoose.connection;
-  if (!connection || typeof (connection as Connection).model !== 'function') {
+  const connection = (options.connection ?? mongoose.connection) as Connection;
+  if (!connection || typeof connection.model !== 'function') {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'connection', `mongoStore connection must be a mongoose Connection (mongoose.connection or mongoose.createConnection(uri)); got ${show(options.connection)}.`);
   }
   const collection = options.collection ?? 'auditLog';

@@ -114,7 +114,8 @@ export function createUiRouter(opts: UiRouterOptions): Router {
     res.set('Allow', ALLOW);
     send(res, notAllowed, 405);
   });
-  // Anything else under /ui is answered here, so it never reaches the authenticated routes.
-  router.all('/ui/*rest', (_req, res) => send(res, notFound, 404));
+  // Anything else under /ui is answered here, so it never reaches the authenticated routes. A
+  // RegExp, not '/ui/*rest': Express 4 reads '*rest' as "anything, then the letters rest".
+  router.all(/^\/ui\/./, (_req, res) => send(res, notFound, 404));
   return router;
 }

@@ -267,7 +267,9 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
     const dropped = h.errors.filter((error) => error.code === 'EAUDIT_DROPPED');
     expect(dropped.map((error) => error.message)).toEqual([
       expect.stringMatching(/rejected entry [0-9a-f]{24} .*larger than the maximum size/),
-      expect.stringMatching(/rejected entry [0-9a-f]{24} .*out of range/),
+      // The 20 MiB one: mongodb 7 (mongoose 9) overflows its serializer's buffer (a RangeError, "out of
+      // range"); mongodb 6 (mongoose 8) checks the size first. Either way it is rejected, dropped, reported.
+      expect.stringMatching(/rejected entry [0-9a-f]{24} .*(out of range|larger than the maximum size)/),
     ]);
     expect(await collection().distinct('requestId')).toEqual(expect.not.arrayContaining(['req-3', 'req-8']));
     expect(await storedIds()).toEqual(h.order.filter((_, i) => i !== 3 && i !== 8));

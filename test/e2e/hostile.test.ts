@@ -13,6 +13,7 @@ import { ObjectId } from 'bson';
 import { auditLog, memoryStore, FIELDS, type AuditEntry, type AuditLogMiddleware, type AuditStore } from 'express-audit-log';
 import { ADMIN, SECRET, createTestApp, token, type TestApp } from '../support/app';
 import { STORE_KINDS, openStore, type OpenedStore, type StoreKind } from '../support/stores';
+import { fuzzRuns } from '../support/fast-check';
 import { settle } from '../support/wait';
 import { send, serve, type Served } from '../pipeline/http-load';
 
@@ -382,7 +383,7 @@ function expectSane(answer: { status: number; text: string; headers: Record<stri
 
 describe.each(kinds)('query routes under arbitrary input (%s store)', (kind) => {
   // EAL_FC_RUNS=5000 for a deeper search than the default run's.
-  const runs = Number(process.env.EAL_FC_RUNS) || (kind === 'mongo' ? 120 : 300);
+  const runs = Number(process.env.EAL_FC_RUNS) || fuzzRuns(kind === 'mongo' ? 120 : 300);
 
   describe.each(['simple', 'extended'] as const)('with the %s query parser', (parser) => {
     let routes: Routes;

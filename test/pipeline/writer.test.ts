@@ -8,6 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { FileSpool } from '../../src/pipeline/spool';
 import { Writer, type AuditStats } from '../../src/pipeline/writer';
+import { fuzzRuns } from '../support/fast-check';
 import { until } from '../support/wait';
 import { FakeStore, Reports, entry, segmentFiles, settings, tempDirs } from './fakes';
 
@@ -110,7 +111,7 @@ describe('writing', () => {
         expectBalanced(writer.stats());
         await writer.close();
       }),
-      { numRuns: 60 },
+      { numRuns: fuzzRuns(60) },
     );
   });
 });
@@ -178,7 +179,7 @@ describe('bounded memory', () => {
           await writer.close(0);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: fuzzRuns(40) },
     );
   });
 
