@@ -102,7 +102,10 @@ function installPackage(appDir) {
   // the run sees this build, and never a copy an earlier run worked around.
   fs.rmSync(path.join(appDir, 'node_modules', 'express-audit-log'), { recursive: true, force: true });
   const plain = sh('npm', ['install', '--dry-run', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], { cwd: appDir });
-  const plainError = plain.status === 0 ? null : ((plain.stderr.match(/npm error (code \w+|.*peer.*)/) || [])[0] || `exit ${plain.status}`);
+  // npm's ERESOLVE report: which installed version conflicts with which of our peer ranges.
+  const found = (plain.stderr.match(/npm error Found: (\S+)/) || [])[1];
+  const wanted = (plain.stderr.match(/npm error (peer\w* .+ from express-audit-log@\S+)/) || [])[1];
+  const plainError = plain.status === 0 ? null : `${(plain.stderr.match(/npm error code (\w+)/) || [])[1] || `exit ${plain.status}`}${found ? ` (the app has ${found}; ${wanted || 'a peer range'})` : ''}`;
   must(sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '--legacy-peer-deps', tarball], { cwd: appDir }), 'npm install (the package)');
   fs.rmSync(packDir, { recursive: true, force: true });
   return { plainInstall: plainError ? `refused: ${plainError}` : 'accepted' };
