@@ -108,15 +108,17 @@ export function patternSegments(pattern: unknown, params: Record<string, unknown
 
 /** The segments of a concrete mount point: ids where a param holds that value or the text looks like an id. */
 export function mountSegments(baseUrl: string, params: Record<string, unknown> | null): Segment[] {
-  const values = new Set<string>();
-  for (const name in params) {
-    const value = paramValue(params, name);
-    if (value !== null) values.add(value);
-  }
+  if (baseUrl === '' || baseUrl === '/') return [];
   return splitPath(baseUrl).map((raw) => {
     const value = decodeSegment(raw);
-    return { literal: !(values.has(value) || ID_LIKE.test(value)), value };
+    return { literal: !(ID_LIKE.test(value) || isParamValue(params, value)), value };
   });
+}
+
+/** Whether a mergeParams router's mount point holds this value as a param (a few keys: no Set needed). */
+function isParamValue(params: Record<string, unknown> | null, value: string): boolean {
+  for (const name in params) if (paramValue(params, name) === value) return true;
+  return false;
 }
 
 /** Segments of a path whose pattern is unknown: every segment's kind is left to its position. */
