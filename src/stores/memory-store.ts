@@ -6,9 +6,9 @@
  * match with MongoDB's semantics (./match, compiled once per query), and return copies, so a
  * caller cannot change what is stored.
  */
-import { compareThings, getDotValue } from '@seald-io/nedb/lib/model.js';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
+import { compareValues } from './compare';
 import { compileFilter } from './match';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
@@ -93,7 +93,7 @@ class MemoryAuditStore implements AuditStore {
     if (!keys.some(([field]) => field === '_id')) keys.push(['_id', query.sort[0]?.[1] ?? -1]);
     found.sort((a, b) => {
       for (const [field, direction] of keys) {
-        const order = compareThings(getDotValue(a, field), getDotValue(b, field));
+        const order = compareValues(a[field as keyof AuditEntry], b[field as keyof AuditEntry]);
         if (order !== 0) return order * direction;
       }
       return 0;

@@ -1,4 +1,4 @@
-/** fileStore's data file: only its owner may read it, from creation, through compaction, and when it was created looser. */
+/** fileStore's data file: only its owner may read it (and its -wal/-shm files), from creation, on reopening, and when it was created looser. */
 import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
@@ -32,15 +32,21 @@ const posix = process.platform !== 'win32';
     return errors;
   }
 
-  test('a new data file (and the directory it creates) is 0600 (0700), and stays so when compaction rewrites it', async () => {
+  test('a new data file (and the directory it creates) is 0600 (0700), so are its -wal and -shm files, and reopening keeps them so', async () => {
     const file = path.join(dir, 'nested', 'audit.db');
     expect(await recordOne(file)).toEqual([]);
     expect(modeOf(file)).toBe(0o600);
     expect(modeOf(path.dirname(file))).toBe(0o700);
-    // A second open loads and rewrites the whole file (nedb compacts on load).
     await recordOne(file);
     expect(modeOf(file)).toBe(0o600);
-    expect(fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('"endpoint"'))).toHaveLength(2);
+    for (const side of [`${file}-wal`, `${file}-shm`]) if (fs.existsSync(side)) expect(modeOf(side)).toBe(0o600);
+    const store = fileStore({ path: file });
+    await store.init({ ttlSeconds: null });
+    // While open, SQLite keeps its WAL and shared-memory files beside the database: with its mode.
+    expect(modeOf(`${file}-wal`)).toBe(0o600);
+    expect(modeOf(`${file}-shm`)).toBe(0o600);
+    expect(await store.count({ collectionName: 'things' })).toBe(2);
+    await store.close();
   });
 
   test('an existing data file others can read is made 0600, and that is reported with EAUDIT_FILE_MODE', async () => {
