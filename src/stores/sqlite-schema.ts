@@ -67,8 +67,20 @@ function dateReviver(_key: string, value: unknown): unknown {
   return typeof ms === 'number' && Object.keys(value).length === 1 ? new Date(ms) : value;
 }
 
+/** True when a Date is somewhere in the value: most payloads hold none, and a replacer costs every key. */
+function holdsDate(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsDate(item)) return true;
+    return false;
+  }
+  if (isDate(value)) return true;
+  for (const key in value) if (holdsDate((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
 export function toJsonText(value: unknown): string {
-  return JSON.stringify(value, dateReplacer);
+  return holdsDate(value) ? JSON.stringify(value, dateReplacer) : JSON.stringify(value);
 }
 
 export function fromJsonText(text: string): unknown {
