@@ -15,7 +15,7 @@ import { dataFileKind, replayNedbFile } from './nedb-import';
 import { loadSqlite, type SqliteDatabase, type SqliteOpen, type SqliteStatement } from './sqlite-driver';
 import { SqlFilter, orderBy, type PredicateScope } from './sqlite-query';
 import { regexpFunction } from './sqlite-regex';
-import { COLUMNS, COLUMN_BY_FIELD, DOCUMENTS_TABLE, SCHEMA_VERSION, TABLE, decodeRow, encodeEntry, schemaSql, UnstorableEntryError, type Column } from './sqlite-schema';
+import { CHANGES_TABLE, COLUMNS, COLUMN_BY_FIELD, DOCUMENTS_TABLE, changePairs, SCHEMA_VERSION, TABLE, decodeRow, encodeEntry, schemaSql, UnstorableEntryError, type Column } from './sqlite-schema';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
@@ -45,6 +45,7 @@ function checkInterval(value: unknown, option: string, fallback: number): number
 interface Writes {
   insert: SqliteStatement;
   insertDocument: SqliteStatement;
+  insertChange: SqliteStatement;
   deleteById: SqliteStatement;
 }
 
@@ -60,10 +61,11 @@ function writeEntries(writes: Writes, entries: readonly AuditEntry[], rows: read
     const info = writes.insert.run(row);
     if (info.changes === 0) continue;
     stored += 1;
-    const documents = entries[i]!.documents;
+    const { documents, changes } = entries[i]!;
     if (Array.isArray(documents)) {
       for (const document of documents) if (typeof document === 'string') writes.insertDocument.run(document, info.lastInsertRowid);
     }
+    if (changes) for (const [collection, document] of changePairs(changes)) writes.insertChange.run(collection, document, info.lastInsertRowid);
   }
   return stored;
 }
@@ -162,6 +164,7 @@ class SqliteAuditStore implements AuditStore {
     return {
       insert: db.prepare(INSERT_SQL),
       insertDocument: db.prepare(`INSERT OR IGNORE INTO ${DOCUMENTS_TABLE} (document, seq) VALUES (?, ?)`),
+      insertChange: db.prepare(`INSERT OR IGNORE INTO ${CHANGES_TABLE} (collection, document, seq) VALUES (?, ?, ?)`),
       deleteById: db.prepare(`DELETE FROM ${TABLE} WHERE "_id" = ?`),
     };
   }

@@ -8,13 +8,14 @@
  * fields (`payload.a.b`, `changes` `$elemMatch`), and the rare shapes whose exact SQL would be
  * long (an `$elemMatch` on `documents`), run ./match's predicate on the row's value through the
  * `audit_match` function, inside the same SQL: paging and counting stay in SQLite, and the
- * answer is exactly the memory store's. A substring pre-test (`instr` on the JSON text) skips
+ * answer is exactly the memory store's. The history route's `changes` `$elemMatch` on
+ * `(collectionName, document)` is an index lookup in a side table instead. A substring pre-test (`instr` on the JSON text) skips
  * rows that cannot match an equality before any JSON is parsed.
  *
  * Every fragment is two-valued (0 or 1, never NULL), so NOT means what it says.
  */
 import { compileFilter } from './match';
-import { COLUMN_BY_FIELD, DOCUMENTS_TABLE, decodeValue, isDate, type Column } from './sqlite-schema';
+import { CHANGES_TABLE, COLUMN_BY_FIELD, DOCUMENTS_TABLE, decodeValue, isDate, type Column } from './sqlite-schema';
 import { regexSql } from './sqlite-regex';
 import type { AuditFilter, AuditQuery } from './types';
 
@@ -39,6 +40,15 @@ function isOperatorObject(value: unknown): value is Record<string, unknown> {
 
 function isComparable(value: unknown): boolean {
   return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || isDate(value);
+}
+
+/** The history route's `{ $elemMatch: { collectionName: c, document: d } }` with strings c and d, as [c, d]. */
+function changePair(condition: unknown): [string, string] | null {
+  if (!isDocument(condition) || Object.keys(condition).length !== 1) return null;
+  const inner = condition.$elemMatch;
+  if (!isDocument(inner) || Object.keys(inner).length !== 2) return null;
+  const { collectionName, document } = inner;
+  return typeof collectionName === 'string' && typeof document === 'string' ? [collectionName, document] : null;
 }
 
 const or = (parts: string[]): string => (parts.length === 0 ? '0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`);
@@ -74,6 +84,10 @@ export class SqlFilter {
 
   private field(path: string, condition: unknown): string {
     const column = COLUMN_BY_FIELD.get(path.split('.')[0] as never);
+    if (column?.field === 'changes' && path === 'changes') {
+      const pair = changePair(condition);
+      if (pair) return `(seq IN (SELECT seq FROM ${CHANGES_TABLE} WHERE collection = ${this.bind(pair[0])} AND document = ${this.bind(pair[1])}))`;
+    }
     if (!column || path !== column.field || column.kind === 'json') return this.inJs(path, condition, column);
     if (!isOperatorObject(condition)) return this.equals(column, condition);
     const parts: string[] = [];

@@ -10,6 +10,8 @@ import { FIELDS, FIELD_NAMES, type AuditEntry, type FieldKind, type FieldName } 
 
 export const TABLE = 'audit_log';
 export const DOCUMENTS_TABLE = 'audit_documents';
+/** `(collectionName, document)` of each element of `changes`: the history route's `$elemMatch`, by index. */
+export const CHANGES_TABLE = 'audit_changes';
 export const SCHEMA_VERSION = 1;
 
 export interface Column {
@@ -45,8 +47,10 @@ export function schemaSql(): string {
     ...INDEXES.map(([name, on]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${TABLE} (${on})`),
     `CREATE TABLE IF NOT EXISTS ${DOCUMENTS_TABLE} (document TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (document, seq)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${DOCUMENTS_TABLE}_seq ON ${DOCUMENTS_TABLE} (seq)`,
-    // Deleting an entry (TTL) deletes its documents rows: one statement, however rows go.
-    `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE seq = old.seq; END`,
+    `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (collection TEXT NOT NULL, document TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (collection, document, seq)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_seq ON ${CHANGES_TABLE} (seq)`,
+    // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
+    `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE seq = old.seq; DELETE FROM ${CHANGES_TABLE} WHERE seq = old.seq; END`,
   ].join(';\n');
 }
 
@@ -85,6 +89,28 @@ export function toJsonText(value: unknown): string {
 
 export function fromJsonText(text: string): unknown {
   return text.includes('"$date"') ? JSON.parse(text, dateReviver) : JSON.parse(text);
+}
+
+/** The strings a value equals for MongoDB's equality: itself, or the strings of an array. */
+function equalStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/**
+ * The `(collection, document)` pairs an entry's `changes` holds, one per element that is a
+ * document: exactly the pairs `{ changes: { $elemMatch: { collectionName: c, document: d } } }`
+ * matches with strings c and d.
+ */
+export function changePairs(changes: unknown): Array<[string, string]> {
+  if (!Array.isArray(changes)) return [];
+  const pairs: Array<[string, string]> = [];
+  for (const element of changes) {
+    if (element === null || typeof element !== 'object' || Array.isArray(element) || isDate(element)) continue;
+    const { collectionName, document } = element as { collectionName?: unknown; document?: unknown };
+    for (const collection of equalStrings(collectionName)) for (const id of equalStrings(document)) pairs.push([collection, id]);
+  }
+  return pairs;
 }
 
 /** Thrown for an entry that can never be stored: the writer drops it rather than retrying. */

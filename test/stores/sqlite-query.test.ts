@@ -38,7 +38,10 @@ const entryFields = fc.record(
     payload: fc.option(fc.oneof(objectJson, json), { freq: 4 }),
     params: fc.option(objectJson),
     result: fc.option(json),
-    changes: fc.option(fc.array(fc.record({ collectionName: fc.constantFrom('users', 'items'), document: fc.option(fc.constantFrom('a', 'b')), op: fc.constant('update'), path: fc.constant('p'), to: scalar }, { requiredKeys: ['collectionName', 'document', 'op', 'path'] }), { maxLength: 2 })),
+    changes: fc.option(fc.array(fc.oneof(
+      { weight: 5, arbitrary: fc.record({ collectionName: fc.oneof(fc.constantFrom('users', 'items'), fc.constantFrom(['users', 'items'], ['items', 3])), document: fc.option(fc.constantFrom('a', 'b')), op: fc.constant('update'), path: fc.constant('p'), to: scalar }, { requiredKeys: ['collectionName', 'document', 'op', 'path'] }) },
+      { weight: 1, arbitrary: json },
+    ), { maxLength: 3 })),
     message: fc.option(str),
     aborted: fc.constant(true),
     postedBy: fc.option(str),
@@ -91,10 +94,13 @@ function opsFor(operand: fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unk
     ),
   })).ops;
 }
-const leaf = fc.constantFrom(...PATHS).chain((path) => {
+// The history route's condition on changes (an index lookup on the file store).
+const history = fc.record({ collectionName: fc.constantFrom('users', 'items', 'a'), document: fc.constantFrom('a', 'b', 'users') }).map((pair) => ({ changes: { $elemMatch: pair } }));
+const pathLeaf = fc.constantFrom(...PATHS).chain((path) => {
   const operand = pool(path);
   return fc.oneof(operand, regex, opsFor(operand)).map((condition) => ({ [path]: condition }));
 });
+const leaf = fc.oneof({ weight: 9, arbitrary: pathLeaf }, { weight: 1, arbitrary: history });
 const { filter } = fc.letrec<{ filter: Record<string, unknown> }>((tie) => ({
   filter: fc.oneof(
     { depthSize: 'small', maxDepth: 3 },
