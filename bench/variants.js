@@ -218,7 +218,7 @@ const VARIANTS = {
   pino: { label: 'pino-http → async file', build: pino },
   winston: { label: 'express-winston, bodies → file', build: winston },
   memory: { label: 'audit: memoryStore', audit: true, build: memory },
-  file: { label: 'audit: fileStore (nedb)', audit: true, build: file },
+  file: { label: 'audit: fileStore (SQLite)', audit: true, build: file },
   mongo: { label: 'audit: mongoStore (wire test server)', audit: true, mongo: true, build: mongo },
   'file-list': { label: 'audit: fileStore, pre-filled', audit: true, build: fileList },
 };
@@ -235,8 +235,9 @@ const ALIASES = {
   'file-store': 'file',
   filestore: 'file',
   nedb: 'file',
+  sqlite: 'file',
   'mongo-store': 'mongo',
   mongostore: 'mongo',
 };
 
-module.exports = { VARIANTS, ALIASES, listQuery, auditModuleId };
+module.exports = { VARIANTS, ALIASES, listQuery, makeEntry, auditModuleId };

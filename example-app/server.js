@@ -1,7 +1,7 @@
 /**
  * A small Express 5 + express-jwt API that uses express-audit-log by its package name.
  *
- *   npm start                          embedded file store (example-app/data/audit.db)
+ *   npm start                          embedded SQLite file store (example-app/data/audit.db)
  *   MONGODB_URI=mongodb://... npm start   MongoDB through mongoose
  *
  * At start it prints an admin and a non-admin token and curl lines that work as printed.
@@ -20,7 +20,7 @@ const PORT = Number(process.env.PORT || 3000);
 async function chooseStore() {
   if (!process.env.MONGODB_URI) {
     const file = process.env.AUDIT_DB_PATH || path.join(__dirname, 'data', 'audit.db');
-    return { store: fileStore({ path: file }), label: `embedded file store (${path.relative(process.cwd(), file) || file})`, connection: null, close: async () => {} };
+    return { store: fileStore({ path: file }), label: `embedded SQLite file store (${path.relative(process.cwd(), file) || file})`, connection: null, close: async () => {} };
   }
   const mongoose = require('mongoose');
   const connection = await mongoose.createConnection(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }).asPromise();

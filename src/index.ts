@@ -4,7 +4,7 @@
 export { auditLog, type AuditLogMiddleware } from './audit-log';
 export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
 export type { AuditStats } from './pipeline/writer';
-export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/nedb-store';
+export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
 export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';

@@ -3,6 +3,7 @@
  * every printed curl line runs verbatim and does what its comment says.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from './support/stores';
@@ -21,9 +22,10 @@ const describeWithCurl = hasCurl ? describe : describe.skip;
 describeWithCurl('example-app', () => {
   let child: ChildProcess;
   let output = '';
+  let dir = '';
 
   beforeAll(async () => {
-    const dir = tempDir('eal-example-');
+    dir = tempDir('eal-example-');
     child = spawn(process.execPath, [path.join(__dirname, '..', 'example-app', 'server.js')], {
       env: { ...process.env, PORT: '0', AUDIT_DB_PATH: path.join(dir, 'audit.db'), MONGODB_URI: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,6 +49,11 @@ describeWithCurl('example-app', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
+  });
+
+  test('without MONGODB_URI it keeps entries in an SQLite file at AUDIT_DB_PATH', () => {
+    expect(output).toContain('embedded SQLite file store');
+    expect(fs.readFileSync(path.join(dir, 'audit.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
   });
 
   test('the printed curl lines work verbatim', async () => {

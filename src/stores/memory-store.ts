@@ -1,21 +1,22 @@
 /**
  * `memoryStore()`: entries in an array, for tests, benchmarks and single-process demos, the
- * newest `maxEntries` kept (the process's memory is the limit, so there must be one). It is
+ * newest `maxEntries` kept (10,000 unless told: the heap is the limit, and the garbage
+ * collector's cost grows with what it holds). It is
  * the store closest to the hot path, so inserts do almost nothing: no indexes, no copy (the
  * writer hands over entries it built and never touches again). Reads pay instead: they scan,
  * match with MongoDB's semantics (./match, compiled once per query), and return copies, so a
  * caller cannot change what is stored.
  */
-import { compareThings, getDotValue } from '@seald-io/nedb/lib/model.js';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
+import { compareValues } from './compare';
 import { compileFilter } from './match';
 import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
 
 export interface MemoryStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
   sweepIntervalMs?: number;
-  /** The most entries kept; past it the oldest are evicted, like a TTL would. Defaults to 100000. */
+  /** The most entries kept; past it the oldest are evicted, like a TTL would. Defaults to 10000: the store is for tests and small runs (fileStore keeps millions on disk). */
   maxEntries?: number;
 }
 
@@ -93,7 +94,7 @@ class MemoryAuditStore implements AuditStore {
     if (!keys.some(([field]) => field === '_id')) keys.push(['_id', query.sort[0]?.[1] ?? -1]);
     found.sort((a, b) => {
       for (const [field, direction] of keys) {
-        const order = compareThings(getDotValue(a, field), getDotValue(b, field));
+        const order = compareValues(a[field as keyof AuditEntry], b[field as keyof AuditEntry]);
         if (order !== 0) return order * direction;
       }
       return 0;
@@ -125,7 +126,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): AuditStore {
   if (typeof sweep !== 'number' || !Number.isInteger(sweep) || sweep < 0) {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'sweepIntervalMs', `sweepIntervalMs must be a whole number of milliseconds (0 or more); got ${show(sweep)}.`);
   }
-  const maxEntries = options.maxEntries ?? 100_000;
+  const maxEntries = options.maxEntries ?? 10_000;
   if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 10) {
     throw new AuditLogConfigError('EAUDIT_OPTION', 'maxEntries', `maxEntries must be a whole number of at least 10; got ${show(maxEntries)}.`);
   }

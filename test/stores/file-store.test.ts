@@ -1,10 +1,17 @@
-/** fileStore's data file: only its owner may read it, from creation, through compaction, and when it was created looser. */
+/**
+ * fileStore on SQLite: its data file only its owner may read (and its -wal/-shm files), TTL as
+ * MongoDB's, rejected entries, a foreign file refused, and the binding an optional peer dependency.
+ */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ObjectId } from 'bson';
 import express from 'express';
 import request from 'supertest';
-import { auditLog, fileStore } from 'express-audit-log';
+import { auditLog, fileStore, type AuditEntry } from 'express-audit-log';
+import { blankEntry } from '../../src/entry';
 import { tempDir } from '../support/stores';
+import { until } from '../support/wait';
 
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
 const posix = process.platform !== 'win32';
@@ -32,15 +39,21 @@ const posix = process.platform !== 'win32';
     return errors;
   }
 
-  test('a new data file (and the directory it creates) is 0600 (0700), and stays so when compaction rewrites it', async () => {
+  test('a new data file (and the directory it creates) is 0600 (0700), so are its -wal and -shm files, and reopening keeps them so', async () => {
     const file = path.join(dir, 'nested', 'audit.db');
     expect(await recordOne(file)).toEqual([]);
     expect(modeOf(file)).toBe(0o600);
     expect(modeOf(path.dirname(file))).toBe(0o700);
-    // A second open loads and rewrites the whole file (nedb compacts on load).
     await recordOne(file);
     expect(modeOf(file)).toBe(0o600);
-    expect(fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('"endpoint"'))).toHaveLength(2);
+    for (const side of [`${file}-wal`, `${file}-shm`]) if (fs.existsSync(side)) expect(modeOf(side)).toBe(0o600);
+    const store = fileStore({ path: file });
+    await store.init({ ttlSeconds: null });
+    // While open, SQLite keeps its WAL and shared-memory files beside the database: with its mode.
+    expect(modeOf(`${file}-wal`)).toBe(0o600);
+    expect(modeOf(`${file}-shm`)).toBe(0o600);
+    expect(await store.count({ collectionName: 'things' })).toBe(2);
+    await store.close();
   });
 
   test('an existing data file others can read is made 0600, and that is reported with EAUDIT_FILE_MODE', async () => {
@@ -50,5 +63,100 @@ const posix = process.platform !== 'win32';
     const errors = await recordOne(file);
     expect(modeOf(file)).toBe(0o600);
     expect(errors).toEqual([{ code: 'EAUDIT_FILE_MODE', message: expect.stringMatching(/was readable or writable by others \(mode 0666\); it is now 0600/) }]);
+  });
+});
+
+describe('fileStore on SQLite', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const HOUR = 3_600_000;
+  let n = 0;
+  function made(date: Date, overrides: Partial<AuditEntry> = {}): AuditEntry {
+    n += 1;
+    return { ...blankEntry(new ObjectId().toHexString(), date), method: 'POST', action: 'Create', user: 'u', requestId: `r${n}`, ...overrides };
+  }
+
+  /** What the file holds, whatever the TTL says now: a store opened without one. */
+  async function stored(file: string): Promise<number> {
+    const store = fileStore({ path: file });
+    await store.init({ ttlSeconds: null });
+    const count = await store.count({});
+    await store.close();
+    return count;
+  }
+
+  test('a changed ttl applies as MongoDB\'s TTL index does (expiry = date + the ttl in force): expired entries are deleted, not only hidden', async () => {
+    const file = path.join(dir, 'audit.db');
+    const dayTtl = fileStore({ path: file });
+    await dayTtl.init({ ttlSeconds: 86_400 });
+    const old = made(new Date(Date.now() - 2 * HOUR));
+    const fresh = made(new Date());
+    await dayTtl.insertMany([old, fresh]);
+    expect(await dayTtl.count({})).toBe(2);
+    await dayTtl.close();
+
+    const hourTtl = fileStore({ path: file });
+    await hourTtl.init({ ttlSeconds: 3600 });
+    expect(await hourTtl.findById(old._id)).toBeNull();
+    expect(await hourTtl.findById(fresh._id)).not.toBeNull();
+    // Deleted from the file (by the sweep at start), not only filtered out of reads.
+    await until(async () => (await stored(file)) === 1, 'the expired entry to be deleted');
+    await hourTtl.close();
+  });
+
+  test('the sweep timer deletes entries as they expire, thousands at a time, and close() stops it', async () => {
+    const file = path.join(dir, 'audit.db');
+    const store = fileStore({ path: file, sweepIntervalMs: 20 });
+    await store.init({ ttlSeconds: 1 });
+    // Not yet expired at start: only the timer can delete them.
+    const soon = Array.from({ length: 2500 }, () => made(new Date(Date.now() - 500)));
+    await store.insertMany(soon);
+    await store.insertMany([made(new Date(Date.now() + HOUR))]);
+    await until(async () => (await stored(file)) === 1, 'the timer to delete 2,500 expired entries');
+    await store.close();
+    await expect(store.count({})).rejects.toThrow(/closed/);
+  });
+
+  test('an entry that can never be stored is rejected (the writer drops it), and nothing of its batch is written', async () => {
+    const store = fileStore({ path: path.join(dir, 'audit.db') });
+    await store.init({ ttlSeconds: null });
+    const bad = made(new Date(Number.NaN));
+    await expect(store.insertMany([made(new Date()), bad])).rejects.toMatchObject({ rejected: true, message: expect.stringMatching(/date must be a valid Date/) });
+    expect(await store.count({})).toBe(0); // one transaction per batch: nothing of it was written
+    await store.close();
+  });
+
+  test('a file that is neither SQLite nor a nedb data file is refused at start, and left alone', async () => {
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'my notes\n', { mode: 0o600 });
+    const store = fileStore({ path: file });
+    await expect(store.init({ ttlSeconds: null })).rejects.toThrow(/neither an SQLite database nor a nedb data file.*another path/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('my notes\n');
+    await store.close();
+  });
+});
+
+describe('better-sqlite3 is an optional peer dependency', () => {
+  test('fileStore() without it throws at start, naming the install command', () => {
+    jest.isolateModules(() => {
+      jest.doMock('better-sqlite3', () => {
+        throw Object.assign(new Error("Cannot find module 'better-sqlite3' from 'src/stores/sqlite-driver.ts'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('express-audit-log') as typeof import('express-audit-log');
+      expect(() => isolated.fileStore({ path: 'audit.db' })).toThrow(expect.objectContaining({ code: 'EAUDIT_NO_SQLITE', message: expect.stringContaining('npm install better-sqlite3@12') }));
+      // The other stores do not need it.
+      expect(() => isolated.memoryStore()).not.toThrow();
+    });
+  });
+
+  test('an app that does not use fileStore() never loads the native module', () => {
+    const dist = path.join(__dirname, '..', '..', 'dist', 'index.js');
+    const script = `const audit = require(${JSON.stringify(dist)}); audit.auditLog({ store: audit.memoryStore() }); audit.mongoStore; console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('better-sqlite3'))))`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toEqual([]);
   });
 });
