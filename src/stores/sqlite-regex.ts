@@ -42,7 +42,7 @@ export function literalOf(source: string): string | null {
 export function regexSql(expr: string, pattern: RegExp, bind: (value: unknown) => string): string {
   const literal = pattern.flags === '' || pattern.flags === 'i' ? literalOf(pattern.source) : null;
   if (literal !== null && pattern.flags === '') return `coalesce(instr(${expr}, ${bind(literal)}) > 0, 0)`;
-  if (literal !== null && /^[\x00-\x7f]*$/.test(literal)) return `coalesce(instr(lower(${expr}), ${bind(literal.toLowerCase())}) > 0, 0)`;
+  if (literal !== null && isAscii(literal)) return `coalesce(instr(lower(${expr}), ${bind(literal.toLowerCase())}) > 0, 0)`;
   return `audit_regexp(${bind(pattern.source)}, ${bind(pattern.flags)}, ${expr})`;
 }
 
@@ -61,4 +61,10 @@ export function regexpFunction(): (source: string, flags: string, value: unknown
     pattern.lastIndex = 0;
     return pattern.test(value) ? 1 : 0;
   };
+}
+
+/** SQLite's lower() folds ASCII only: other letters go through the JS regex. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
