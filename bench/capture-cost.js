@@ -17,6 +17,7 @@ const os = require('node:os');
 const path = require('node:path');
 const express = require('express');
 const { auditLog, memoryStore } = require('..');
+const { noopStore } = require('./variants');
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => {
   const m = /^--([^=]+)=(.*)$/.exec(a);
@@ -26,18 +27,6 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => {
 const BLOCKS = Number(args.blocks ?? 9);
 const REQUESTS = Number(args.requests ?? 2000);
 const ONLY = (args.only ?? 'bare,noop,memory,pino').split(',');
-
-/** A store that keeps nothing: what capture and the writer cost apart from any store. */
-function noopStore() {
-  return {
-    init: async () => undefined,
-    insertMany: async () => undefined,
-    find: async () => ({ docs: [], total: 0 }),
-    count: async () => 0,
-    findById: async () => null,
-    close: async () => undefined,
-  };
-}
 
 function app(middleware) {
   const a = express();

@@ -125,14 +125,14 @@ function writeRequests(c) {
 const SCENARIOS = {
   mixed: {
     title: 'POST/PUT/DELETE, 100 B',
-    variants: ['bare', 'control', 'morgan', 'pino', 'winston', 'memory', 'file', 'mongo'],
+    variants: ['bare', 'control', 'morgan', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'],
     loads: (c) => [{ key: null, duration: c.durations.mixed, requests: writeRequests(c) }],
   },
   // The same writes at a fixed rate below saturation: at full load (mixed) every variant queues,
   // and added latency there is mostly lost throughput. Here it is the time each request costs.
   latency: {
     title: 'POST/PUT/DELETE, 100 B, at a fixed rate',
-    variants: ['bare', 'control', 'pino', 'winston', 'memory', 'file', 'mongo'],
+    variants: ['bare', 'control', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'],
     loads: (c) => [{ key: null, duration: c.durations.latency, rate: c.fixedRate, requests: writeRequests(c) }],
   },
   get: {

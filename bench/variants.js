@@ -126,6 +126,23 @@ function memory() {
   return auditVariant(auditLog({ store: memoryStore(), ttl: '1d' }));
 }
 
+/** A store that keeps nothing: what capture and the writer cost apart from any store. */
+function noopStore() {
+  return {
+    init: async () => undefined,
+    insertMany: async () => undefined,
+    find: async () => ({ docs: [], total: 0 }),
+    count: async () => 0,
+    findById: async () => null,
+    close: async () => undefined,
+  };
+}
+
+function noop() {
+  const { auditLog } = auditPackage();
+  return auditVariant(auditLog({ store: noopStore(), ttl: '1d' }));
+}
+
 function file(ctx) {
   const { auditLog, fileStore } = auditPackage();
   const store = fileStore({ path: path.join(ctx.dir, 'audit.db') });
@@ -217,6 +234,7 @@ const VARIANTS = {
   morgan: { label: "morgan 'combined' → file", build: morgan },
   pino: { label: 'pino-http → async file', build: pino },
   winston: { label: 'express-winston, bodies → file', build: winston },
+  noop: { label: 'audit: capture only (a store that keeps nothing)', audit: true, build: noop },
   memory: { label: 'audit: memoryStore', audit: true, build: memory },
   file: { label: 'audit: fileStore (SQLite)', audit: true, build: file },
   mongo: { label: 'audit: mongoStore (wire test server)', audit: true, mongo: true, build: mongo },
@@ -230,6 +248,8 @@ const ALIASES = {
   aa: 'control',
   'pino-http': 'pino',
   'express-winston': 'winston',
+  capture: 'noop',
+  'noop-store': 'noop',
   'memory-store': 'memory',
   memorystore: 'memory',
   'file-store': 'file',
@@ -240,4 +260,4 @@ const ALIASES = {
   mongostore: 'mongo',
 };
 
-module.exports = { VARIANTS, ALIASES, listQuery, makeEntry, auditModuleId };
+module.exports = { VARIANTS, ALIASES, listQuery, makeEntry, auditModuleId, noopStore };
