@@ -51,11 +51,6 @@ describeWithCurl('example-app', () => {
     await exited;
   });
 
-  test('without MONGODB_URI it keeps entries in an SQLite file at AUDIT_DB_PATH', () => {
-    expect(output).toContain('embedded SQLite file store');
-    expect(fs.readFileSync(path.join(dir, 'audit.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
-  });
-
   test('the printed curl lines work verbatim', async () => {
     const lines = output.split('\n').filter((line) => line.trim().startsWith('curl ')).map((line) => line.trim());
     expect(lines.length).toBeGreaterThanOrEqual(5);
@@ -72,6 +67,12 @@ describeWithCurl('example-app', () => {
     expect(list!.docs.map((d: { statusCode: number }) => d.statusCode).sort()).toEqual([201, 201, 401]);
     expect(filtered!.docs.map((d: { payload: unknown }) => d.payload)).toEqual([{ name: 'ops' }, { name: 'Ada', password: '[REDACTED]' }]);
     expect(forbidden).toMatchObject({ statusCode: 403 });
+  });
+
+  // After the curl lines: the store opens its file when it first has work, not when the app starts.
+  test('without MONGODB_URI it keeps entries in an SQLite file at AUDIT_DB_PATH', () => {
+    expect(output).toContain('embedded SQLite file store');
+    expect(fs.readFileSync(path.join(dir, 'audit.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
   });
 
   test('SIGTERM flushes and exits cleanly', async () => {
