@@ -163,8 +163,8 @@ class SqliteAuditStore implements AuditStore {
   private prepareWrites(db: SqliteDatabase): Writes {
     return {
       insert: db.prepare(INSERT_SQL),
-      insertDocument: db.prepare(`INSERT OR IGNORE INTO ${DOCUMENTS_TABLE} (document, seq) VALUES (?, ?)`),
-      insertChange: db.prepare(`INSERT OR IGNORE INTO ${CHANGES_TABLE} (collection, document, seq) VALUES (?, ?, ?)`),
+      insertDocument: db.prepare(`INSERT OR IGNORE INTO ${DOCUMENTS_TABLE} (document, row) VALUES (?, ?)`),
+      insertChange: db.prepare(`INSERT OR IGNORE INTO ${CHANGES_TABLE} (collection, document, row) VALUES (?, ?, ?)`),
       deleteById: db.prepare(`DELETE FROM ${TABLE} WHERE "_id" = ?`),
     };
   }
@@ -236,7 +236,7 @@ class SqliteAuditStore implements AuditStore {
   }
 
   private sweepStatement(): SqliteStatement {
-    return this.statement(`DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE "date" < ? ORDER BY "date" LIMIT ${SWEEP_BATCH})`);
+    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "date" < ? ORDER BY "date" LIMIT ${SWEEP_BATCH})`);
   }
 
   private cutoff(): number | null {

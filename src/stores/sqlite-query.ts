@@ -86,7 +86,7 @@ export class SqlFilter {
     const column = COLUMN_BY_FIELD.get(path.split('.')[0] as never);
     if (column?.field === 'changes' && path === 'changes') {
       const pair = changePair(condition);
-      if (pair) return `(seq IN (SELECT seq FROM ${CHANGES_TABLE} WHERE collection = ${this.bind(pair[0])} AND document = ${this.bind(pair[1])}))`;
+      if (pair) return `(row IN (SELECT row FROM ${CHANGES_TABLE} WHERE collection = ${this.bind(pair[0])} AND document = ${this.bind(pair[1])}))`;
     }
     if (!column || path !== column.field || column.kind === 'json') return this.inJs(path, condition, column);
     if (!isOperatorObject(condition)) return this.equals(column, condition);
@@ -202,7 +202,7 @@ export class SqlFilter {
   private contains(column: Column, values: unknown[]): string {
     const placeholders = values.map(this.bind).join(', ');
     return column.field === 'documents'
-      ? `(seq IN (SELECT seq FROM ${DOCUMENTS_TABLE} WHERE document IN (${placeholders})))`
+      ? `(row IN (SELECT row FROM ${DOCUMENTS_TABLE} WHERE document IN (${placeholders})))`
       : `EXISTS (SELECT 1 FROM json_each(${column.sql}) WHERE value IN (${placeholders}))`;
   }
 

@@ -43,14 +43,14 @@ export function schemaSql(): string {
     column.field === '_id' ? '"_id" TEXT NOT NULL UNIQUE' : column.field === 'date' ? '"date" INTEGER NOT NULL' : `${column.sql} ${SQL_TYPES[column.kind]}`,
   );
   return [
-    `CREATE TABLE IF NOT EXISTS ${TABLE} (seq INTEGER PRIMARY KEY, ${columns.join(', ')}, absent INTEGER NOT NULL DEFAULT 0)`,
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (row INTEGER PRIMARY KEY, ${columns.join(', ')}, absent INTEGER NOT NULL DEFAULT 0)`,
     ...INDEXES.map(([name, on]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${TABLE} (${on})`),
-    `CREATE TABLE IF NOT EXISTS ${DOCUMENTS_TABLE} (document TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (document, seq)) WITHOUT ROWID`,
-    `CREATE INDEX IF NOT EXISTS ${DOCUMENTS_TABLE}_seq ON ${DOCUMENTS_TABLE} (seq)`,
-    `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (collection TEXT NOT NULL, document TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (collection, document, seq)) WITHOUT ROWID`,
-    `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_seq ON ${CHANGES_TABLE} (seq)`,
+    `CREATE TABLE IF NOT EXISTS ${DOCUMENTS_TABLE} (document TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (document, row)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${DOCUMENTS_TABLE}_row ON ${DOCUMENTS_TABLE} (row)`,
+    `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (collection TEXT NOT NULL, document TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (collection, document, row)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_row ON ${CHANGES_TABLE} (row)`,
     // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
-    `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE seq = old.seq; DELETE FROM ${CHANGES_TABLE} WHERE seq = old.seq; END`,
+    `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE row = old.row; DELETE FROM ${CHANGES_TABLE} WHERE row = old.row; END`,
   ].join(';\n');
 }
 
