@@ -8,9 +8,10 @@
 import type { Connection, Model } from 'mongoose';
 import type { AssociationType, AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
-import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 /**
  * A mongoose `Connection` (mongoose 8 or 9), as far as the types need to say. Structural, so the
@@ -167,6 +168,49 @@ class MongoAuditStore implements AuditStore {
         }
       }
     }
+    if (config.integrity) await this.prepareIntegrity(model, config);
+  }
+
+  /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */
+  private async prepareIntegrity(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
+    const indexes: Array<[{ createIndex(key: Record<string, 1 | -1>, options: { name: string }): Promise<unknown> }, Record<string, 1 | -1>, string]> = [
+      [model.collection, { chain: 1, seq: 1 }, 'chain_1_seq_1'],
+      [this.checkpointCollection(), { at: -1, _id: -1 }, 'at_-1__id_-1'],
+    ];
+    for (const [collection, key, name] of indexes) {
+      try {
+        await collection.createIndex(key, { name });
+      } catch (error) {
+        config.warn?.('EAUDIT_INDEX', `could not create index ${name} for integrity: ${(error as Error).message}. Verification still works, more slowly.`);
+      }
+    }
+  }
+
+  /** The companion collection `<collection>.checkpoints`: no TTL index, so checkpoints outlive the entries they cover. */
+  private checkpointCollection() {
+    return this.connection.db!.collection<AuditCheckpoint & Doc>(`${this.collection}.checkpoints`);
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    await this.connected();
+    try {
+      await this.checkpointCollection().insertMany(checkpoints.map((checkpoint) => ({ ...checkpoint })), { ordered: false });
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error; // a retry: already written
+    }
+  }
+
+  async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
+    await this.connected();
+    const filter = query.after === null ? {} : { _id: { $gt: query.after } };
+    return (await this.checkpointCollection().find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as AuditCheckpoint[];
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    await this.connected();
+    const [latest] = await this.checkpointCollection().find({}).sort({ at: -1, _id: -1 }).limit(1).maxTimeMS(this.maxTimeMS).toArray();
+    return (latest as AuditCheckpoint | undefined) ?? null;
   }
 
   /** Makes the `date` index's expireAfterSeconds match `ttl`, whatever state the collection is in. */

@@ -8,8 +8,9 @@ import fs from 'fs';
 import Datastore from '@seald-io/nedb';
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { nedbQuery } from './nedb-query';
-import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -43,6 +44,8 @@ class EmbeddedAuditStore implements AuditStore {
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private ready: Promise<void> | null = null;
+  /** Integrity checkpoints: a second file beside the data file (`<path>.checkpoints`), opened on first use, never swept. */
+  private checkpointsDb: Promise<Datastore<AuditCheckpoint & Record<string, unknown>>> | null = null;
 
   constructor(
     private readonly db: Datastore<Doc>,
@@ -146,6 +149,42 @@ class EmbeddedAuditStore implements AuditStore {
   async findById(id: string): Promise<AuditEntry | null> {
     const doc = await this.db.findOneAsync(this.live({ _id: id }));
     return (doc as AuditEntry | null) ?? null;
+  }
+
+  private checkpointFile(): Promise<Datastore<AuditCheckpoint & Record<string, unknown>>> {
+    this.checkpointsDb ??= (async () => {
+      const db = new Datastore<AuditCheckpoint & Record<string, unknown>>({ filename: `${this.path}.checkpoints`, modes: { fileMode: 0o600, dirMode: 0o700 } });
+      await db.loadDatabaseAsync();
+      await db.ensureIndexAsync({ fieldName: 'at' });
+      return db;
+    })().catch((error: unknown) => {
+      this.checkpointsDb = null; // retried on the next call
+      throw error;
+    });
+    return this.checkpointsDb;
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    const db = await this.checkpointFile();
+    for (const checkpoint of checkpoints) {
+      try {
+        await db.insertAsync(checkpoint as AuditCheckpoint & Record<string, unknown>);
+      } catch (error) {
+        if ((error as { errorType?: string }).errorType !== 'uniqueViolated') throw error; // a retry: already written
+      }
+    }
+  }
+
+  async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
+    const db = await this.checkpointFile();
+    const filter = query.after === null ? {} : { _id: { $gt: query.after } };
+    return (await db.findAsync(filter).sort({ _id: 1 }).limit(query.limit).execAsync()) as AuditCheckpoint[];
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    const db = await this.checkpointFile();
+    const [latest] = await db.findAsync({}).sort({ at: -1, _id: -1 }).limit(1).execAsync();
+    return (latest as AuditCheckpoint | undefined) ?? null;
   }
 
   async close(): Promise<void> {
