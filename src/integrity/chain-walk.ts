@@ -85,6 +85,8 @@ export class ChainWalk {
   private unresolved: Array<[number, number, string]> = [];
   private covered = 0;
   private opened = false;
+  /** The missing run being reported: a hole split by checkpoints is still one problem. */
+  private hole: [number, number, string] | null = null;
 
   constructor(readonly chain: string, private readonly ctx: WalkContext) {}
 
@@ -104,6 +106,7 @@ export class ChainWalk {
     if (seq > this.position + 1) await this.gap(this.position + 1, seq - 1, true, date);
     for (const [from, to, why] of this.unresolved) this.missing(from, to, why);
     this.unresolved = [];
+    this.reportHole();
 
     const id = String(entry._id);
     const present: Present = { seq, hash: typeof entry.hash === 'string' ? entry.hash : null, intact: intact[pick]!, id };
@@ -148,6 +151,7 @@ export class ChainWalk {
       else this.missing(gap.from, gap.to, 'no checkpoint covers them yet');
     }
     this.pending = [];
+    this.reportHole();
     for (const [from, to] of this.unresolved) {
       this.ctx.problem({ kind: 'truncated', chain: this.chain, fromSeq: from, toSeq: to, message: `chain ${this.chain} was cut short: a checkpoint covers ${runText(from, to)}, and ${from === to ? 'it is' : 'they are'} gone from its end.` });
     }
@@ -163,6 +167,18 @@ export class ChainWalk {
   }
 
   private missing(from: number, to: number, why: string): void {
+    if (this.hole && this.hole[1] + 1 === from) {
+      this.hole[1] = to;
+      return;
+    }
+    this.reportHole();
+    this.hole = [from, to, why];
+  }
+
+  private reportHole(): void {
+    if (!this.hole) return;
+    const [from, to, why] = this.hole;
+    this.hole = null;
     this.ctx.problem({ kind: 'missing', chain: this.chain, fromSeq: from, toSeq: to, message: `${runText(from, to)} of chain ${this.chain} ${from === to ? 'is' : 'are'} missing from the middle of the chain (${why}).` });
   }
 
@@ -193,7 +209,9 @@ export class ChainWalk {
       } else if (gap.followed) {
         this.missing(gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`);
       } else {
-        this.unresolved.push([gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`]);
+        const last = this.unresolved[this.unresolved.length - 1];
+        if (last && last[1] + 1 === gap.from) last[1] = gap.to;
+        else this.unresolved.push([gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`]);
       }
     }
     this.pending = [];

@@ -423,7 +423,8 @@ export class Writer {
     if (this.pumping || this.closing) return;
     this.pumping = true;
     try {
-      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 });
+      // A partial batch waits to fill; a checkpoint that is due does not wait with it.
+      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 && this.checkpoints?.dueIn() !== 0 });
     } finally {
       this.pumping = false;
       this.schedule();
