@@ -26,6 +26,9 @@ export interface TamperLog {
   removeEntry(id: string): Promise<void>;
   insertEntry(entry: AuditEntry): Promise<void>;
   updateCheckpoint(id: string, change: (doc: Doc) => void): Promise<void>;
+  removeCheckpoint(id: string): Promise<void>;
+  /** Lets the TTL remove what it may now (MongoDB's monitor; the embedded stores hide expired entries on read). */
+  expire(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -64,6 +67,11 @@ function memoryLog(): TamperLog {
     async updateCheckpoint(id, change) {
       change((await load()).checkpoints.find((doc) => doc._id === id)!);
     },
+    async removeCheckpoint(id) {
+      const state = await load();
+      state.checkpoints.splice(state.checkpoints.findIndex((doc) => doc._id === id), 1);
+    },
+    expire: async () => undefined,
     cleanup: async () => undefined,
   };
 }
@@ -101,6 +109,10 @@ function fileLog(): TamperLog {
     async updateCheckpoint(id, change) {
       editNedbFile(`${file}.checkpoints`, (docs) => change(docs.get(id)!));
     },
+    async removeCheckpoint(id) {
+      editNedbFile(`${file}.checkpoints`, (docs) => docs.delete(id));
+    },
+    expire: async () => undefined,
     cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -156,6 +168,13 @@ async function mongoLog(): Promise<TamperLog> {
       else await connection.db!.collection(name).insertOne(doc);
     },
     updateCheckpoint: (id, change) => update(`${name}.checkpoints`, id, change),
+    async removeCheckpoint(id) {
+      const stored = target.server?.collection(target.dbName, `${name}.checkpoints`);
+      if (stored) stored.remove(stored.byId(id)!);
+      else await connection.db!.collection(`${name}.checkpoints`).deleteOne({ _id: id as never });
+    },
+    // The test server's monitor on demand; a real server's runs every 60 s, so those tests wait for it.
+    expire: async () => void (await target.server?.runTtlMonitor()),
     cleanup: async () => undefined,
   };
 }
