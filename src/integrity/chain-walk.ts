@@ -22,6 +22,9 @@ export interface Suspect {
 export interface OutOfRange {
   from: number;
   to: number;
+  /** The dates of its first and last entries. */
+  firstDate: Date | null;
+  lastDate: Date | null;
 }
 
 export interface WalkContext {
@@ -42,6 +45,8 @@ export interface WalkContext {
   opened(checkpoint: AuditCheckpoint): void;
   /** With a date range: the positions from..to present in the store outside the range (they are not missing). */
   outOfRange: ((chain: string, from: number, to: number) => Promise<OutOfRange[]>) | null;
+  /** The verified date range (null bounds: open). */
+  range: { from: Date | null; to: Date | null };
 }
 
 interface Present {
@@ -185,15 +190,25 @@ export class ChainWalk {
   /** Registers positions from..to as absent, less those present outside the verified date range. */
   private async gap(from: number, to: number, followed: boolean, nextDate: Date | null): Promise<void> {
     let start = from;
+    let before: Date | null = null;
     const outside = this.ctx.outOfRange ? await this.ctx.outOfRange(this.chain, from, to) : [];
     for (const run of outside) {
-      if (run.from > start) this.pending.push({ from: start, to: run.from - 1, prefix: !this.seenAny, followed: true, nextDate: null });
+      if (run.from > start && this.inRange(before, run.firstDate)) this.pending.push({ from: start, to: run.from - 1, prefix: !this.seenAny, followed: true, nextDate: run.firstDate });
       // There, but not read: the next entry's link to it is not checked.
       this.seenAny = true;
       this.last = { seq: run.to, hash: null, intact: false, id: null };
+      before = run.lastDate;
       start = run.to + 1;
     }
-    if (start <= to) this.pending.push({ from: start, to, prefix: !this.seenAny, followed, nextDate });
+    if (start <= to && this.inRange(before, nextDate)) this.pending.push({ from: start, to, prefix: !this.seenAny, followed, nextDate });
+  }
+
+  /** False when a gap lies between entries both before the range, or both after it (a chain's dates only grow). */
+  private inRange(before: Date | null, after: Date | null): boolean {
+    const { from, to } = this.ctx.range;
+    if (from && after && after < from) return false;
+    if (to && before && before > to) return false;
+    return true;
   }
 
   /** The gaps of the span this checkpoint closes: dropped by the writer, expired, or missing. */

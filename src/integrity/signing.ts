@@ -33,7 +33,8 @@ export function privateKeyOf(input: unknown): KeyObject {
 export function publicKeyOf(input: unknown): KeyObject {
   let key: KeyObject;
   try {
-    if (typeof input === 'object' && input !== null && ((input as KeyObject).type === 'public' || (input as KeyObject).type === 'private')) key = createPublicKey(input as KeyObject);
+    if (typeof input === 'object' && input !== null && (input as KeyObject).type === 'public') key = input as KeyObject;
+    else if (typeof input === 'object' && input !== null && (input as KeyObject).type === 'private') key = createPublicKey(input as KeyObject);
     else if (typeof input === 'string') key = createPublicKey(input);
     else throw new Error('not a key');
   } catch {

@@ -116,6 +116,7 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
       if (checkpoint.previous) openings.push(checkpoint);
     },
     outOfRange: ranged ? (chain, from, to) => presentOutside(store, chain, from, to) : null,
+    range: { from: options.from ?? null, to: options.to ?? null },
   };
 
   const chained: AuditFilter = { chain: { $exists: true, $ne: null } };
@@ -201,16 +202,21 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
 /** Runs of positions from..to of a chain present in the store whatever their date (the range left them out). */
 async function presentOutside(store: AuditStore, chain: string, from: number, to: number): Promise<OutOfRange[]> {
   // The common case, a long stretch before or after the range, all there: one count.
-  if (to - from + 1 > MAX_RANGE_READ && (await store.count({ chain, seq: { $gte: from, $lte: to } })) === to - from + 1) return [{ from, to }];
+  if (to - from + 1 > MAX_RANGE_READ && (await store.count({ chain, seq: { $gte: from, $lte: to } })) === to - from + 1) return [{ from, to, firstDate: null, lastDate: null }];
   const runs: OutOfRange[] = [];
   let after = from - 1;
   for (;;) {
-    const { docs } = await store.find({ filter: { chain, seq: { $gt: after, $lte: to } }, sort: [['seq', 1]], skip: 0, limit: PAGE, select: ['_id', 'seq'] });
+    const { docs } = await store.find({ filter: { chain, seq: { $gt: after, $lte: to } }, sort: [['seq', 1]], skip: 0, limit: PAGE, select: ['_id', 'seq', 'date'] });
     for (const doc of docs) {
       const seq = doc.seq as number;
+      const date = doc.date instanceof Date ? doc.date : null;
       const last = runs[runs.length - 1];
-      if (last && seq <= last.to + 1) last.to = Math.max(last.to, seq);
-      else runs.push({ from: seq, to: seq });
+      if (last && seq <= last.to + 1) {
+        last.to = Math.max(last.to, seq);
+        last.lastDate = date;
+      } else {
+        runs.push({ from: seq, to: seq, firstDate: date, lastDate: date });
+      }
     }
     if (docs.length < PAGE) return runs;
     after = docs[docs.length - 1]!.seq as number;
