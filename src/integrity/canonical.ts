@@ -12,7 +12,8 @@
  *   `toJSON` (an ObjectId) is what that returns;
  * - numbers as ECMAScript's JSON.stringify writes them (MongoDB returns the double 1.0 as 1, the
  *   same number); NaN and ±Infinity are null;
- * - strings with lone surrogates replaced by U+FFFD, as UTF-8 (and so BSON) stores them;
+ * - strings and keys with lone surrogates replaced by U+FFFD, as UTF-8 (and so BSON) stores them;
+ *   two keys that become the same keep the later value, as a BSON or JSON reader does;
  * - arrays keep their order; an undefined element is null.
  * The result is compact JSON; the hash is the hex SHA-256 of its UTF-8 bytes.
  */
@@ -24,15 +25,27 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 /** The fields whose keys are stored encoded and shown decoded. */
 const DECODED_FIELDS = new Set(['payload', 'params', 'result']);
 
-function text(value: string): string {
-  return JSON.stringify(SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\uFFFD') : value);
+function wellFormed(value: string): string {
+  return SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\uFFFD') : value;
+}
+
+/** An object's members, [key, canonical value or undefined], in insertion order: sorted, later duplicates winning, null ones left out. */
+function object(members: Array<[string, string | undefined]>): string {
+  members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); // stable: equal keys keep their order
+  let out = '{';
+  for (let i = 0; i < members.length; i++) {
+    const [key, inner] = members[i]!;
+    if (inner === undefined || members[i + 1]?.[0] === key) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${inner}`;
+  }
+  return `${out}}`;
 }
 
 /** The canonical text of one value; `decode` maps each object key (identity outside the decoded fields). */
 function write(value: unknown, decode: boolean): string | undefined {
   if (value === null || value === undefined) return undefined;
   switch (typeof value) {
-    case 'string': return text(value);
+    case 'string': return JSON.stringify(wellFormed(value));
     case 'number': return Number.isFinite(value) ? JSON.stringify(value) : undefined;
     case 'boolean': return value ? 'true' : 'false';
     case 'object': break;
@@ -46,16 +59,9 @@ function write(value: unknown, decode: boolean): string | undefined {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return write(toJSON.call(value), decode);
   const source = value as Record<string, unknown>;
-  const keys = Object.keys(source);
-  const members: Array<[string, string]> = [];
-  for (const key of keys) {
-    const inner = write(source[key], decode);
-    if (inner !== undefined) members.push([decode ? decodeKey(key) : key, inner]);
-  }
-  members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  let out = '{';
-  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${text(members[i]![0])}:${members[i]![1]}`;
-  return `${out}}`;
+  const members: Array<[string, string | undefined]> = [];
+  for (const key of Object.keys(source)) members.push([wellFormed(decode ? decodeKey(key) : key), write(source[key], decode)]);
+  return object(members);
 }
 
 /**
@@ -64,16 +70,11 @@ function write(value: unknown, decode: boolean): string | undefined {
  */
 export function canonicalEntry(entry: object, presented = false): string {
   const source = entry as Record<string, unknown>;
-  const members: Array<[string, string]> = [];
+  const members: Array<[string, string | undefined]> = [];
   for (const key of Object.keys(source)) {
-    if (key === 'hash') continue;
-    const inner = write(source[key], !presented && DECODED_FIELDS.has(key));
-    if (inner !== undefined) members.push([key, inner]);
+    if (key !== 'hash') members.push([wellFormed(key), write(source[key], !presented && DECODED_FIELDS.has(key))]);
   }
-  members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  let out = '{';
-  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${text(members[i]![0])}:${members[i]![1]}`;
-  return `${out}}`;
+  return object(members);
 }
 
 /** The canonical text of any JSON value (checkpoints, without their signature). */

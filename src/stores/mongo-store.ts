@@ -259,9 +259,9 @@ class MongoAuditStore implements AuditStore {
     const sort: Record<string, 1 | -1> = {};
     for (const [field, direction] of query.sort) sort[field] = direction;
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
-    let cursor = model.find(query.filter).sort(sort).skip(query.skip).limit(query.limit).maxTimeMS(this.maxTimeMS).lean();
-    if (query.select) cursor = cursor.select(query.select.join(' '));
-    const [docs, total] = await Promise.all([cursor.exec(), model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    const projection = query.select ? Object.fromEntries(query.select.map((field) => [field, 1 as const])) : undefined;
+    const found = this.read(query.filter, { sort, skip: query.skip, limit: query.limit, projection });
+    const [docs, total] = await Promise.all([found, model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return { docs: docs.map((doc) => this.toEntry(doc)), total };
   }
 
@@ -270,8 +270,21 @@ class MongoAuditStore implements AuditStore {
   }
 
   async findById(id: string): Promise<AuditEntry | null> {
-    const doc = await this.getModel().findById(id).maxTimeMS(this.maxTimeMS).lean().exec().catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    const [doc] = await this.read({ _id: id }, { limit: 1 }).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return doc ? (this.toEntry(doc) as AuditEntry) : null;
+  }
+
+  /**
+   * Documents through the driver, the filter cast by mongoose as its queries cast it. Not a
+   * mongoose query: the driver must be given a prototype-less `fieldsAsRaw`. bson looks each
+   * field name up in that map, and with the driver's default `{}`, an array under a key named
+   * like an Object.prototype member (`constructor`, `valueOf`…) matches and comes back as raw
+   * BSON bytes: `{"constructor":[{}]}` would read back as a Buffer. Mongoose drops the option.
+   */
+  private read(filter: AuditFilter, options: { sort?: Record<string, 1 | -1>; skip?: number; limit?: number; projection?: Record<string, 1> }): Promise<Doc[]> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    return model.collection.find(cast, { ...options, maxTimeMS: this.maxTimeMS, fieldsAsRaw: Object.create(null) }).toArray() as Promise<Doc[]>;
   }
 
   private toEntry(doc: Doc): Partial<AuditEntry> {

@@ -191,6 +191,18 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       expect(docs).toEqual([{ _id: e._id, payload: e.payload }]);
     });
 
+    // Found by the integrity round-trip property: bson looks field names up in the driver's
+    // `fieldsAsRaw` map, so `constructor` found Object.prototype's and the array came back as raw bytes.
+    test('an array of documents under a key named like an Object.prototype member reads back as stored', async () => {
+      const own = await t.open();
+      await own.init({ ttlSeconds: null });
+      const e = entry(0, { payload: [{ constructor: [{}], valueOf: [{ a: 1 }], toString: [[{ b: 2 }]] }] as never, result: { hasOwnProperty: [{}] } });
+      await own.insertMany([e]);
+      expect(await own.findById(e._id)).toEqual(e);
+      expect((await own.find(all({ filter: { _id: e._id } }))).docs).toEqual([e]);
+      await own.close();
+    });
+
     test('TTL: an entry older than the ttl disappears, a fresh one stays', async () => {
       const ttlStore = await t.open();
       await ttlStore.init({ ttlSeconds: 3600 });
