@@ -218,7 +218,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   router.get(`${base}/export`, authorize, run(async (req, res) => {
     if (req.method !== 'HEAD') await ctx.flushPending();
-    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit }, req, res);
+    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null }, req, res);
     // A HEAD exported nothing: not recorded.
     if (details) ctx.recordExport(req, details);
   }));

@@ -47,7 +47,16 @@ export interface WalkContext {
   outOfRange: ((chain: string, from: number, to: number) => Promise<OutOfRange[]>) | null;
   /** The verified date range (null bounds: open). */
   range: { from: Date | null; to: Date | null };
+  /**
+   * What the entries read are: 'full', the whole log (the store answers for entries outside the
+   * range); 'range', only a date range of it (an export): gaps at the edges of each chain's part
+   * are not problems unless a checkpoint span wholly inside the range holds them; 'entries', a
+   * filtered selection: no gap is a problem, only what is there is checked.
+   */
+  coverage: Coverage;
 }
+
+export type Coverage = 'full' | 'range' | 'entries';
 
 interface Present {
   seq: number;
@@ -86,8 +95,8 @@ export class ChainWalk {
   private seenAny = false;
   /** Gaps in the span the next checkpoint closes, not classified yet. */
   private pending: Gap[] = [];
-  /** Gaps classified missing that no entry follows yet: at the end they are the chain cut short. */
-  private unresolved: Array<[number, number, string]> = [];
+  /** Gaps classified missing that no entry follows yet: at the end they are the chain cut short (the flag: provably inside the range). */
+  private unresolved: Array<[number, number, string, boolean]> = [];
   private covered = 0;
   private opened = false;
   /** The missing run being reported: a hole split by checkpoints is still one problem. */
@@ -109,7 +118,7 @@ export class ChainWalk {
     const entry = group[pick]!;
     const date = dateOf(entry);
     if (seq > this.position + 1) await this.gap(this.position + 1, seq - 1, true, date);
-    for (const [from, to, why] of this.unresolved) this.missing(from, to, why);
+    for (const [from, to, why, inside] of this.unresolved) if (inside) this.missing(from, to, why);
     this.unresolved = [];
     this.reportHole();
 
@@ -152,12 +161,14 @@ export class ChainWalk {
   end(): void {
     // Gaps after the last checkpoint: an entry follows each, so they are holes, or expiry at the chain's start.
     for (const gap of this.pending) {
+      if (this.ctx.coverage === 'entries' || (this.ctx.coverage === 'range' && gap.prefix)) continue;
       if (gap.prefix && this.expiredBefore(null, gap.nextDate)) this.ctx.expired({ chain: this.chain, fromSeq: gap.from, toSeq: gap.to });
       else this.missing(gap.from, gap.to, 'no checkpoint covers them yet');
     }
     this.pending = [];
     this.reportHole();
-    for (const [from, to] of this.unresolved) {
+    for (const [from, to, , inside] of this.unresolved) {
+      if (!inside) continue;
       this.ctx.problem({ kind: 'truncated', chain: this.chain, fromSeq: from, toSeq: to, message: `chain ${this.chain} was cut short: a checkpoint covers ${runText(from, to)}, and ${from === to ? 'it is' : 'they are'} gone from its end.` });
     }
     this.unresolved = [];
@@ -203,6 +214,14 @@ export class ChainWalk {
     if (start <= to && this.inRange(before, nextDate)) this.pending.push({ from: start, to, prefix: !this.seenAny, followed, nextDate });
   }
 
+  /** True when every entry of the checkpoint's span is dated inside the range (so all of them should have been read). */
+  private spanInside(checkpoint: AuditCheckpoint): boolean {
+    const { from, to } = this.ctx.range;
+    const first = checkpoint.firstDate ?? checkpoint.at;
+    const last = checkpoint.lastDate ?? checkpoint.at;
+    return (!from || first >= from) && (!to || last <= to);
+  }
+
   /** False when a gap lies between entries both before the range, or both after it (a chain's dates only grow). */
   private inRange(before: Date | null, after: Date | null): boolean {
     const { from, to } = this.ctx.range;
@@ -214,8 +233,11 @@ export class ChainWalk {
   /** The gaps of the span this checkpoint closes: dropped by the writer, expired, or missing. */
   private classify(checkpoint: AuditCheckpoint): void {
     let allowance = checkpoint.dropped ?? 0;
+    const inside = this.spanInside(checkpoint);
     for (const gap of this.pending) {
       const size = gap.to - gap.from + 1;
+      // Not read, so not missing: filtered out, or before or after the range.
+      if (this.ctx.coverage === 'entries' || (this.ctx.coverage === 'range' && gap.prefix && !inside)) continue;
       if (size <= allowance) {
         allowance -= size;
         this.ctx.dropped({ chain: this.chain, fromSeq: gap.from, toSeq: gap.to });
@@ -224,9 +246,10 @@ export class ChainWalk {
       } else if (gap.followed) {
         this.missing(gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`);
       } else {
+        const inRange = this.ctx.coverage === 'full' || inside;
         const last = this.unresolved[this.unresolved.length - 1];
-        if (last && last[1] + 1 === gap.from) last[1] = gap.to;
-        else this.unresolved.push([gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`]);
+        if (last && last[1] + 1 === gap.from && last[3] === inRange) last[1] = gap.to;
+        else this.unresolved.push([gap.from, gap.to, `checkpoint ${checkpoint._id} covers them`, inRange]);
       }
     }
     this.pending = [];
