@@ -127,7 +127,7 @@ export async function main(argv: string[], out: (text: string) => void = console
     err(USAGE);
     return 2;
   }
-  let close = async () => undefined as void;
+  let close: () => Promise<void> = async () => {};
   try {
     const publicKeys = readKeys(args.publicKeys);
     let report: VerifyReport;

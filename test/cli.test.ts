@@ -31,7 +31,15 @@ afterAll(async () => {
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, (text) => void (out += `${text}\n`), (text) => void (err += `${text}\n`));
+  const code = await main(
+    argv,
+    (text) => {
+      out += `${text}\n`;
+    },
+    (text) => {
+      err += `${text}\n`;
+    },
+  );
   return { code, out, err };
 }
 
@@ -48,7 +56,9 @@ async function routeAndExport(log: TamperLog, query = ''): Promise<{ route: { pr
   const route = (await request(app).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(200)).body;
   const exported = await request(app).get(`/auditLog/export?format=ndjson${query}`).set('Authorization', `Bearer ${ADMIN}`).buffer(true).parse((res, done) => {
     let text = '';
-    res.on('data', (chunk: Buffer) => void (text += chunk.toString('utf8')));
+    res.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
     res.on('end', () => done(null, text));
   }).expect(200);
   await audit.close();
@@ -81,10 +91,16 @@ describe('on an NDJSON export', () => {
   });
 
   test('the same problems as the route, each tampering at once: exit 1', async () => {
-    await log.updateEntry(entries[3]!._id, (doc) => void (doc.payload.name = 'mallory'));
+    await log.updateEntry(entries[3]!._id, (doc) => {
+      doc.payload.name = 'mallory';
+    });
     await log.removeEntry(entries[12]!._id);
-    await log.updateEntry(entries[20]!._id, (doc) => void (doc.seq = 22));
-    await log.updateEntry(entries[21]!._id, (doc) => void (doc.seq = 21));
+    await log.updateEntry(entries[20]!._id, (doc) => {
+      doc.seq = 22;
+    });
+    await log.updateEntry(entries[21]!._id, (doc) => {
+      doc.seq = 21;
+    });
     for (const entry of entries.slice(-2)) await log.removeEntry(entry._id);
     await log.insertEntry({ ...entries[5]!, _id: new ObjectId().toHexString(), payload: { name: 'forged' } } as AuditEntry);
     const { route, file } = await routeAndExport(log);

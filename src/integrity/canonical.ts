@@ -24,6 +24,7 @@ import { FIELD_NAMES } from '../entry';
 /** The fields whose keys are stored encoded and shown decoded. */
 const DECODED_FIELDS = new Set(['payload', 'params', 'result']);
 /** Characters JSON.stringify escapes in a string; most strings have none and are written as they are. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON escapes are what it looks for
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 function wellFormed(value: string): string {

@@ -40,7 +40,9 @@ describe.each(STORE_KINDS)('on a %s store', (kind: StoreKind) => {
     // Three writers into one log, like three app instances: the MongoDB ones each have their own store object.
     const stores = kind === 'mongo' ? [opened.store, mongoStore({ connection: opened.connection! }), mongoStore({ connection: opened.connection! })] : [opened.store, opened.store, opened.store];
     const writers = stores.map((store) => auditLog({ store, integrity }));
-    for (let round = 0; round < 10; round++) writers.forEach((audit, w) => record(audit, 70, `w${w}r${round}`));
+    for (let round = 0; round < 10; round++) {
+      for (const [w, audit] of writers.entries()) record(audit, 70, `w${w}r${round}`);
+    }
     for (const audit of writers) await audit.close();
     const body = await verify(opened.store);
     expect(body.problems).toEqual([]);

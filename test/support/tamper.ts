@@ -16,6 +16,7 @@ import { startMongo, stopMongo, type MongoTarget } from './mongo';
 // nedb's own (de)serialization, so an edited data file reads back as nedb wrote it.
 const nedbModel = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown): string; deserialize(line: string): Record<string, unknown> };
 
+// biome-ignore lint/suspicious/noExplicitAny: tests reach into stored documents of any shape, as a database user would
 type Doc = Record<string, any>;
 
 export interface TamperLog {
