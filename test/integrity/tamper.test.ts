@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { ObjectId } from 'bson';
 import type { AuditEntry } from 'express-audit-log';
+import { hashEntry } from '../../src/integrity/canonical';
 import { ADMIN, createTestApp } from '../support/app';
 import { STORE_KINDS, type StoreKind } from '../support/stores';
 import { stopMongoLogs, tamperableLog, type TamperLog } from '../support/tamper';
@@ -108,6 +109,31 @@ describe.each(STORE_KINDS)('tampering with a %s store', (kind: StoreKind) => {
   test('the tail truncated (the last three entries deleted): truncated, the run a checkpoint covers', async () => {
     for (const entry of entries.slice(-3)) await log.removeEntry(entry._id);
     expect(found(await verify(log))).toEqual([{ kind: 'truncated', fromSeq: ENTRIES - 2, toSeq: ENTRIES }]);
+  });
+
+  test('the chain rebuilt after a change (every later hash recomputed): checkpoint-mismatch at each checkpoint after it', async () => {
+    // Someone who knows the chain changes entry 4 and rehashes it and everything after: every link holds.
+    let prevHash = entries[2]!.hash!;
+    const rebuilt = new Map<string, { payload: unknown; prevHash: string; hash: string }>();
+    for (const entry of entries.slice(3)) {
+      const payload = entry.seq === 4 ? { ...(entry.payload as object), name: 'mallory' } : entry.payload;
+      const hash = hashEntry({ ...entry, payload, prevHash });
+      rebuilt.set(entry._id, { payload, prevHash, hash });
+      prevHash = hash;
+    }
+    for (const [id, fields] of rebuilt) {
+      await log.updateEntry(id, (doc) => {
+        doc.payload = fields.payload;
+        doc.prevHash = fields.prevHash;
+        doc.hash = fields.hash;
+      });
+    }
+    // Every checkpoint from there on names it (the one close() wrote at seq 30 at least), and nothing else does.
+    const problems = found(await verify(log));
+    expect(problems.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(problems.map((p) => p.kind))).toEqual(new Set(['checkpoint-mismatch']));
+    expect(Math.min(...problems.map((p) => p.seq as number))).toBeGreaterThanOrEqual(4);
+    expect(problems.at(-1)).toMatchObject({ seq: ENTRIES });
   });
 
   test('a checkpoint altered: checkpoint-signature, naming it', async () => {

@@ -68,6 +68,18 @@ test('a date range checks the entries in it: those outside are not missing, a ho
   expect((await check('')).problems).toEqual([expect.objectContaining({ kind: 'missing', fromSeq: 3, toSeq: 3 }), expect.objectContaining({ kind: 'missing', fromSeq: 25, toSeq: 25 })]);
 });
 
+test('checkpoints written without a key fail a verifier that has one: checkpoint-signature for each', async () => {
+  const store = memoryStore();
+  const unsigned = createTestApp({ store, integrity: true });
+  unsigned.audit.record(null, { action: 'Job' });
+  await unsigned.audit.close();
+  const { app: server, audit } = app({ store });
+  const res = await request(server).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(200);
+  await audit.close();
+  expect(res.body.problems.map((p: { kind: string; seq: number }) => [p.kind, p.seq])).toEqual([['checkpoint-signature', 0], ['checkpoint-signature', 1]]);
+  expect(res.body.problems[0].message).toMatch(/not signed, and a public key is configured/);
+});
+
 test('manual entries cannot set chain fields', async () => {
   const { app: server, audit } = app();
   for (const field of ['chain', 'seq', 'prevHash', 'hash']) {
