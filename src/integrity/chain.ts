@@ -136,7 +136,8 @@ export class Chain {
    * up. The writer checks the store and, where it is missing, stores one with `openFor`.
    */
   unopened(checkpoints: readonly AuditCheckpoint[]): string[] {
-    return [...new Set(checkpoints.map((checkpoint) => checkpoint.chain))].filter((chain) => !this.openedChains.has(chain));
+    const opening = new Set(checkpoints.filter((checkpoint) => checkpoint.seq === 0).map((checkpoint) => checkpoint.chain));
+    return [...new Set(checkpoints.map((checkpoint) => checkpoint.chain))].filter((chain) => chain !== this.id && !opening.has(chain) && !this.openedChains.has(chain));
   }
 
   /** The store has an opening checkpoint for this chain. */

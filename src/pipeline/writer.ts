@@ -20,8 +20,9 @@
  *
  * Integrity (a Chain given): each entry is numbered and hashed in push(), before it is queued,
  * so retries and the spool carry the same chain fields, and since the store sees entries in
- * push order the chain is stored in order. Starting the store also stores the chain's opening
- * checkpoint; checkpoints of what the store confirmed are written as units of work of their own.
+ * push order the chain is stored in order. Checkpoints (the chain's opening one first, before any
+ * entry) are units of work of their own; one that fails is retried on its own backoff, so entries
+ * keep being written: a store that cannot take checkpoints costs the log its proof, not its entries.
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
@@ -122,6 +123,9 @@ export class Writer {
   private stopped = false;
   /** The chain, when it has checkpoints to write: the store implements the checkpoint methods. */
   private readonly checkpoints: Chain | null;
+  /** After a failed checkpoint write: not again before this time (ms), and how many failed in a row. */
+  private checkpointRetryAt = 0;
+  private checkpointAttempt = 0;
 
   constructor(
     private readonly store: AuditStore,
@@ -261,7 +265,7 @@ export class Writer {
     if (this.stopped) return 'abandoned';
     if (Date.now() < this.backoffUntil) return 'backoff';
     if (!this.initialized) return this.init();
-    if (this.checkpoints?.dueIn() === 0) return this.writeCheckpoints(false);
+    if (this.checkpointDue()) return this.writeCheckpoints(false);
     if (this.queue.length > 0) return this.writeBatch();
     if (replay && this.spool?.hasPending()) return this.replayBatch(this.spool);
     return 'idle';
@@ -270,12 +274,6 @@ export class Writer {
   private async init(): Promise<Outcome> {
     try {
       await this.store.init({ ttlSeconds: this.settings.ttlSeconds, integrity: this.chain !== null, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) });
-      // The chain's opening checkpoint goes in before any of its entries: a chain without one is not ours.
-      if (this.checkpoints && storesCheckpoints(this.store)) {
-        const opening = this.checkpoints.open(await this.store.latestCheckpoint());
-        await this.store.insertCheckpoints([opening]);
-        this.checkpoints.committed([opening]);
-      }
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.backOff();
@@ -284,7 +282,21 @@ export class Writer {
     }
     this.initialized = true;
     this.attempt = 0;
+    // The chain's opening checkpoint, written by the next unit of work, before any entry: it names the newest checkpoint stored.
+    if (this.checkpoints && storesCheckpoints(this.store)) {
+      let previous: AuditCheckpoint | null = null;
+      try {
+        previous = await this.store.latestCheckpoint();
+      } catch (error) {
+        this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `reading the newest integrity checkpoint failed (${errorText(error)}); this chain's opening checkpoint names no previous chain.`, 0, error));
+      }
+      this.checkpoints.open(previous);
+    }
     return 'progress';
+  }
+
+  private checkpointDue(): boolean {
+    return this.checkpoints?.dueIn() === 0 && Date.now() >= this.checkpointRetryAt;
   }
 
   /**
@@ -338,7 +350,7 @@ export class Writer {
     return 'progress';
   }
 
-  /** Stores the checkpoints due (all pending ones when `force`); a failure backs off like a failed batch. */
+  /** Stores the checkpoints due (all pending ones when `force`); a failure is retried on its own backoff, entries go on. */
   private async writeCheckpoints(force: boolean): Promise<Outcome> {
     const chain = this.checkpoints;
     if (!chain || !storesCheckpoints(this.store)) return 'idle';
@@ -349,12 +361,14 @@ export class Writer {
       await this.store.insertCheckpoints(due);
     } catch (error) {
       if (this.stopped) return 'abandoned';
-      this.backOff();
-      this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `writing ${due.length} integrity checkpoint(s) failed (${errorText(error)}); retried with the next write. Entries after the last stored checkpoint are not yet protected by one.`, 0, error));
-      return 'failed';
+      const { retryMinDelayMs, retryMaxDelayMs } = this.settings;
+      this.checkpointRetryAt = Date.now() + Math.min(retryMaxDelayMs, retryMinDelayMs * 2 ** Math.min(this.checkpointAttempt++, 30));
+      this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `writing ${due.length} integrity checkpoint(s) failed (${errorText(error)}); retried with backoff while entries go on being written. Entries after the last stored checkpoint are not yet protected by one.`, 0, error));
+      return 'progress';
     }
     chain.committed(due);
-    this.attempt = 0;
+    this.checkpointAttempt = 0;
+    this.checkpointRetryAt = 0;
     return 'progress';
   }
 
@@ -424,7 +438,7 @@ export class Writer {
     this.pumping = true;
     try {
       // A partial batch waits to fill; a checkpoint that is due does not wait with it.
-      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 && this.checkpoints?.dueIn() !== 0 });
+      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 && !this.checkpointDue() });
     } finally {
       this.pumping = false;
       this.schedule();
@@ -435,7 +449,8 @@ export class Writer {
     if (this.closing || this.pumping || this.timer) return;
     const pending = this.queue.length > 0 || this.spool?.hasPending() || !this.initialized;
     // A checkpoint due later (checkpointIntervalMs) wakes the writer then, not before.
-    const checkpointIn = this.initialized ? (this.checkpoints?.dueIn() ?? null) : null;
+    const dueIn = this.initialized ? (this.checkpoints?.dueIn() ?? null) : null;
+    const checkpointIn = dueIn === null ? null : Math.max(dueIn, this.checkpointRetryAt - Date.now());
     if (!pending && checkpointIn === null) return;
     const backoff = this.backoffUntil - Date.now();
     let due = pending ? Math.max(backoff, this.waitingToFill(), 0) : Infinity;

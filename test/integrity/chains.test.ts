@@ -207,6 +207,44 @@ describe('stores', () => {
     expect(clean.notes.join(' ')).toMatch(/checkpoints unsupported by this store/);
   });
 
+  test('a store that cannot take checkpoints still gets every entry: the failures are reported (EAUDIT_CHECKPOINT) and retried on their own', async () => {
+    const inner = memoryStore();
+    let refuse = true;
+    const store = new Proxy(inner, {
+      get: (target, key) => (key === 'insertCheckpoints' ? async (checkpoints: AuditCheckpoint[]) => {
+        if (refuse) throw new Error('no permission on auditLog.checkpoints');
+        return target.insertCheckpoints!(checkpoints);
+      } : Reflect.get(target, key, target)),
+    }) as AuditStore;
+    const codes: string[] = [];
+    const audit = auditLog({ store, integrity: { ...integrity, checkpointEvery: 5 }, retryMinDelayMs: 1, retryMaxDelayMs: 5 });
+    audit.on('error', (error) => void codes.push(error.code));
+    record(audit, 40, 'entries first');
+    await until(async () => (await audit.flush(), audit.stats().written === 40), 'every entry to be written');
+    expect(codes).toContain('EAUDIT_CHECKPOINT');
+    expect(await inner.findCheckpoints!({ after: null, limit: 10 })).toEqual([]);
+    refuse = false;
+    await audit.close();
+    expect(await verify(store)).toMatchObject({ ok: true, problems: [], checked: { entries: 40 } });
+  });
+
+  test('verification reads in pages: no read asks for more than 500 entries, whatever the log holds', async () => {
+    const inner = memoryStore();
+    const limits: number[] = [];
+    const store = new Proxy(inner, {
+      get: (target, key) => (key === 'find' ? async (query: Parameters<AuditStore['find']>[0]) => {
+        limits.push(query.limit);
+        return target.find(query);
+      } : Reflect.get(target, key, target)),
+    }) as AuditStore;
+    const audit = auditLog({ store: inner, integrity });
+    record(audit, 2600, 'paged');
+    await audit.close();
+    expect(await verify(store)).toMatchObject({ ok: true, checked: { entries: 2600 } });
+    expect(Math.max(...limits)).toBeLessThanOrEqual(500);
+    expect(limits.length).toBeGreaterThanOrEqual(6);
+  });
+
   test('integrity off: entries carry no chain fields (nothing is hashed)', async () => {
     const store = memoryStore();
     const audit = auditLog({ store });
