@@ -12,25 +12,35 @@ const jwt = require('jsonwebtoken');
 const path = require('node:path');
 const { auditLog, fileStore, mongoStore } = require('express-audit-log');
 const { createResources } = require('./resources');
+const { devKey } = require('./integrity-key');
 
 // Dev only: a real app gets its secret from the environment and its tokens from an identity provider.
 const SECRET = process.env.JWT_SECRET || 'example-app-dev-secret-change-me';
 const PORT = Number(process.env.PORT || 3000);
 
+/** A path as a command run from the current directory can use it: relative when it is below. */
+function shown(file) {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
 async function chooseStore() {
   if (!process.env.MONGODB_URI) {
     const file = process.env.AUDIT_DB_PATH || path.join(__dirname, 'data', 'audit.db');
-    return { store: fileStore({ path: file }), label: `embedded SQLite file store (${path.relative(process.cwd(), file) || file})`, connection: null, close: async () => {} };
+    return { store: fileStore({ path: file }), label: `embedded SQLite file store (${shown(file)})`, dataDir: path.dirname(file), connection: null, close: async () => {} };
   }
   const mongoose = require('mongoose');
   const connection = await mongoose.createConnection(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }).asPromise();
-  return { store: mongoStore({ connection }), label: `MongoDB (${connection.name}.auditLog)`, connection, close: () => connection.close() };
+  return { store: mongoStore({ connection }), label: `MongoDB (${connection.name}.auditLog)`, dataDir: path.join(__dirname, 'data'), connection, close: () => connection.close() };
 }
 
 async function main() {
-  const { store, label, connection, close } = await chooseStore();
+  const { store, label, dataDir, connection, close } = await chooseStore();
+  // Tamper evidence: every entry hash-chained, checkpoints signed with a dev key (see integrity-key.js).
+  const key = devKey(dataDir);
   const audit = auditLog({
     store,
+    integrity: { signingKey: key.privateKey },
     ttl: '30d',
     scope: ['admin'],
     echoRequestId: true, // responses carry X-Request-Id, so a support ticket can quote it
@@ -74,6 +84,8 @@ async function main() {
     const admin = jwt.sign({ sub: 'alice', scope: 'admin' }, SECRET, { algorithm: 'HS256', expiresIn: '12h' });
     const user = jwt.sign({ sub: 'bob', scope: 'user' }, SECRET, { algorithm: 'HS256', expiresIn: '12h' });
     const base = `http://127.0.0.1:${port}`;
+    const exportFile = shown(path.join(dataDir, 'audit-export.ndjson'));
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     console.log(`example-app listening on ${base}, auditing into the ${label}
 
 Tokens (dev only, valid 12h; more from POST ${base}/dev/token):
@@ -87,6 +99,12 @@ Try:
   curl -s '${base}/auditLog?$limit=5' -H 'Authorization: Bearer ${admin}'
   curl -s '${base}/auditLog?user=bob&from=1h&$select=action,endpoint,statusCode,payload' -H 'Authorization: Bearer ${admin}'
   curl -s '${base}/auditLog' -H 'Authorization: Bearer ${user}'        # 403: bob lacks the admin scope
+
+Integrity: entries are hash-chained, checkpoints signed with the dev key ${shown(key.privateKeyPath)}${key.created ? ' (made now)' : ''}.
+Verify online, then offline from an export with only the public key:
+  curl -s '${base}/auditLog/verify' -H 'Authorization: Bearer ${admin}'
+  curl -s '${base}/auditLog/export?format=ndjson' -H 'Authorization: Bearer ${admin}' > ${exportFile} && node ${shown(cli)} verify --file ${exportFile} --public-key ${shown(key.publicKeyPath)} --json
+(In an app that installed the package: npx express-audit-log verify --file <export> --public-key <public key>.)
 
 More: POST /groups/<id>/archive runs an audited service function (its own entry, same requestId);
 POST /dev/token records a custom Login event; with MONGODB_URI, /books shows the mongoose diff plugin.

@@ -24,6 +24,7 @@ import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
 import type { AuditEntry } from './entry';
 import { defaultStore } from './stores/default-store';
+import { Chain } from './integrity/chain';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -146,7 +147,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     : null;
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
-  const writer = new Writer(receipts.watch(store), config, report, spool);
+  // Integrity off: no chain, and push() does no hashing at all.
+  const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
+  const writer = new Writer(receipts.watch(store), config, report, spool, chain);
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };

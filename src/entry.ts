@@ -52,6 +52,11 @@ export const FIELDS = {
   aborted: { kind: 'boolean', filterable: true, searchable: false },
   /** Manual entries (`POST {basePath}`) only: the user who posted it, from the request's auth; the body cannot set it. */
   postedBy: { kind: 'string', filterable: true, searchable: true },
+  /** With `integrity` on: the writer's chain (one per process), this entry's place in it, the hash before it and its own (see src/integrity). */
+  chain: { kind: 'string', filterable: true, searchable: false },
+  seq: { kind: 'number', filterable: true, searchable: false },
+  prevHash: { kind: 'string', filterable: false, searchable: false },
+  hash: { kind: 'string', filterable: true, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -113,6 +118,11 @@ export interface AuditEntry {
   /** Set (true) only on requests the client abandoned before the response was complete. */
   aborted?: boolean;
   postedBy?: string | null;
+  /** With the `integrity` option: the chain the writer numbered it in, its place, the previous entry's hash (null first) and its own hash. */
+  chain?: string;
+  seq?: number;
+  prevHash?: string | null;
+  hash?: string;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

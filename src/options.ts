@@ -3,6 +3,7 @@
  * then on the code reads the resolved `Config`, whose every field is set and valid, so no
  * other module re-checks or re-defaults an option.
  */
+import type { KeyObject } from 'crypto';
 import type { Request } from 'express';
 import { ASSOCIATION_TYPES, type AssociationType, type AuditEntry } from './entry';
 import { AuditLogConfigError, show } from './errors';
@@ -10,6 +11,7 @@ import { DEFAULT_REDACT_KEYS } from './capture/redact';
 import { parseActions, type ActionDefinition, type ActionSpec } from './events/actions';
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
+import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
 export interface AuditAnnotation {
@@ -31,6 +33,26 @@ export interface AuditAnnotation {
 export interface AuditAuth {
   user?: string | number | null;
   scopes?: string | readonly string[] | null;
+}
+
+/** Tamper evidence: a hash chain per writer, and signed checkpoints. See the README's Integrity section. */
+export interface IntegrityOptions {
+  /** Ed25519 private key (PEM or KeyObject) that signs checkpoints. Without it, checkpoints are stored unsigned. */
+  signingKey?: string | KeyObject;
+  /** Ed25519 public key(s) the verify route accepts (old and new during a rotation). Defaults to the signing key's public key. */
+  publicKey?: string | KeyObject | ReadonlyArray<string | KeyObject>;
+  /** A checkpoint after this many stored entries. Defaults to 1000. */
+  checkpointEvery?: number;
+  /** A checkpoint at least this often (ms) while entries are stored: the longest an entry waits for one. Defaults to 60000. */
+  checkpointIntervalMs?: number;
+}
+
+export interface IntegrityConfig {
+  signer: Signer | null;
+  /** Keys the verify route checks signatures with, by key id; empty: signatures not checked. */
+  publicKeys: PublicKeys;
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
 }
 
 export interface Logger {
@@ -120,6 +142,10 @@ export interface AuditLogOptions {
   actions?: Record<string, ActionDefinition>;
   /** `record()` and audited functions throw on an action not listed in `actions`. Defaults to `false`. */
   strictActions?: boolean;
+  /** Hash-chain every entry and store checkpoints (signed with `signingKey`); `true` for the defaults, unsigned. Defaults to off: no hashing at all. */
+  integrity?: IntegrityOptions | boolean;
+  /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
+  verifyScope?: string | string[];
 }
 
 /** Everything resolved: no optional fields, no re-checking downstream. */
@@ -160,6 +186,8 @@ export interface Config {
   transform: ((entry: AuditEntry, req: Request | null) => AuditEntry | null) | null;
   actions: ReadonlyMap<string, ActionSpec>;
   strictActions: boolean;
+  integrity: IntegrityConfig | null;
+  verifyScope: ScopeRule | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -177,7 +205,9 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
   maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
   requestIdHeader: true, echoRequestId: true, transform: true, actions: true, strictActions: true,
+  integrity: true, verifyScope: true,
 };
+const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = { signingKey: true, publicKey: true, checkpointEvery: true, checkpointIntervalMs: true };
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -232,14 +262,14 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list)) fail('scope', `scope must be a string or an array of strings like ['admin']; got ${show(value)}.`);
+  if (!Array.isArray(list)) fail(option, `${option} must be a string or an array of strings like ['admin']; got ${show(value)}.`);
   for (const item of list) {
     if (typeof item !== 'string' || !/^[+!]?[^\s+!][^\s]*$/.test(item)) {
-      fail('scope', `scope entries must be non-empty strings without spaces, optionally prefixed by '+' (required) or '!' (forbidden); got ${show(item)}.`);
+      fail(option, `${option} entries must be non-empty strings without spaces, optionally prefixed by '+' (required) or '!' (forbidden); got ${show(item)}.`);
     }
     if (item.startsWith('+')) rule.allOf.push(item.slice(1));
     else if (item.startsWith('!')) rule.noneOf.push(item.slice(1));
@@ -332,6 +362,44 @@ function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'getAuth' |
   return value as T;
 }
 
+function integrityInt(options: IntegrityOptions, key: 'checkpointEvery' | 'checkpointIntervalMs', fallback: number, min: number, max: number): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`integrity.${key}`, `integrity.${key} must be an integer from ${min} to ${max}; got ${show(value)}.`);
+  }
+  return value;
+}
+
+function parseIntegrity(value: unknown): IntegrityConfig | null {
+  if (value === undefined || value === false) return null;
+  const options = (value === true ? {} : value) as IntegrityOptions;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    fail('integrity', `integrity must be true, false or an object like { signingKey: privateKeyPem }; got ${show(value)}.`);
+  }
+  const names = Object.keys(INTEGRITY_KNOWN);
+  for (const name of Object.keys(options)) {
+    if (!names.includes(name)) fail(`integrity.${name}`, `unknown integrity option '${name}'.${didYouMean(name, names)} Known: ${names.join(', ')}.`);
+  }
+  try {
+    const privateKey = options.signingKey === undefined ? null : privateKeyOf(options.signingKey);
+    const given = options.publicKey === undefined ? [] : Array.isArray(options.publicKey) ? options.publicKey : [options.publicKey];
+    const keys = given.map(publicKeyOf);
+    // The signer's own key verifies its checkpoints unless the app lists the keys itself.
+    if (privateKey && keys.length === 0) keys.push(publicKeyOf(privateKey));
+    return {
+      signer: privateKey ? signerOf(privateKey) : null,
+      publicKeys: publicKeyMap(keys),
+      checkpointEvery: integrityInt(options, 'checkpointEvery', 1000, 1, 10_000_000),
+      checkpointIntervalMs: integrityInt(options, 'checkpointIntervalMs', 60_000, 100, 86_400_000),
+    };
+  } catch (error) {
+    if (!(error instanceof KeyError)) throw error;
+    const option = error.message.startsWith('signingKey') ? 'integrity.signingKey' : 'integrity.publicKey';
+    return fail(option, `${option} ${error.message.replace(/^(signingKey|publicKey) /, '')} Generate a pair with: node -e "const k=require('crypto').generateKeyPairSync('ed25519');console.log(k.privateKey.export({type:'pkcs8',format:'pem'})+k.publicKey.export({type:'spki',format:'pem'}))"`);
+  }
+}
+
 function parseLogger(value: unknown): Logger {
   if (value === undefined) return console;
   const logger = value as Partial<Logger> | null;
@@ -415,5 +483,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     transform: parseFunction(options, 'transform'),
     actions,
     strictActions,
+    integrity: parseIntegrity(options.integrity),
+    verifyScope: options.verifyScope === undefined ? null : parseScope(options.verifyScope, 'verifyScope'),
   };
 }

@@ -59,7 +59,7 @@ describeWithCurl('example-app', () => {
       const { stdout } = await run('sh', ['-c', line.replace(/\s+#.*$/, '')]);
       answers.push(JSON.parse(stdout));
     }
-    const [created, group, anonymous, list, filtered, forbidden] = answers as Array<Record<string, any>>;
+    const [created, group, anonymous, list, filtered, forbidden, verified, offline] = answers as Array<Record<string, any>>;
     expect(created).toMatchObject({ name: 'Ada', createdBy: 'bob' });
     expect(group).toMatchObject({ name: 'ops' });
     expect(anonymous).toMatchObject({ statusCode: 401 });
@@ -67,6 +67,12 @@ describeWithCurl('example-app', () => {
     expect(list!.docs.map((d: { statusCode: number }) => d.statusCode).sort()).toEqual([201, 201, 401]);
     expect(filtered!.docs.map((d: { payload: unknown }) => d.payload)).toEqual([{ name: 'ops' }, { name: 'Ada', password: '[REDACTED]' }]);
     expect(forbidden).toMatchObject({ statusCode: 403 });
+    // Integrity with the dev key made at start: the route, then the offline command on an export with the public key.
+    expect(verified).toMatchObject({ ok: true, problems: [], checked: { signatures: 'verified' } });
+    expect(verified!.checked.entries).toBeGreaterThanOrEqual(3);
+    expect(offline).toMatchObject({ ok: true, problems: [], checked: { signatures: 'verified' } });
+    expect(offline!.checked.entries).toBeGreaterThanOrEqual(3);
+    expect(output).toMatch(/signed with the dev key .*integrity-dev-private\.pem \(made now\)/);
   });
 
   // After the curl lines: the store opens its file when it first has work, not when the app starts.

@@ -95,3 +95,39 @@ describe('auditLog() options', () => {
     expect(configError(() => parseOptions({}, { AUDIT_LOG_ENABLED: 'nope' })).option).toBe('AUDIT_LOG_ENABLED');
   });
 });
+
+describe('integrity and verifyScope', () => {
+  const { generateKeyPairSync } = require('node:crypto') as typeof import('node:crypto');
+  const ed = generateKeyPairSync('ed25519');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const pem = (key: import('node:crypto').KeyObject) => key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }) as string;
+
+  test.each([
+    [{ integrity: 'yes' }, 'integrity', /must be true, false or an object/],
+    [{ integrity: { signingkey: 'x' } }, 'integrity.signingkey', /Did you mean 'signingKey'/],
+    [{ integrity: { signingKey: 'not a key' } }, 'integrity.signingKey', /Ed25519 private key .*got a string that is not a PEM key.*generateKeyPairSync/],
+    [{ integrity: { signingKey: pem(ed.publicKey) } }, 'integrity.signingKey', /got a public key PEM/],
+    [{ integrity: { signingKey: rsa.privateKey } }, 'integrity.signingKey', /must be an Ed25519 key; got a rsa key/],
+    [{ integrity: { publicKey: pem(rsa.publicKey) } }, 'integrity.publicKey', /must be an Ed25519 key; got a rsa key/],
+    [{ integrity: { checkpointEvery: 0 } }, 'integrity.checkpointEvery', /integer from 1/],
+    [{ integrity: { checkpointIntervalMs: 10 } }, 'integrity.checkpointIntervalMs', /integer from 100/],
+    [{ verifyScope: 'two words' }, 'verifyScope', /verifyScope entries must/],
+  ])('%j is refused, naming %s', (options, option, message) => {
+    const error = configError(() => parseOptions({ store: memoryStore(), ...(options as object) }));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+
+  test('keys as PEM or KeyObject; the signing key verifies its own checkpoints unless public keys are listed; off by default', () => {
+    expect(parseOptions({}, {}).integrity).toBeNull();
+    expect(parseOptions({ integrity: false }, {}).integrity).toBeNull();
+    expect(parseOptions({ integrity: true }, {}).integrity).toMatchObject({ signer: null, checkpointEvery: 1000, checkpointIntervalMs: 60_000 });
+    expect(parseOptions({ integrity: true }, {}).integrity!.publicKeys.size).toBe(0);
+    const signing = parseOptions({ integrity: { signingKey: pem(ed.privateKey) } }, {}).integrity!;
+    expect([...signing.publicKeys.keys()]).toEqual([signing.signer!.keyId]);
+    const other = generateKeyPairSync('ed25519').publicKey;
+    const rotation = parseOptions({ integrity: { signingKey: ed.privateKey, publicKey: [ed.publicKey, pem(other)] } }, {}).integrity!;
+    expect(rotation.publicKeys.size).toBe(2);
+    expect(parseOptions({ verifyScope: ['+auditor'] }, {}).verifyScope).toEqual({ anyOf: [], allOf: ['auditor'], noneOf: [] });
+  });
+});

@@ -8,6 +8,11 @@
  * usual JSON error (503), in both formats, rather than a broken download; only a failure after
  * the first rows cuts the stream. `HEAD` validates the query and answers the headers a `GET`
  * would, without reading the store or being recorded.
+ *
+ * With integrity on, an NDJSON export can be verified offline (`express-audit-log verify --file`):
+ * it opens with an `{"export":{…}}` line saying what was asked, the entries carry their chain
+ * fields, and after them come `{"checkpoint":{…}}` lines (every checkpoint of the chains
+ * exported, and those their opening checkpoints name) and a closing `{"exported":{rows,capped}}`.
  */
 import type { Request, Response } from 'express';
 import { queryParameters } from './query-string';
@@ -15,7 +20,8 @@ import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
 import { decodeKeys } from '../capture/keys';
 import { parseListQuery } from '../query/list-query';
-import type { AuditFilter, AuditStore } from '../stores/types';
+import { storesCheckpoints, type AuditFilter, type AuditStore } from '../stores/types';
+import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integrity/checkpoint';
 
 const PAGE = 500;
 const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
@@ -60,6 +66,31 @@ export interface ExportSettings {
   maxRows: number;
   defaultLimit: number;
   maxLimit: number;
+  /** Integrity is on: NDJSON exports carry the lines an offline verification needs. */
+  integrity?: boolean;
+}
+
+/** The checkpoints an offline verification of these chains needs: all of theirs, and the ones their openings name. */
+async function writeCheckpoints(store: AuditStore, chains: ReadonlySet<string>, res: Response): Promise<void> {
+  if (!storesCheckpoints(store) || chains.size === 0) return;
+  const named: PreviousChain[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: AuditCheckpoint[] = await store.findCheckpoints({ after, limit: PAGE });
+    let chunk = '';
+    for (const checkpoint of page) {
+      if (!chains.has(checkpoint.chain)) continue;
+      chunk += `${JSON.stringify({ checkpoint })}\n`;
+      if (checkpoint.previous && !chains.has(checkpoint.previous.chain)) named.push(checkpoint.previous);
+    }
+    if (chunk) await write(res, chunk);
+    if (page.length < PAGE || res.destroyed) break;
+    after = page[page.length - 1]!._id;
+  }
+  for (const previous of named) {
+    const [checkpoint] = await store.findCheckpoints({ after: previous.seq === 0 ? `${previous.chain}:` : checkpointId(previous.chain, previous.seq - 1), limit: 1 });
+    if (checkpoint?._id === checkpointId(previous.chain, previous.seq)) await write(res, `${JSON.stringify({ checkpoint })}\n`);
+  }
 }
 
 export interface ExportDetails {
@@ -104,6 +135,14 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   let docs = (await page(null, Math.min(PAGE, settings.maxRows))).docs;
   head();
   if (format === 'csv') await write(res, `${columns.join(',')}\r\n`);
+  const verifiable = settings.integrity === true && format === 'ndjson';
+  if (verifiable) {
+    const { from, to, $select: _select, ...filters } = raw;
+    const range = parseListQuery({ ...(from !== undefined && { from }), ...(to !== undefined && { to }) }, settings).query.filter as { date?: { $gte?: Date; $lte?: Date } };
+    const header = { version: 1, at: new Date().toISOString(), from: range.date?.$gte?.toISOString() ?? null, to: range.date?.$lte?.toISOString() ?? null, filtered: Object.keys(filters).length > 0, selected: query.select !== null };
+    await write(res, `${JSON.stringify({ export: header })}\n`);
+  }
+  const chains = new Set<string>();
 
   let rows = 0;
   let after: { date: Date; _id: string } | null = null;
@@ -116,6 +155,7 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
       const shown = decoded(doc);
       if (query.select) for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key)) delete (shown as Record<string, unknown>)[key];
       chunk += format === 'csv' ? csvRow(shown, columns) : `${JSON.stringify(shown)}\n`;
+      if (verifiable && typeof doc.chain === 'string') chains.add(doc.chain);
     }
     rows += docs.length;
     await write(res, chunk);
@@ -123,6 +163,11 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
     after = { date: new Date(last.date as Date), _id: String(last._id) };
     if (docs.length < limit) break;
   }
+  const capped = rows >= settings.maxRows;
+  if (verifiable && !res.destroyed) {
+    await writeCheckpoints(store, chains, res);
+    await write(res, `${JSON.stringify({ exported: { rows, capped } })}\n`);
+  }
   res.end();
-  return { rows, format, query: raw, capped: rows >= settings.maxRows };
+  return { rows, format, query: raw, capped };
 }

@@ -14,7 +14,7 @@ import type { AuditContext, EventSink } from '../events/context';
 import { buildEntry } from '../events/record';
 import type { Config } from '../options';
 import { isObjectIdString } from '../query/coerce';
-import { parseListQuery, type ListRequest } from '../query/list-query';
+import { parseDateRange, parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
@@ -22,6 +22,7 @@ import { queryParameters } from './query-string';
 import { authOf, userOf, type RequestAuth } from './request-user';
 import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
+import { verifyStore } from '../integrity/verify';
 
 export interface RouterContext {
   config: Config;
@@ -46,7 +47,7 @@ export interface RouterContext {
   extras?: Router[];
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function sendError(res: Response, statusCode: number, message: string, extra: Record<string, unknown> = {}): void {
   res.status(statusCode).json({ statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message, ...extra });
@@ -142,6 +143,16 @@ export function createQueryRouter(ctx: RouterContext): Router {
     checkAuth(req, res, next);
   }
 
+  /** The verify route: authenticated even with publicRoutes (it reads the whole log), and `verifyScope` on top of `scope`. */
+  function authorizeVerify(req: Request, res: Response, next: NextFunction): void {
+    checkAuth(req, res, () => {
+      if (!config.verifyScope) return next();
+      const auth = authOf(req, config);
+      if (auth && scopeAllows(config.verifyScope, scopesOf(auth.scopes))) return next();
+      sendError(res, 403, `Insufficient scope: verifying the audit log needs ${describeRule(config.verifyScope)}.`);
+    });
+  }
+
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     handler(req, res).catch(next);
   };
@@ -207,9 +218,32 @@ export function createQueryRouter(ctx: RouterContext): Router {
 
   router.get(`${base}/export`, authorize, run(async (req, res) => {
     if (req.method !== 'HEAD') await ctx.flushPending();
-    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit }, req, res);
+    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null }, req, res);
     // A HEAD exported nothing: not recorded.
     if (details) ctx.recordExport(req, details);
+  }));
+
+  // One verification at a time: each reads every entry in its range.
+  let verifying = false;
+  router.get(`${base}/verify`, authorizeVerify, run(async (req, res) => {
+    const integrity = config.integrity;
+    if (!integrity) return sendError(res, 404, 'Verification needs the integrity option, e.g. auditLog({ integrity: { signingKey } }): without it entries carry no chain to verify.');
+    const raw = queryParameters(req);
+    for (const name of Object.keys(raw)) {
+      if (name !== 'from' && name !== 'to') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; the verify route accepts only from and to.`);
+    }
+    const { from, to } = parseDateRange(raw);
+    if (verifying) {
+      res.setHeader('Retry-After', '5');
+      return sendError(res, 429, 'A verification is already running; try again when it has finished.');
+    }
+    verifying = true;
+    try {
+      await ctx.flushPending();
+      res.json(await verifyStore(store, { from, to, publicKeys: integrity.publicKeys, ttlSeconds: config.ttlSeconds }));
+    } finally {
+      verifying = false;
+    }
   }));
 
   router.get(`${base}/:id`, authorize, run(async (req, res) => {

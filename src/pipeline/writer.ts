@@ -17,11 +17,19 @@
  * Order: entries in memory are always older than entries in the spool. Once anything is
  * spooled, newer entries follow it there until the spool is replayed, which starts only when
  * memory is empty; close() puts what is left in memory before the spooled entries.
+ *
+ * Integrity (a Chain given): each entry is numbered and hashed in push(), before it is queued,
+ * so retries and the spool carry the same chain fields, and since the store sees entries in
+ * push order the chain is stored in order. Checkpoints (the chain's opening one first, before any
+ * entry) are units of work of their own; one that fails is retried on its own backoff, so entries
+ * keep being written: a store that cannot take checkpoints costs the log its proof, not its entries.
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
-import { isRejection, type AuditStore } from '../stores/types';
+import { isRejection, storesCheckpoints, type AuditStore } from '../stores/types';
 import type { Config } from '../options';
+import type { Chain } from '../integrity/chain';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 import type { Spool } from './spool';
 
 /** The resolved options the writer reads; taken from Config so the two cannot drift. */
@@ -77,6 +85,8 @@ interface DrainOptions {
 const TIMEOUT = Symbol('timeout');
 /** setTimeout fires at once for anything longer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** What the chain fields add to an entry's stored size (two hashes, a chain id, a number). */
+const CHAIN_BYTES = 200;
 
 /** Resolves to the promise's value, or TIMEOUT at the deadline, whichever comes first. */
 function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
@@ -111,13 +121,20 @@ export class Writer {
   private closing: Promise<void> | null = null;
   /** After close(): late outcomes of abandoned work change nothing. */
   private stopped = false;
+  /** The chain, when it has checkpoints to write: the store implements the checkpoint methods. */
+  private readonly checkpoints: Chain | null;
+  /** After a failed checkpoint write: not again before this time (ms), and how many failed in a row. */
+  private checkpointRetryAt = 0;
+  private checkpointAttempt = 0;
 
   constructor(
     private readonly store: AuditStore,
     private readonly settings: WriterSettings,
     private readonly report: Report,
     private readonly spool: Spool | null = null,
+    private readonly chain: Chain | null = null,
   ) {
+    this.checkpoints = chain && storesCheckpoints(store) ? chain : null;
     // Start the store (and replay a spool left by an earlier process) at once.
     void this.pump();
   }
@@ -129,6 +146,10 @@ export class Writer {
       this.counts.dropped++;
       this.report(new AuditLogStoreError('EAUDIT_CLOSED', 'an entry was recorded after close(); it was dropped. Close the audit log after the server stops accepting requests.', 1));
       return;
+    }
+    if (this.chain) {
+      this.chain.link(entry);
+      bytes += CHAIN_BYTES;
     }
     const item: Queued = { entry, bytes, seq: ++this.seq, at: Date.now() };
     const held = this.queue.length + (this.inFlight?.length ?? 0);
@@ -190,6 +211,10 @@ export class Writer {
   private async shutdown(deadline: number): Promise<void> {
     this.clearTimer();
     await this.drain({ deadline, replay: false, done: () => this.queue.length === 0 && !this.inFlight });
+    // Everything stored is covered before the process goes: no unprotected tail after a clean close.
+    if (this.checkpoints && this.initialized && !this.busy && Date.now() < deadline) {
+      await beforeDeadline(this.writeCheckpoints(true), deadline).catch(() => undefined);
+    }
     this.stopped = true;
     // A batch still in flight has an unknown outcome: spool it too. If the store did take it,
     // its replay meets duplicate ids and writes nothing twice.
@@ -240,6 +265,7 @@ export class Writer {
     if (this.stopped) return 'abandoned';
     if (Date.now() < this.backoffUntil) return 'backoff';
     if (!this.initialized) return this.init();
+    if (this.checkpointDue()) return this.writeCheckpoints(false);
     if (this.queue.length > 0) return this.writeBatch();
     if (replay && this.spool?.hasPending()) return this.replayBatch(this.spool);
     return 'idle';
@@ -247,7 +273,7 @@ export class Writer {
 
   private async init(): Promise<Outcome> {
     try {
-      await this.store.init({ ttlSeconds: this.settings.ttlSeconds, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) });
+      await this.store.init({ ttlSeconds: this.settings.ttlSeconds, integrity: this.chain !== null, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) });
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.backOff();
@@ -256,7 +282,21 @@ export class Writer {
     }
     this.initialized = true;
     this.attempt = 0;
+    // The chain's opening checkpoint, written by the next unit of work, before any entry: it names the newest checkpoint stored.
+    if (this.checkpoints && storesCheckpoints(this.store)) {
+      let previous: AuditCheckpoint | null = null;
+      try {
+        previous = await this.store.latestCheckpoint();
+      } catch (error) {
+        this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `reading the newest integrity checkpoint failed (${errorText(error)}); this chain's opening checkpoint names no previous chain.`, 0, error));
+      }
+      this.checkpoints.open(previous);
+    }
     return 'progress';
+  }
+
+  private checkpointDue(): boolean {
+    return this.checkpoints?.dueIn() === 0 && Date.now() >= this.checkpointRetryAt;
   }
 
   /**
@@ -284,7 +324,7 @@ export class Writer {
       if (isRejection(error) && batch.length === 1) {
         this.singles = Math.max(0, this.singles - 1);
         this.queuedBytes -= batch[0]!.bytes;
-        this.reject(batch[0]!.entry._id, error);
+        this.reject(batch[0]!.entry, error);
         return 'progress';
       }
       this.queue.unshift(...batch);
@@ -305,8 +345,44 @@ export class Writer {
       if (item.retry) this.counts.retried++;
     }
     this.counts.written += batch.length;
+    this.chain?.written(batch.map((item) => item.entry));
     this.attempt = 0;
     return 'progress';
+  }
+
+  /** Stores the checkpoints due (all pending ones when `force`); a failure is retried on its own backoff, entries go on. */
+  private async writeCheckpoints(force: boolean): Promise<Outcome> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return 'idle';
+    let due = chain.take(force);
+    if (due.length === 0) return 'idle';
+    try {
+      due = [...(await this.openings(due)), ...due];
+      await this.store.insertCheckpoints(due);
+    } catch (error) {
+      if (this.stopped) return 'abandoned';
+      const { retryMinDelayMs, retryMaxDelayMs } = this.settings;
+      this.checkpointRetryAt = Date.now() + Math.min(retryMaxDelayMs, retryMinDelayMs * 2 ** Math.min(this.checkpointAttempt++, 30));
+      this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `writing ${due.length} integrity checkpoint(s) failed (${errorText(error)}); retried with backoff while entries go on being written. Entries after the last stored checkpoint are not yet protected by one.`, 0, error));
+      return 'progress';
+    }
+    chain.committed(due);
+    this.checkpointAttempt = 0;
+    this.checkpointRetryAt = 0;
+    return 'progress';
+  }
+
+  /** Opening checkpoints for replayed chains whose writer never stored one (it stopped before the store was up). */
+  private async openings(due: AuditCheckpoint[]): Promise<AuditCheckpoint[]> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return [];
+    const out: AuditCheckpoint[] = [];
+    for (const id of chain.unopened(due)) {
+      const [first] = await this.store.findCheckpoints({ after: `${id}:`, limit: 1 });
+      if (first?.chain === id && first.seq === 0) chain.markOpened(id);
+      else out.push(chain.openFor(id));
+    }
+    return out;
   }
 
   private async replayBatch(spool: Spool): Promise<Outcome> {
@@ -337,7 +413,7 @@ export class Writer {
         }
         this.singles = Math.max(0, this.singles - 1);
         await spool.ack(1);
-        this.reject(entries[0]!._id, error);
+        this.reject(entries[0]!, error);
         return 'progress';
       }
       spool.release();
@@ -351,6 +427,7 @@ export class Writer {
     this.singles = Math.max(0, this.singles - entries.length);
     this.counts.replayed += entries.length;
     this.counts.written += entries.length;
+    this.chain?.written(entries);
     this.attempt = 0;
     return 'progress';
   }
@@ -360,7 +437,8 @@ export class Writer {
     if (this.pumping || this.closing) return;
     this.pumping = true;
     try {
-      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 });
+      // A partial batch waits to fill; a checkpoint that is due does not wait with it.
+      await this.drain({ deadline: Infinity, replay: true, done: () => this.waitingToFill() > 0 && !this.checkpointDue() });
     } finally {
       this.pumping = false;
       this.schedule();
@@ -370,8 +448,13 @@ export class Writer {
   private schedule(): void {
     if (this.closing || this.pumping || this.timer) return;
     const pending = this.queue.length > 0 || this.spool?.hasPending() || !this.initialized;
-    if (!pending) return;
-    const due = Math.max(this.backoffUntil - Date.now(), this.waitingToFill(), 0);
+    // A checkpoint due later (checkpointIntervalMs) wakes the writer then, not before.
+    const dueIn = this.initialized ? (this.checkpoints?.dueIn() ?? null) : null;
+    const checkpointIn = dueIn === null ? null : Math.max(dueIn, this.checkpointRetryAt - Date.now());
+    if (!pending && checkpointIn === null) return;
+    const backoff = this.backoffUntil - Date.now();
+    let due = pending ? Math.max(backoff, this.waitingToFill(), 0) : Infinity;
+    if (checkpointIn !== null) due = Math.min(due, Math.max(checkpointIn, backoff, 0));
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.pump();
@@ -401,9 +484,10 @@ export class Writer {
     this.backoffUntil = Date.now() + ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private reject(id: string, error: unknown): void {
+  private reject(entry: AuditEntry, error: unknown): void {
     this.counts.dropped++;
-    this.report(new AuditLogStoreError('EAUDIT_DROPPED', `the store rejected entry ${id} (${errorText(error)}); it can never be stored, so it was dropped.`, 1, error));
+    this.chain?.dropped([entry]);
+    this.report(new AuditLogStoreError('EAUDIT_DROPPED', `the store rejected entry ${entry._id} (${errorText(error)}); it can never be stored, so it was dropped.`, 1, error));
   }
 
   private overflow(items: Queued[], why: string, first: boolean): void {
@@ -416,6 +500,7 @@ export class Writer {
       }
     }
     this.counts.dropped += items.length;
+    this.chain?.dropped(items.map((item) => item.entry));
     const where = this.spool ? 'and the spool could not be written' : 'and no spoolDir is configured';
     this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${items.length} entries were dropped: ${why} ${where}. Raise maxQueueEntries/maxQueueBytes or set spoolDir.`, items.length));
   }

@@ -92,6 +92,14 @@ function moment(raw: Raw, name: 'from' | 'to', now: number): Date | undefined {
   return parseDate(name, text);
 }
 
+/** `from` and `to` as the list route reads them (the verify route reads the same). */
+export function parseDateRange(raw: Raw, now = Date.now()): { from: Date | undefined; to: Date | undefined } {
+  const from = moment(raw, 'from', now);
+  const to = moment(raw, 'to', now);
+  if (from && to && from > to) throw new AuditLogQueryError('from', `from (${from.toISOString()}) is after to (${to.toISOString()}).`);
+  return { from, to };
+}
+
 function fieldFilter(raw: Raw, field: FieldName): unknown {
   let list = values(raw, field);
   // rest-hapi also accepts a JSON array in one value: ?documents=["a","b"].
@@ -120,9 +128,7 @@ export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): 
     if (raw[field] !== undefined) conditions.push({ [field]: fieldFilter(raw, field) });
   }
 
-  const from = moment(raw, 'from', now);
-  const to = moment(raw, 'to', now);
-  if (from && to && from > to) throw new AuditLogQueryError('from', `from (${from.toISOString()}) is after to (${to.toISOString()}).`);
+  const { from, to } = parseDateRange(raw, now);
   if (from || to) conditions.push({ date: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
 
   if (raw.$exclude !== undefined) {

@@ -11,7 +11,7 @@ export type ManualFields = Pick<AuditEntry,
   'method' | 'endpoint' | 'user' | 'collectionName' | 'childCollectionName' | 'associationType' |
   'documents' | 'statusCode' | 'isError' | 'responseMessage' | 'notes'> & { action: string; payload: unknown; params: unknown; result: unknown };
 
-const SERVER_FIELDS = ['_id', 'date', 'ipAddress', 'requestId', 'traceId', 'durationMs', 'userAgent', 'truncated', 'postedBy', 'message', 'changes'];
+const SERVER_FIELDS = ['_id', 'date', 'ipAddress', 'requestId', 'traceId', 'durationMs', 'userAgent', 'truncated', 'postedBy', 'message', 'changes', 'chain', 'seq', 'prevHash', 'hash'];
 const STRING_FIELDS = ['method', 'endpoint', 'user', 'collectionName', 'childCollectionName', 'responseMessage', 'notes'] as const;
 const JSON_FIELDS = ['payload', 'params', 'result'] as const;
 const ALLOWED = ['action', ...STRING_FIELDS, 'associationType', 'documents', 'statusCode', 'isError', ...JSON_FIELDS];

@@ -15,8 +15,9 @@ import { dataFileKind, replayNedbFile } from './nedb-import';
 import { loadSqlite, type SqliteDatabase, type SqliteOpen, type SqliteStatement } from './sqlite-driver';
 import { SqlFilter, orderBy, type PredicateScope } from './sqlite-query';
 import { regexpFunction } from './sqlite-regex';
-import { CHANGES_TABLE, COLUMNS, COLUMN_BY_FIELD, DOCUMENTS_TABLE, changePairs, SCHEMA_VERSION, TABLE, decodeRow, encodeEntry, schemaSql, UnstorableEntryError, type Column } from './sqlite-schema';
-import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+import { CHANGES_TABLE, CHECKPOINTS_TABLE, COLUMNS, COLUMN_BY_FIELD, DOCUMENTS_TABLE, changePairs, SCHEMA_VERSION, TABLE, decodeRow, encodeEntry, schemaSql, UnstorableEntryError, type Column } from './sqlite-schema';
+import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -49,7 +50,7 @@ interface Writes {
   deleteById: SqliteStatement;
 }
 
-const INSERT_SQL = `INSERT OR IGNORE INTO ${TABLE} (${COLUMNS.map((column) => column.sql).join(', ')}, absent) VALUES (${COLUMNS.map(() => '?').join(', ')}, ?)`;
+const INSERT_SQL = `INSERT OR IGNORE INTO ${TABLE} (${COLUMNS.map((column) => column.sql).join(', ')}, absent, extra) VALUES (${COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
 
 /** Writes entries through prepared statements; the caller holds the transaction. Returns how many were stored. */
 function writeEntries(writes: Writes, entries: readonly AuditEntry[], rows: readonly unknown[][], replace: boolean): number {
@@ -99,6 +100,11 @@ class SqliteAuditStore implements AuditStore {
   ) {}
 
   init(config: StoreInitConfig): Promise<void> {
+    // A store closed by one auditLog() can be started again by the next (tests, restarts in-process).
+    if (this.closed && this.db === null) {
+      this.closed = false;
+      this.ready = null;
+    }
     this.ttlSeconds = config.ttlSeconds;
     this.ready ??= this.open(config).catch((error: unknown) => {
       this.ready = null; // let the writer retry: the disk may be full or the file locked for a while
@@ -117,6 +123,8 @@ class SqliteAuditStore implements AuditStore {
     await this.tighten(config);
     if (this.closed) throw new Error('the file store was closed while it started');
     const db = this.openDatabase(this.path);
+    // Chain reads (verify) walk one chain in order: only worth its write cost when integrity is on.
+    if (config.integrity) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_chain_seq ON ${TABLE} ("chain", "seq")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
@@ -149,6 +157,8 @@ class SqliteAuditStore implements AuditStore {
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
       db.exec(schemaSql());
+      // Files made before the `extra` column existed (unreleased development builds) get it now.
+      if (!(db.prepare(`SELECT 1 FROM pragma_table_info('${TABLE}') WHERE name = 'extra'`).get())) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));
@@ -300,7 +310,7 @@ class SqliteAuditStore implements AuditStore {
     await this.database();
     const columns: Column[] = query.select ? ['_id', ...query.select].flatMap((field) => COLUMN_BY_FIELD.get(field as never) ?? []) : [...COLUMNS];
     const unique = [...new Set(columns)];
-    const list = `${unique.map((column) => column.sql).join(', ')}, absent`;
+    const list = `${unique.map((column) => column.sql).join(', ')}, absent${query.select ? '' : ', extra'}`;
     return this.query(query.filter, (where, params) => {
       const rows = this.statement(`SELECT ${list} FROM ${TABLE} WHERE ${where} ORDER BY ${orderBy(query.sort)} LIMIT ? OFFSET ?`).all(...params, query.limit, query.skip);
       const total = (this.statement(`SELECT count(*) AS n FROM ${TABLE} WHERE ${where}`).get(...params) as { n: number }).n;
@@ -319,6 +329,30 @@ class SqliteAuditStore implements AuditStore {
       const row = this.statement(`SELECT * FROM ${TABLE} WHERE ${where}`).get(...params);
       return row ? (decodeRow(row as Record<string, unknown>, COLUMNS) as AuditEntry) : null;
     });
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    await this.database();
+    const insert = this.statement(`INSERT OR IGNORE INTO ${CHECKPOINTS_TABLE} (id, at, doc) VALUES (?, ?, ?)`);
+    // Dates go as ISO text in `doc` and come back through reviveCheckpoint: milliseconds kept, as the signature needs.
+    this.db!.transaction(() => {
+      for (const checkpoint of checkpoints) insert.run(checkpoint._id, checkpoint.at.getTime(), JSON.stringify(checkpoint));
+    })();
+  }
+
+  async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
+    await this.database();
+    const rows = query.after === null
+      ? this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY id LIMIT ?`).all(query.limit)
+      : this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} WHERE id > ? ORDER BY id LIMIT ?`).all(query.after, query.limit);
+    return rows.map((row) => reviveCheckpoint(JSON.parse((row as { doc: string }).doc) as Record<string, unknown>));
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    await this.database();
+    const row = this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY at DESC, id DESC LIMIT 1`).get() as { doc: string } | undefined;
+    return row ? reviveCheckpoint(JSON.parse(row.doc) as Record<string, unknown>) : null;
   }
 
   async close(): Promise<void> {

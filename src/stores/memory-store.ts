@@ -10,8 +10,9 @@
 import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import { compareValues } from './compare';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { compileFilter } from './match';
-import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 export interface MemoryStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -36,8 +37,22 @@ function copy(entry: Partial<AuditEntry>): Partial<AuditEntry> {
   return copyValue(entry) as Partial<AuditEntry>;
 }
 
+/** The first index whose `_id` sorts after `id` (binary search over `_id`-ordered checkpoints). */
+function indexAfter(checkpoints: readonly AuditCheckpoint[], id: string): number {
+  let low = 0;
+  let high = checkpoints.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (checkpoints[mid]!._id <= id) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 class MemoryAuditStore implements AuditStore {
   private entries: AuditEntry[] = [];
+  /** Integrity checkpoints in `_id` order; neither the TTL nor maxEntries removes them. */
+  private checkpoints: AuditCheckpoint[] = [];
   private readonly ids = new Set<string>();
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -112,6 +127,27 @@ class MemoryAuditStore implements AuditStore {
   async findById(id: string): Promise<AuditEntry | null> {
     const found = this.matching({ _id: id })[0];
     return found ? (copy(found) as AuditEntry) : null;
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    for (const checkpoint of checkpoints) {
+      const at = indexAfter(this.checkpoints, checkpoint._id);
+      if (this.checkpoints[at - 1]?._id === checkpoint._id) continue; // a retry: already written
+      this.checkpoints.splice(at, 0, copyValue(checkpoint) as AuditCheckpoint);
+    }
+  }
+
+  async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
+    const start = query.after === null ? 0 : indexAfter(this.checkpoints, query.after);
+    return this.checkpoints.slice(start, start + query.limit).map((checkpoint) => copyValue(checkpoint) as AuditCheckpoint);
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    let latest: AuditCheckpoint | null = null;
+    for (const checkpoint of this.checkpoints) {
+      if (!latest || checkpoint.at.getTime() >= latest.at.getTime()) latest = checkpoint;
+    }
+    return latest ? (copyValue(latest) as AuditCheckpoint) : null;
   }
 
   async close(): Promise<void> {

@@ -8,9 +8,10 @@
 import type { Connection, Model } from 'mongoose';
 import type { AssociationType, AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
-import type { AuditFilter, AuditQuery, AuditStore, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 /**
  * A mongoose `Connection` (mongoose 8 or 9), as far as the types need to say. Structural, so the
@@ -167,6 +168,49 @@ class MongoAuditStore implements AuditStore {
         }
       }
     }
+    if (config.integrity) await this.prepareIntegrity(model, config);
+  }
+
+  /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */
+  private async prepareIntegrity(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
+    const indexes: Array<[{ createIndex(key: Record<string, 1 | -1>, options: { name: string }): Promise<unknown> }, Record<string, 1 | -1>, string]> = [
+      [model.collection, { chain: 1, seq: 1 }, 'chain_1_seq_1'],
+      [this.checkpointCollection(), { at: -1, _id: -1 }, 'at_-1__id_-1'],
+    ];
+    for (const [collection, key, name] of indexes) {
+      try {
+        await collection.createIndex(key, { name });
+      } catch (error) {
+        config.warn?.('EAUDIT_INDEX', `could not create index ${name} for integrity: ${(error as Error).message}. Verification still works, more slowly.`);
+      }
+    }
+  }
+
+  /** The companion collection `<collection>.checkpoints`: no TTL index, so checkpoints outlive the entries they cover. */
+  private checkpointCollection() {
+    return this.connection.db!.collection<AuditCheckpoint & Doc>(`${this.collection}.checkpoints`);
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    await this.connected();
+    try {
+      await this.checkpointCollection().insertMany(checkpoints.map((checkpoint) => ({ ...checkpoint })), { ordered: false });
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error; // a retry: already written
+    }
+  }
+
+  async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
+    await this.connected();
+    const filter = query.after === null ? {} : { _id: { $gt: query.after } };
+    return (await this.checkpointCollection().find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as AuditCheckpoint[];
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    await this.connected();
+    const [latest] = await this.checkpointCollection().find({}).sort({ at: -1, _id: -1 }).limit(1).maxTimeMS(this.maxTimeMS).toArray();
+    return (latest as AuditCheckpoint | undefined) ?? null;
   }
 
   /** Makes the `date` index's expireAfterSeconds match `ttl`, whatever state the collection is in. */
@@ -215,9 +259,9 @@ class MongoAuditStore implements AuditStore {
     const sort: Record<string, 1 | -1> = {};
     for (const [field, direction] of query.sort) sort[field] = direction;
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
-    let cursor = model.find(query.filter).sort(sort).skip(query.skip).limit(query.limit).maxTimeMS(this.maxTimeMS).lean();
-    if (query.select) cursor = cursor.select(query.select.join(' '));
-    const [docs, total] = await Promise.all([cursor.exec(), model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    const projection = query.select ? Object.fromEntries(query.select.map((field) => [field, 1 as const])) : undefined;
+    const found = this.read(query.filter, { sort, skip: query.skip, limit: query.limit, projection });
+    const [docs, total] = await Promise.all([found, model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return { docs: docs.map((doc) => this.toEntry(doc)), total };
   }
 
@@ -226,8 +270,21 @@ class MongoAuditStore implements AuditStore {
   }
 
   async findById(id: string): Promise<AuditEntry | null> {
-    const doc = await this.getModel().findById(id).maxTimeMS(this.maxTimeMS).lean().exec().catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    const [doc] = await this.read({ _id: id }, { limit: 1 }).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return doc ? (this.toEntry(doc) as AuditEntry) : null;
+  }
+
+  /**
+   * Documents through the driver, the filter cast by mongoose as its queries cast it. Not a
+   * mongoose query: the driver must be given a prototype-less `fieldsAsRaw`. bson looks each
+   * field name up in that map, and with the driver's default `{}`, an array under a key named
+   * like an Object.prototype member (`constructor`, `valueOf`…) matches and comes back as raw
+   * BSON bytes: `{"constructor":[{}]}` would read back as a Buffer. Mongoose drops the option.
+   */
+  private read(filter: AuditFilter, options: { sort?: Record<string, 1 | -1>; skip?: number; limit?: number; projection?: Record<string, 1> }): Promise<Doc[]> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    return model.collection.find(cast, { ...options, maxTimeMS: this.maxTimeMS, fieldsAsRaw: Object.create(null) }).toArray() as Promise<Doc[]>;
   }
 
   private toEntry(doc: Doc): Partial<AuditEntry> {

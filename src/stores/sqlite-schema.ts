@@ -6,12 +6,14 @@
  * fields are stored as `{"$date": ms}`: stored keys never start with `$` (capture/keys), so the
  * form cannot be confused with data.
  */
-import { FIELDS, FIELD_NAMES, type AuditEntry, type FieldKind, type FieldName } from '../entry';
+import { FIELDS, FIELD_NAMES, isFieldName, type AuditEntry, type FieldKind, type FieldName } from '../entry';
 
 export const TABLE = 'audit_log';
 export const DOCUMENTS_TABLE = 'audit_documents';
 /** `(collectionName, document)` of each element of `changes`: the history route's `$elemMatch`, by index. */
 export const CHANGES_TABLE = 'audit_changes';
+/** Integrity checkpoints (src/integrity/checkpoint.ts): apart from the entries, never swept by the TTL. */
+export const CHECKPOINTS_TABLE = 'audit_checkpoints';
 export const SCHEMA_VERSION = 1;
 
 export interface Column {
@@ -43,12 +45,15 @@ export function schemaSql(): string {
     column.field === '_id' ? '"_id" TEXT NOT NULL UNIQUE' : column.field === 'date' ? '"date" INTEGER NOT NULL' : `${column.sql} ${SQL_TYPES[column.kind]}`,
   );
   return [
-    `CREATE TABLE IF NOT EXISTS ${TABLE} (row INTEGER PRIMARY KEY, ${columns.join(', ')}, absent INTEGER NOT NULL DEFAULT 0)`,
+    // `extra`: fields a transform added that FIELDS does not name, as JSON (the integrity hash covers them).
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (row INTEGER PRIMARY KEY, ${columns.join(', ')}, absent INTEGER NOT NULL DEFAULT 0, extra TEXT)`,
     ...INDEXES.map(([name, on]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${TABLE} (${on})`),
     `CREATE TABLE IF NOT EXISTS ${DOCUMENTS_TABLE} (document TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (document, row)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${DOCUMENTS_TABLE}_row ON ${DOCUMENTS_TABLE} (row)`,
     `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (collection TEXT NOT NULL, document TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (collection, document, row)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_row ON ${CHANGES_TABLE} (row)`,
+    `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (id TEXT PRIMARY KEY, at INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${CHECKPOINTS_TABLE}_at ON ${CHECKPOINTS_TABLE} (at, id)`,
     // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
     `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE row = old.row; DELETE FROM ${CHANGES_TABLE} WHERE row = old.row; END`,
   ].join(';\n');
@@ -152,7 +157,7 @@ export function decodeValue(kind: FieldKind, value: unknown): unknown {
 /** The row's parameters, in COLUMNS order then `absent`. Throws UnstorableEntryError. */
 export function encodeEntry(entry: AuditEntry): unknown[] {
   const record = entry as unknown as Record<string, unknown>;
-  const row: unknown[] = new Array(COLUMNS.length + 1);
+  const row: unknown[] = new Array(COLUMNS.length + 2);
   let absent = 0;
   for (let i = 0; i < COLUMNS.length; i++) {
     const column = COLUMNS[i]!;
@@ -163,6 +168,9 @@ export function encodeEntry(entry: AuditEntry): unknown[] {
   if (typeof row[0] !== 'string' || row[0] === '') throw new UnstorableEntryError('an entry needs an _id string');
   if (row[1] === null) throw new UnstorableEntryError('an entry needs a date');
   row[COLUMNS.length] = absent;
+  let extra: Record<string, unknown> | null = null;
+  for (const key in record) if (!isFieldName(key) && record[key] !== undefined) (extra ??= {})[key] = record[key];
+  row[COLUMNS.length + 1] = extra === null ? null : encodeValue('json', extra, 'extra');
   return row;
 }
 
@@ -174,5 +182,6 @@ export function decodeRow(row: Record<string, unknown>, columns: readonly Column
     if ((absent & column.bit) !== 0) continue;
     out[column.field] = decodeValue(column.kind, row[column.field]);
   }
+  if (typeof row.extra === 'string') Object.assign(out, decodeValue('json', row.extra));
   return out as Partial<AuditEntry>;
 }

@@ -3,6 +3,7 @@
  * nothing of HTTP. Every store passes the same contract suite (test/stores/contract.ts).
  */
 import type { AssociationType, AuditEntry, FieldName } from '../entry';
+import type { AuditCheckpoint } from '../integrity/checkpoint';
 
 /**
  * A MongoDB-style filter restricted to what query/ allows: field equality, `$in`, `$nin`,
@@ -27,6 +28,14 @@ export interface StoreInitConfig {
   ttlSeconds: number | null;
   /** Reports a problem that does not stop writes (an index that could not be created, say). */
   warn?: (code: string, message: string) => void;
+  /** True when the `integrity` option is on: create what chain reads need (an index on chain and seq). */
+  integrity?: boolean;
+}
+
+/** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
+export interface CheckpointQuery {
+  after: string | null;
+  limit: number;
 }
 
 export interface AuditStore {
@@ -52,6 +61,22 @@ export interface AuditStore {
    * name, inferred from the store's own schema knowledge (the MongoDB store reads mongoose models).
    */
   associationType?(owner: string, child: string): AssociationType | null;
+  /**
+   * Optional, with `findCheckpoints` and `latestCheckpoint`: integrity checkpoints, kept apart
+   * from the entries and never expired by the TTL. Idempotent like `insertMany`: a checkpoint
+   * whose `_id` is already stored counts as written. Without these three, entries are still
+   * chained, and verification says checkpoints are unsupported by this store.
+   */
+  insertCheckpoints?(checkpoints: AuditCheckpoint[]): Promise<void>;
+  /** Checkpoints in `_id` order after `query.after`, at most `query.limit`; dates as Dates. */
+  findCheckpoints?(query: CheckpointQuery): Promise<AuditCheckpoint[]>;
+  /** The checkpoint with the newest `at` (ties: the greatest `_id`), or null when there is none. */
+  latestCheckpoint?(): Promise<AuditCheckpoint | null>;
+}
+
+/** True when the store implements the three optional checkpoint methods. */
+export function storesCheckpoints(store: AuditStore): store is AuditStore & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
+  return typeof store.insertCheckpoints === 'function' && typeof store.findCheckpoints === 'function' && typeof store.latestCheckpoint === 'function';
 }
 
 /** True for an insertMany error that says the entries can never be stored: retrying cannot help. */

@@ -4,6 +4,7 @@
  */
 import { ObjectId } from 'bson';
 import type { AuditEntry, AuditQuery, AuditStore } from 'express-audit-log';
+import type { AuditCheckpoint } from '../../src/integrity/checkpoint';
 import { until } from '../support/wait';
 
 export interface ContractTarget {
@@ -11,6 +12,8 @@ export interface ContractTarget {
   open(): Promise<AuditStore>;
   /** Makes expired entries disappear now (a TTL pass); stores that filter on read may do nothing. */
   expire(store: AuditStore): Promise<void>;
+  /** False for a store without the optional checkpoint methods (integrity then cannot see truncation); the stores shipped have them. */
+  checkpoints?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -189,6 +192,48 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       expect((got!.changes as Array<{ to: unknown }>)[0]!.to).toBeInstanceOf(Date);
       const { docs } = await store.find(all({ filter: { 'payload.deep.n': 1, 'result.when': at }, select: ['_id', 'payload'] }));
       expect(docs).toEqual([{ _id: e._id, payload: e.payload }]);
+    });
+
+    // Found by the integrity round-trip property: bson looks field names up in the driver's
+    // `fieldsAsRaw` map, so `constructor` found Object.prototype's and the array came back as raw bytes.
+    test('an array of documents under a key named like an Object.prototype member reads back as stored', async () => {
+      const own = await t.open();
+      await own.init({ ttlSeconds: null });
+      const e = entry(0, { payload: [{ constructor: [{}], valueOf: [{ a: 1 }], toString: [[{ b: 2 }]] }] as never, result: { hasOwnProperty: [{}] } });
+      await own.insertMany([e]);
+      expect(await own.findById(e._id)).toEqual(e);
+      expect((await own.find(all({ filter: { _id: e._id } }))).docs).toEqual([e]);
+      await own.close();
+    });
+
+    // The optional integrity methods, as the lead's port of each store must keep them.
+    test('checkpoints: stored apart, idempotent by _id, read back in _id order after a given _id, the newest by at; dates as Dates; the TTL never removes them', async () => {
+      const own = await t.open();
+      if (t.checkpoints === false) {
+        expect(own.insertCheckpoints ?? own.findCheckpoints ?? own.latestCheckpoint).toBeUndefined();
+        return;
+      }
+      await own.init({ ttlSeconds: 3600, integrity: true });
+      const old = new Date(Date.now() - 10 * DAY);
+      const checkpoint = (chain: string, seq: number, at: Date): AuditCheckpoint => ({
+        _id: `${chain}:${String(seq).padStart(16, '0')}`, chain, seq, hash: seq === 0 ? null : 'ab'.repeat(32), count: seq, dropped: 0, firstDate: seq === 0 ? null : old, lastDate: seq === 0 ? null : at, at,
+        ttlSeconds: 3600, ...(seq === 0 ? { previous: null } : {}), keyId: 'k1', signature: 'c2ln',
+      });
+      const a = 'a'.repeat(24);
+      const b = 'b'.repeat(24);
+      const made = [checkpoint(b, 0, new Date(old.getTime() + 3000)), checkpoint(a, 1000, new Date(old.getTime() + 2000)), checkpoint(a, 0, old), checkpoint(a, 20, new Date(old.getTime() + 1000))];
+      expect(await own.latestCheckpoint!()).toBeNull();
+      await own.insertCheckpoints!(made);
+      await own.insertCheckpoints!([made[1]!, { ...made[2]!, count: 99 }]); // a retry: already written, kept as first stored
+      await t.expire(own);
+      const all = await own.findCheckpoints!({ after: null, limit: 10 });
+      expect(all.map((c) => c._id)).toEqual([`${a}:0000000000000000`, `${a}:0000000000000020`, `${a}:0000000000001000`, `${b}:0000000000000000`]);
+      expect(all[0]).toEqual(made[2]);
+      expect(all[1]!.at).toBeInstanceOf(Date);
+      expect((await own.findCheckpoints!({ after: all[1]!._id, limit: 1 })).map((c) => c._id)).toEqual([all[2]!._id]);
+      expect(await own.findCheckpoints!({ after: `${b}:`, limit: 5 })).toEqual([made[0]]);
+      expect(await own.latestCheckpoint!()).toEqual(made[0]);
+      await own.close();
     });
 
     test('TTL: an entry older than the ttl disappears, a fresh one stays', async () => {

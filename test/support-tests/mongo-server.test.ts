@@ -324,6 +324,19 @@ describe('writes', () => {
     expect(await rejection(changeId)).toMatchObject({ code: 66 });
   });
 
+  test('collection(): stored documents reached behind the driver; changes made there are what the driver reads next', async () => {
+    const c = await conn();
+    const raw = db(c).collection('behind');
+    await raw.insertMany([{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }, { _id: 'c', v: 3 }] as unknown as Document[]);
+    const stored = server.collection(c.name, 'behind')!;
+    expect(stored.all().map((doc) => doc._id)).toEqual(['a', 'b', 'c']);
+    stored.replace(stored.byId('a')!, { _id: 'a', v: 10 });
+    stored.remove(stored.byId('b')!);
+    stored.insert({ _id: 'd', v: 4 });
+    expect(await raw.find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 'a', v: 10 }, { _id: 'c', v: 3 }, { _id: 'd', v: 4 }]);
+    expect(server.collection(c.name, 'nothing-here')).toBeUndefined();
+  });
+
   test('deleteOne and deleteMany', async () => {
     const c = await conn();
     const M = c.model('Keyed', Keyed);

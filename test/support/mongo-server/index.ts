@@ -5,7 +5,7 @@
  */
 import { WireServer, type MongoTestServer, type StartOptions } from './server';
 
-export type { MongoTestServer, StartOptions } from './server';
+export type { MongoTestServer, StartOptions, StoredCollection } from './server';
 export type { Faults, DropOptions, FailOptions } from './faults';
 export type { CommandEvent } from './connection';
 

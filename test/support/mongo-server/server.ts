@@ -10,6 +10,7 @@ import type { CommandContext, ServerInfo } from './commands/context';
 import { serveConnection, type CommandEvent, type ConnectionHost } from './connection';
 import { CursorRegistry } from './cursors';
 import { FaultController, type Faults } from './faults';
+import type { Collection } from './storage/collection';
 import { Storage } from './storage/storage';
 import { runTtlPass } from './storage/ttl';
 import type { Request } from './wire/messages';
@@ -37,7 +38,16 @@ export interface MongoTestServer {
   commandCounts(): Record<string, number>;
   /** Client sockets open right now. */
   connectionCount(): number;
+  /**
+   * A collection's stored documents, reached directly rather than through the wire protocol:
+   * for tests that change data as someone with database access would, behind the driver's back.
+   * Undefined when the collection does not exist.
+   */
+  collection(db: string, name: string): StoredCollection | undefined;
 }
+
+/** What a test may do to stored documents: read them, and insert, replace or remove one (indexes are kept up to date). */
+export type StoredCollection = Pick<Collection, 'all' | 'byId' | 'insert' | 'replace' | 'remove' | 'count'>;
 
 export class WireServer extends EventEmitter implements MongoTestServer, ConnectionHost, ServerInfo {
   readonly faults: FaultController;
@@ -104,6 +114,10 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
 
   connectionCount(): number {
     return this.sockets.size;
+  }
+
+  collection(db: string, name: string): StoredCollection | undefined {
+    return this.storage.get(db, name);
   }
 
   context(request: Request, name: string, connectionId: number): CommandContext {
