@@ -6,7 +6,10 @@
  * `mongoose8`. The mapper applies to src/ too, so the package under test uses the same copy as the app.
  */
 const moduleNameMapper = { '^express-audit-log$': '<rootDir>/src/index.ts' };
-const versions = { EAL_EXPRESS: { name: 'express', values: { 4: 'express4', 5: 'express' } }, EAL_MONGOOSE: { name: 'mongoose', values: { 8: 'mongoose8', 9: 'mongoose' } } };
+const versions = {
+  EAL_EXPRESS: { name: 'express', values: { 4: 'express4', 5: 'express' } },
+  EAL_MONGOOSE: { name: 'mongoose', values: { 8: 'mongoose8', 9: 'mongoose' } },
+};
 for (const [variable, { name, values }] of Object.entries(versions)) {
   const wanted = process.env[variable];
   if (wanted === undefined || wanted === '') continue;

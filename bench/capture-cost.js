@@ -19,11 +19,13 @@ const express = require('express');
 const { auditLog, memoryStore } = require('..');
 const { noopStore } = require('./variants');
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = /^--([^=]+)=(.*)$/.exec(a);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2]];
-}));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const m = /^--([^=]+)=(.*)$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}`);
+    return [m[1], m[2]];
+  }),
+);
 const BLOCKS = Number(args.blocks ?? 9);
 const REQUESTS = Number(args.requests ?? 2000);
 const ONLY = (args.only ?? 'bare,noop,memory,pino').split(',');
@@ -62,10 +64,20 @@ const BODY = JSON.stringify({ name: 'Ada Lovelace', email: 'ada@example.com', pa
 async function load(port, agent, n) {
   for (let i = 0; i < n; i++) {
     await new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, agent, method: i % 2 ? 'PUT' : 'POST', path: i % 2 ? `/api/users/u${i}` : '/api/users', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          agent,
+          method: i % 2 ? 'PUT' : 'POST',
+          path: i % 2 ? `/api/users/u${i}` : '/api/users',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(BODY);
     });
@@ -99,7 +111,9 @@ async function main() {
   console.log(`CPU µs per request (process, all threads), median of ${BLOCKS} blocks of ${REQUESTS}; client included, same in every variant`);
   for (const name of ONLY) {
     const m = median(running[name].samples);
-    console.log(`${name.padEnd(8)} ${m.toFixed(1).padStart(7)}   ${name === 'bare' ? '' : `+${(m - base).toFixed(1)} µs`}   spread ${Math.min(...running[name].samples).toFixed(1)}–${Math.max(...running[name].samples).toFixed(1)}`);
+    console.log(
+      `${name.padEnd(8)} ${m.toFixed(1).padStart(7)}   ${name === 'bare' ? '' : `+${(m - base).toFixed(1)} µs`}   spread ${Math.min(...running[name].samples).toFixed(1)}–${Math.max(...running[name].samples).toFixed(1)}`,
+    );
   }
   for (const r of Object.values(running)) {
     r.agent.destroy();

@@ -36,10 +36,20 @@ function median(values) {
 function requestEntry(i) {
   const entry = blankEntry(`65a1b2c3d4e5f607182${String(i % 100000).padStart(5, '0')}`, new Date(1_780_000_000_000 + i));
   Object.assign(entry, {
-    method: 'POST', action: 'Create', endpoint: '/items', user: 'user-17', collectionName: 'items', documents: [`65a1b2c3d4e5f60718293a${String(i % 100).padStart(2, '0')}`],
+    method: 'POST',
+    action: 'Create',
+    endpoint: '/items',
+    user: 'user-17',
+    collectionName: 'items',
+    documents: [`65a1b2c3d4e5f60718293a${String(i % 100).padStart(2, '0')}`],
     payload: { name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin', tags: ['a', 'b'], n: i },
-    params: null, result: { _id: '65a1b2c3d4e5f60718293a4b', name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin', tags: ['a', 'b'], n: i },
-    statusCode: 201, ipAddress: '127.0.0.1', requestId: '0f7c9f7e-3a51-4a57-9f0f-2bd0c3b8e7a1', durationMs: 0.812, userAgent: 'autocannon/7.15.0',
+    params: null,
+    result: { _id: '65a1b2c3d4e5f60718293a4b', name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin', tags: ['a', 'b'], n: i },
+    statusCode: 201,
+    ipAddress: '127.0.0.1',
+    requestId: '0f7c9f7e-3a51-4a57-9f0f-2bd0c3b8e7a1',
+    durationMs: 0.812,
+    userAgent: 'autocannon/7.15.0',
   });
   return entry;
 }
@@ -72,7 +82,20 @@ async function timeWritePath(integrity) {
 
 function timeSign() {
   const signer = signerOf(privateKey);
-  const checkpoint = { _id: 'c:1', chain: 'c', seq: 1000, hash: 'ab'.repeat(32), count: 1000, dropped: 0, firstDate: new Date(), lastDate: new Date(), at: new Date(), ttlSeconds: 86_400, keyId: null, signature: null };
+  const checkpoint = {
+    _id: 'c:1',
+    chain: 'c',
+    seq: 1000,
+    hash: 'ab'.repeat(32),
+    count: 1000,
+    dropped: 0,
+    firstDate: new Date(),
+    lastDate: new Date(),
+    at: new Date(),
+    ttlSeconds: 86_400,
+    keyId: null,
+    signature: null,
+  };
   const n = 2000;
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) signer.sign({ ...checkpoint, seq: i });

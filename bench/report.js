@@ -281,7 +281,12 @@ function markdown(results) {
   }
   if (meta.skipped && Object.keys(meta.skipped).length) {
     out.push('');
-    out.push('**Not run:** ' + Object.entries(meta.skipped).map(([v, why]) => `${v} (${why})`).join('; '));
+    out.push(
+      '**Not run:** ' +
+        Object.entries(meta.skipped)
+          .map(([v, why]) => `${v} (${why})`)
+          .join('; '),
+    );
   }
   out.push('');
   out.push(
@@ -333,7 +338,13 @@ function markdown(results) {
       out.push(
         table(
           ['Variant', 'From → to', '+CPU µs/req', 'overhead ×', 'bytes ×'],
-          g.map((x) => [labels[x.variant] || x.variant, `${sizeLabel(x.from)} → ${sizeLabel(x.to)}`, `${fmt(x.a, 1)} → ${fmt(x.b, 1)}`, fmt(x.overheadFactor, 1), fmt(x.sizeFactor, 0)]),
+          g.map((x) => [
+            labels[x.variant] || x.variant,
+            `${sizeLabel(x.from)} → ${sizeLabel(x.to)}`,
+            `${fmt(x.a, 1)} → ${fmt(x.b, 1)}`,
+            fmt(x.overheadFactor, 1),
+            fmt(x.sizeFactor, 0),
+          ]),
         ),
       );
     }
@@ -392,7 +403,12 @@ function markdown(results) {
     out.push('_Other processes loaded the machine during this run (see Noise above): these verdicts are not reliable._');
     out.push('');
   }
-  out.push(table(['Target', 'Measured', 'Verdict'], targets(summary).map((t) => [t.target, t.measured, verdict(t.pass)])));
+  out.push(
+    table(
+      ['Target', 'Measured', 'Verdict'],
+      targets(summary).map((t) => [t.target, t.measured, verdict(t.pass)]),
+    ),
+  );
   const problems = results.problems || [];
   if (problems.length) {
     out.push('');

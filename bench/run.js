@@ -41,10 +41,19 @@ function parseArgs(argv) {
 /** A mistake on the command line: printed without a stack trace, with the usage. */
 class UsageError extends Error {}
 function usage() {
-  return fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 7).map((l) => l.replace(/^ \* ?/, '')).join('\n');
+  return fs
+    .readFileSync(__filename, 'utf8')
+    .split('\n')
+    .slice(3, 7)
+    .map((l) => l.replace(/^ \* ?/, ''))
+    .join('\n');
 }
 
-const list = (s) => String(s).split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s) =>
+  String(s)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function config(args) {
   const quick = Boolean(args.quick);
@@ -75,14 +84,22 @@ function config(args) {
     const d = Math.max(0.5, Math.min(120, Number(args.duration)));
     for (const k of Object.keys(c.durations)) c.durations[k] = d;
   }
-  if (args['list-sizes']) c.listSizes = list(args['list-sizes']).map(Number).filter((n) => n > 0 && n <= 1e6);
+  if (args['list-sizes'])
+    c.listSizes = list(args['list-sizes'])
+      .map(Number)
+      .filter((n) => n > 0 && n <= 1e6);
   c.cpuProf = Boolean(args['cpu-prof']);
   c.scenarios = args.scenarios ? list(args.scenarios) : ['mixed', 'latency', 'get', 'sizes', 'list'];
   for (const s of c.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario ${s} (${Object.keys(SCENARIOS).join(', ')})`);
   if (args.only) {
     const only = list(args.only).map((v) => ALIASES[v] || v);
-    for (const v of only) if (!VARIANTS[v] || v === 'file-list') {
-        throw new UsageError(`unknown variant ${v} (${Object.keys(VARIANTS).filter((x) => x !== 'file-list').join(', ')})`);
+    for (const v of only)
+      if (!VARIANTS[v] || v === 'file-list') {
+        throw new UsageError(
+          `unknown variant ${v} (${Object.keys(VARIANTS)
+            .filter((x) => x !== 'file-list')
+            .join(', ')})`,
+        );
       }
     c.only = new Set(['bare', ...only]); // every ratio needs bare
   } else {
@@ -258,9 +275,7 @@ async function stopApp(app) {
   } catch {
     /* killed below */
   }
-  await withTimeout(new Promise((r) => (app.child.exitCode !== null ? r() : app.child.once('exit', r))), 10000, 'exit').catch(() =>
-    app.child.kill('SIGKILL'),
-  );
+  await withTimeout(new Promise((r) => (app.child.exitCode !== null ? r() : app.child.once('exit', r))), 10000, 'exit').catch(() => app.child.kill('SIGKILL'));
 }
 
 /** Compiles the wire-protocol test server with bench/tsconfig.json and starts it in its own process. */
@@ -514,7 +529,9 @@ async function runList(c, ctx) {
       }
       if (!returned) ctx.problems.push(`list/${size}: the query returned no entries, so it measures nothing useful`);
       rows.push({ entries: size, path: p, prefillMs: app.info?.prefillMs ?? null, matched, returned, ...m });
-      console.log(`  ${size} entries: p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ${Math.round(m.rps)} req/s (pre-fill ${(app.info?.prefillMs / 1000).toFixed(1)} s)`);
+      console.log(
+        `  ${size} entries: p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ${Math.round(m.rps)} req/s (pre-fill ${(app.info?.prefillMs / 1000).toFixed(1)} s)`,
+      );
       for (const pr of m.problems) ctx.problems.push(`list/${size}: ${pr}`);
       finishes.push(await finishAudit(`list-${size}`, 'file-list', app));
     } catch (err) {

@@ -178,7 +178,7 @@ function makeEntry(i, n, now) {
   const { ObjectId } = require('bson');
   const method = ['POST', 'PUT', 'DELETE'][i % 3];
   const id = new ObjectId().toHexString();
-    const payload = method === 'DELETE' ? null : { name: `item-${i}`, qty: i % 7, tags: ['a', 'b'] };
+  const payload = method === 'DELETE' ? null : { name: `item-${i}`, qty: i % 7, tags: ['a', 'b'] };
   return {
     _id: new ObjectId().toHexString(),
     date: new Date(now - Math.floor((i / n) * SPAN_MS)),

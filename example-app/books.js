@@ -8,17 +8,24 @@ const mongoose = require('mongoose');
 const { audited, auditChanges, auditLog } = require('express-audit-log');
 
 function createBooks(connection) {
-  const schema = new mongoose.Schema({ title: { type: String, required: true }, status: { type: String, default: 'draft' }, isbn: String }, { timestamps: true });
+  const schema = new mongoose.Schema(
+    { title: { type: String, required: true }, status: { type: String, default: 'draft' }, isbn: String },
+    { timestamps: true },
+  );
   schema.plugin(auditChanges);
   const Book = connection.models.Book || connection.model('Book', schema);
 
-  const publishBook = audited(async (id) => {
-    const book = await Book.findByIdAndUpdate(id, { status: 'published' }, { returnDocument: 'after' }).lean();
-    if (!book) throw Object.assign(new Error('No book with that id.'), { status: 404 });
-    return book;
-  }, { action: 'book.publish.service', collectionName: 'books', documents: ([id]) => [id] });
+  const publishBook = audited(
+    async (id) => {
+      const book = await Book.findByIdAndUpdate(id, { status: 'published' }, { returnDocument: 'after' }).lean();
+      if (!book) throw Object.assign(new Error('No book with that id.'), { status: 404 });
+      return book;
+    },
+    { action: 'book.publish.service', collectionName: 'books', documents: ([id]) => [id] },
+  );
 
-  const requireUser = (req, res, next) => (req.auth ? next() : res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'Send a bearer token.' }));
+  const requireUser = (req, res, next) =>
+    req.auth ? next() : res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'Send a bearer token.' });
   const router = express.Router();
   router.get('/books', async (req, res) => res.json(await Book.find().lean()));
   router.post('/books', requireUser, async (req, res) => res.status(201).json(await Book.create(req.body)));

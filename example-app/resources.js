@@ -68,18 +68,21 @@ function createResources() {
     if (!owner) return res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'No owner resource was found with that id.' });
     const ids = req.params.childId ? [req.params.childId] : (Array.isArray(req.body) ? req.body : []).map((x) => (typeof x === 'string' ? x : x && x.childId));
     const set = new Set(owner[req.params.child] || []);
-    for (const id of ids.filter(Boolean)) (add ? set.add(id) : set.delete(id));
+    for (const id of ids.filter(Boolean)) add ? set.add(id) : set.delete(id);
     owner[req.params.child] = [...set];
     res.status(200).json(owner);
   };
   // An audited service function: each call is an entry of its own (arguments, result or error,
   // duration), carrying the calling request's user and request id.
-  const archiveGroup = audited((id) => {
-    const group = collections.groups.get(id);
-    if (!group) throw Object.assign(new Error('No group with that id.'), { status: 404 });
-    group.archived = true;
-    return group;
-  }, { action: 'group.archive', collectionName: 'groups', documents: ([id]) => [id] });
+  const archiveGroup = audited(
+    (id) => {
+      const group = collections.groups.get(id);
+      if (!group) throw Object.assign(new Error('No group with that id.'), { status: 404 });
+      group.archived = true;
+      return group;
+    },
+    { action: 'group.archive', collectionName: 'groups', documents: ([id]) => [id] },
+  );
 
   router.post('/groups/:id/archive', requireUser, (req, res, next) => {
     // Without this the path would read as an association (/groups/:id/archive); say what it is.

@@ -27,11 +27,23 @@ function shown(file) {
 async function chooseStore() {
   if (!process.env.MONGODB_URI) {
     const file = process.env.AUDIT_DB_PATH || path.join(__dirname, 'data', 'audit.db');
-    return { store: fileStore({ path: file }), label: `embedded SQLite file store (${shown(file)})`, dataDir: path.dirname(file), connection: null, close: async () => {} };
+    return {
+      store: fileStore({ path: file }),
+      label: `embedded SQLite file store (${shown(file)})`,
+      dataDir: path.dirname(file),
+      connection: null,
+      close: async () => {},
+    };
   }
   const mongoose = require('mongoose');
   const connection = await mongoose.createConnection(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }).asPromise();
-  return { store: mongoStore({ connection }), label: `MongoDB (${connection.name}.auditLog)`, dataDir: path.join(__dirname, 'data'), connection, close: () => connection.close() };
+  return {
+    store: mongoStore({ connection }),
+    label: `MongoDB (${connection.name}.auditLog)`,
+    dataDir: path.join(__dirname, 'data'),
+    connection,
+    close: () => connection.close(),
+  };
 }
 
 async function main() {
@@ -76,7 +88,9 @@ async function main() {
   app.use((req, res) => res.status(404).json({ statusCode: 404, error: 'Not Found', message: `No route for ${req.method} ${req.path}` }));
   app.use((error, req, res, next) => {
     const status = error.status || 500;
-    res.status(status).json({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Error', message: status === 500 ? 'Internal error' : error.message });
+    res
+      .status(status)
+      .json({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Error', message: status === 500 ? 'Internal error' : error.message });
   });
 
   const server = app.listen(PORT, '127.0.0.1', () => {

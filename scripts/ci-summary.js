@@ -24,7 +24,9 @@ for (const arg of process.argv.slice(2)) {
   // A suite that failed to load (a syntax error, a throwing import) has no failed test but is a failure.
   const brokenSuites = report.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.every((t) => t.status !== 'failed')).length;
   const runSkipped = report.numPendingTests + report.numTodoTests;
-  console.log(`ci: ${label}: ${report.numPassedTests} passed, ${report.numFailedTests + brokenSuites} failed, ${runSkipped} skipped${brokenSuites ? ` (${brokenSuites} suites failed to run)` : ''}`);
+  console.log(
+    `ci: ${label}: ${report.numPassedTests} passed, ${report.numFailedTests + brokenSuites} failed, ${runSkipped} skipped${brokenSuites ? ` (${brokenSuites} suites failed to run)` : ''}`,
+  );
   passed += report.numPassedTests;
   failed += report.numFailedTests + brokenSuites;
   skipped += runSkipped;

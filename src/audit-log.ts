@@ -67,7 +67,13 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
     timer.unref();
   });
-  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -92,16 +98,19 @@ function boundedFlush(writer: Writer): () => Promise<void> {
 function reporter(emitter: EventEmitter, config: Config): (error: unknown) => void {
   const logged = new Set<string>();
   return (error: unknown) => {
-    const failure = error instanceof AuditLogStoreError
-      ? error
-      : new AuditLogStoreError('EAUDIT_CAPTURE', `building an entry failed: ${(error as Error)?.message ?? error}`, 1, error);
+    const failure =
+      error instanceof AuditLogStoreError
+        ? error
+        : new AuditLogStoreError('EAUDIT_CAPTURE', `building an entry failed: ${(error as Error)?.message ?? error}`, 1, error);
     if (emitter.listenerCount('error') > 0) {
       emitter.emit('error', failure);
       return;
     }
     if (logged.has(failure.code)) return;
     logged.add(failure.code);
-    config.logger.error(`${failure.message} [${failure.code}] (listen for audit.on('error') to handle these; later ones of this kind are only counted in audit.stats())`);
+    config.logger.error(
+      `${failure.message} [${failure.code}] (listen for audit.on('error') to handle these; later ones of this kind are only counted in audit.stats())`,
+    );
   };
 }
 
@@ -121,15 +130,20 @@ function disabled(emitter: EventEmitter): AuditLogMiddleware {
   const passThrough: RequestHandler = function auditLogDisabled(_req, _res, next) {
     next();
   };
-  return attach(passThrough, emitter, {
-    recorder: passThrough,
-    routes: passThrough,
-    enabled: false,
-    store: null,
-    flush: async () => undefined,
-    close: async () => undefined,
-    stats: () => ({ ...ZERO_STATS }),
-  }, null);
+  return attach(
+    passThrough,
+    emitter,
+    {
+      recorder: passThrough,
+      routes: passThrough,
+      enabled: false,
+      store: null,
+      flush: async () => undefined,
+      close: async () => undefined,
+      stats: () => ({ ...ZERO_STATS }),
+    },
+    null,
+  );
 }
 
 /** Creates the audit middleware. Throws AuditLogConfigError at once when an option is wrong. */
@@ -143,7 +157,13 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
   // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
   const spool = config.spoolDir
-    ? new FileSpool(config.spoolDir, (error) => report(error instanceof AuditLogStoreError ? error : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error)))
+    ? new FileSpool(config.spoolDir, (error) =>
+        report(
+          error instanceof AuditLogStoreError
+            ? error
+            : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
+        ),
+      )
     : null;
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
@@ -153,11 +173,15 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
-  const recorder = createRecorder(config, { config, limits, newId, inferAssociation }, {
-    push: sink.push,
-    fail: report,
-    context: (req, requestId) => recordedContext(req, sink, requestId),
-  });
+  const recorder = createRecorder(
+    config,
+    { config, limits, newId, inferAssociation },
+    {
+      push: sink.push,
+      fail: report,
+      context: (req, requestId) => recordedContext(req, sink, requestId),
+    },
+  );
   const extras = config.ui ? [createUiRouter({ basePath: config.basePath })] : [];
   // An export is a custom event of the instance: same identity, sanitizing and transform as record().
   const recordExport = (req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) => {
@@ -180,14 +204,12 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       receipts.release(ids);
     }
   };
-  const router = config.routes
-    ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport })
-    : null;
+  const router = config.routes ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport }) : null;
   const base = config.basePath;
 
   function isAuditPath(path: string | undefined): boolean {
     // A bare request object (a router unit test) has no path: it is not ours.
-    return typeof path === 'string' && path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* '/' */);
+    return typeof path === 'string' && path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47) /* '/' */;
   }
 
   const routes: RequestHandler = function auditLogRoutes(req: Request, res: Response, next: NextFunction) {
@@ -201,15 +223,20 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     else recorder(req, res, next);
   };
 
-  return attach(middleware, emitter, {
-    recorder,
-    routes,
-    enabled: true,
-    store,
-    flush: (deadlineMs?: number) => writer.flush(deadlineMs),
-    close: (deadlineMs?: number) => writer.close(deadlineMs),
-    stats: () => writer.stats(),
-  }, sink);
+  return attach(
+    middleware,
+    emitter,
+    {
+      recorder,
+      routes,
+      enabled: true,
+      store,
+      flush: (deadlineMs?: number) => writer.flush(deadlineMs),
+      close: (deadlineMs?: number) => writer.close(deadlineMs),
+      stats: () => writer.stats(),
+    },
+    sink,
+  );
 }
 
 /** Adds to, or skips, what is recorded for this request. */

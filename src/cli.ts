@@ -54,11 +54,21 @@ function parseArgs(argv: string[]): Args {
     const value = rest[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value.`);
     switch (flag) {
-      case '--file': args.file = value; break;
-      case '--uri': args.uri = value; break;
-      case '--db': args.db = value; break;
-      case '--collection': args.collection = value; break;
-      case '--public-key': args.publicKeys.push(value); break;
+      case '--file':
+        args.file = value;
+        break;
+      case '--uri':
+        args.uri = value;
+        break;
+      case '--db':
+        args.db = value;
+        break;
+      case '--collection':
+        args.collection = value;
+        break;
+      case '--public-key':
+        args.publicKeys.push(value);
+        break;
       case '--from':
       case '--to': {
         const date = new Date(value);
@@ -66,7 +76,8 @@ function parseArgs(argv: string[]): Args {
         args[flag === '--from' ? 'from' : 'to'] = date;
         break;
       }
-      default: throw new UsageError(`unknown option '${flag}'.`);
+      default:
+        throw new UsageError(`unknown option '${flag}'.`);
     }
   }
   if (!args.file === !args.uri) throw new UsageError('give either --file or --uri.');
@@ -75,19 +86,21 @@ function parseArgs(argv: string[]): Args {
 }
 
 function readKeys(paths: string[]) {
-  return publicKeyMap(paths.map((file) => {
-    let pem: string;
-    try {
-      pem = fs.readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read the public key ${file}: ${(error as Error).message}`);
-    }
-    try {
-      return publicKeyOf(pem);
-    } catch (error) {
-      throw new UsageError(`${file}: ${(error as Error).message}`);
-    }
-  }));
+  return publicKeyMap(
+    paths.map((file) => {
+      let pem: string;
+      try {
+        pem = fs.readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read the public key ${file}: ${(error as Error).message}`);
+      }
+      try {
+        return publicKeyOf(pem);
+      } catch (error) {
+        throw new UsageError(`${file}: ${(error as Error).message}`);
+      }
+    }),
+  );
 }
 
 async function fromMongo(args: Args): Promise<{ store: AuditStore; close: () => Promise<void> }> {
@@ -106,10 +119,13 @@ function describe(report: VerifyReport, source: string): string {
   const lines = [`${report.ok ? 'OK' : 'PROBLEMS FOUND'}: ${source}`];
   const { entries, chains, checkpoints, signatures } = report.checked;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  lines.push(`checked ${plural(entries, 'entry').replace('entrys', 'entries')} in ${plural(chains, 'chain')} and ${plural(checkpoints, 'checkpoint')}; signatures: ${signatures}; checkpoints ${report.checkpoints}.`);
+  lines.push(
+    `checked ${plural(entries, 'entry').replace('entrys', 'entries')} in ${plural(chains, 'chain')} and ${plural(checkpoints, 'checkpoint')}; signatures: ${signatures}; checkpoints ${report.checkpoints}.`,
+  );
   for (const problem of report.problems) lines.push(`  ${problem.kind}: ${problem.message}`);
   if (report.problemsTotal > report.problems.length) lines.push(`  … and ${report.problemsTotal - report.problems.length} more.`);
-  const runs = (name: string, list: VerifyReport['expired']) => list.length > 0 && lines.push(`${name}: ${list.map((run) => `${run.chain} seq ${run.fromSeq}-${run.toSeq}`).join(', ')}`);
+  const runs = (name: string, list: VerifyReport['expired']) =>
+    list.length > 0 && lines.push(`${name}: ${list.map((run) => `${run.chain} seq ${run.fromSeq}-${run.toSeq}`).join(', ')}`);
   runs('expired by policy', report.expired);
   runs('dropped by the writer (reported when it happened)', report.dropped);
   runs('not yet covered by a checkpoint', report.unprotected);
@@ -138,8 +154,14 @@ export async function main(argv: string[], out: (text: string) => void = console
       });
       if (loaded.unusable) throw new UsageError(`${args.file} cannot be verified: ${loaded.unusable}`);
       report = await verifyStore(loaded.store, { publicKeys, presented: true, coverage: loaded.coverage, from: loaded.from, to: loaded.to });
-      if (loaded.coverage === 'entries') report.notes.push('the export was filtered: entries were checked against their hashes, links and checkpoints, but a missing entry cannot be told from one the filter left out.');
-      if (loaded.coverage === 'range') report.notes.push("the export covers part of the log (a date range, capped at exportMaxRows, or cut short): gaps at the edges of each chain's part were not counted as problems.");
+      if (loaded.coverage === 'entries')
+        report.notes.push(
+          'the export was filtered: entries were checked against their hashes, links and checkpoints, but a missing entry cannot be told from one the filter left out.',
+        );
+      if (loaded.coverage === 'range')
+        report.notes.push(
+          "the export covers part of the log (a date range, capped at exportMaxRows, or cut short): gaps at the edges of each chain's part were not counted as problems.",
+        );
       source = `${args.file} (${loaded.entries} entries, ${loaded.checkpoints} checkpoints)`;
     } else {
       const opened = await fromMongo(args).catch((error: Error) => {

@@ -199,15 +199,51 @@ export interface ScopeRule {
 
 // Every option must be listed here: a new option that is not breaks the build (Required<>).
 const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
-  enabled: true, store: true, ttl: true, scope: true, scopeKey: true, userIdKey: true, getUser: true, getAuth: true,
-  publicRoutes: true, routes: true, basePath: true, manualEntries: true, ui: true, methods: true,
-  include: true, exclude: true, associations: true, redact: true, maxFieldBytes: true, maxDepth: true,
-  defaultLimit: true, maxLimit: true, exportMaxRows: true, batchSize: true, flushIntervalMs: true, maxQueueEntries: true,
-  maxQueueBytes: true, retryMinDelayMs: true, retryMaxDelayMs: true, spoolDir: true, logger: true,
-  requestIdHeader: true, echoRequestId: true, transform: true, actions: true, strictActions: true,
-  integrity: true, verifyScope: true,
+  enabled: true,
+  store: true,
+  ttl: true,
+  scope: true,
+  scopeKey: true,
+  userIdKey: true,
+  getUser: true,
+  getAuth: true,
+  publicRoutes: true,
+  routes: true,
+  basePath: true,
+  manualEntries: true,
+  ui: true,
+  methods: true,
+  include: true,
+  exclude: true,
+  associations: true,
+  redact: true,
+  maxFieldBytes: true,
+  maxDepth: true,
+  defaultLimit: true,
+  maxLimit: true,
+  exportMaxRows: true,
+  batchSize: true,
+  flushIntervalMs: true,
+  maxQueueEntries: true,
+  maxQueueBytes: true,
+  retryMinDelayMs: true,
+  retryMaxDelayMs: true,
+  spoolDir: true,
+  logger: true,
+  requestIdHeader: true,
+  echoRequestId: true,
+  transform: true,
+  actions: true,
+  strictActions: true,
+  integrity: true,
+  verifyScope: true,
 };
-const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = { signingKey: true, publicKey: true, checkpointEvery: true, checkpointIntervalMs: true };
+const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
+  signingKey: true,
+  publicKey: true,
+  checkpointEvery: true,
+  checkpointIntervalMs: true,
+};
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -290,7 +326,8 @@ function parseMatchers(value: unknown, key: 'include' | 'exclude'): Array<string
 
 function parseMethods(value: unknown): Set<string> {
   if (value === undefined) return new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-  if (!Array.isArray(value) || value.length === 0) fail('methods', `methods must be a non-empty array like ['POST', 'PUT', 'PATCH', 'DELETE']; got ${show(value)}.`);
+  if (!Array.isArray(value) || value.length === 0)
+    fail('methods', `methods must be a non-empty array like ['POST', 'PUT', 'PATCH', 'DELETE']; got ${show(value)}.`);
   const methods = new Set<string>();
   for (const item of value) {
     const upper = typeof item === 'string' ? item.toUpperCase() : '';
@@ -307,7 +344,8 @@ function parseAssociations(value: unknown): Map<string, AssociationType> {
     fail('associations', `associations must be an object like { 'user.groups': 'MANY_MANY' }; got ${show(value)}.`);
   }
   for (const [pair, type] of Object.entries(value)) {
-    if (!/^[^.\s]+\.[^.\s]+$/.test(pair)) fail(`associations.${pair}`, `associations keys are 'owner.child' collection pairs like 'user.groups'; got ${show(pair)}.`);
+    if (!/^[^.\s]+\.[^.\s]+$/.test(pair))
+      fail(`associations.${pair}`, `associations keys are 'owner.child' collection pairs like 'user.groups'; got ${show(pair)}.`);
     if (!(ASSOCIATION_TYPES as readonly unknown[]).includes(type)) {
       fail(`associations.${pair}`, `associations['${pair}'] must be one of ${ASSOCIATION_TYPES.join(', ')}; got ${show(type)}.`);
     }
@@ -336,11 +374,12 @@ function parseBasePath(value: unknown): string {
 function parseStore(value: unknown): AuditStore | null {
   if (value === undefined) return null;
   const store = value as Partial<AuditStore> | null;
-  const missing = (['init', 'insertMany', 'find', 'count', 'findById', 'close'] as const).filter(
-    (method) => typeof store?.[method] !== 'function',
-  );
+  const missing = (['init', 'insertMany', 'find', 'count', 'findById', 'close'] as const).filter((method) => typeof store?.[method] !== 'function');
   if (missing.length > 0) {
-    fail('store', `store must implement the AuditStore interface (memoryStore(), fileStore({ path }), mongoStore()); ${show(value)} lacks ${missing.join(', ')}.`);
+    fail(
+      'store',
+      `store must implement the AuditStore interface (memoryStore(), fileStore({ path }), mongoStore()); ${show(value)} lacks ${missing.join(', ')}.`,
+    );
   }
   return store as AuditStore;
 }
@@ -396,7 +435,10 @@ function parseIntegrity(value: unknown): IntegrityConfig | null {
   } catch (error) {
     if (!(error instanceof KeyError)) throw error;
     const option = error.message.startsWith('signingKey') ? 'integrity.signingKey' : 'integrity.publicKey';
-    return fail(option, `${option} ${error.message.replace(/^(signingKey|publicKey) /, '')} Generate a pair with: node -e "const k=require('crypto').generateKeyPairSync('ed25519');console.log(k.privateKey.export({type:'pkcs8',format:'pem'})+k.publicKey.export({type:'spki',format:'pem'}))"`);
+    return fail(
+      option,
+      `${option} ${error.message.replace(/^(signingKey|publicKey) /, '')} Generate a pair with: node -e "const k=require('crypto').generateKeyPairSync('ed25519');console.log(k.privateKey.export({type:'pkcs8',format:'pem'})+k.publicKey.export({type:'spki',format:'pem'}))"`,
+    );
   }
 }
 
@@ -428,7 +470,11 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
   if (options.getAuth !== undefined) {
     // getAuth replaces req.auth, so the dotted paths into req.auth would silently do nothing.
     for (const key of ['scopeKey', 'userIdKey'] as const) {
-      if (options[key] !== undefined) fail(key, `${key} is a path into req.auth, which getAuth replaces; return the ${key === 'scopeKey' ? 'scopes' : 'user'} from getAuth instead, or remove getAuth.`);
+      if (options[key] !== undefined)
+        fail(
+          key,
+          `${key} is a path into req.auth, which getAuth replaces; return the ${key === 'scopeKey' ? 'scopes' : 'user'} from getAuth instead, or remove getAuth.`,
+        );
     }
   }
   const spoolDir = options.spoolDir;
@@ -444,7 +490,11 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
 
   const actions = parseActions(options.actions);
   const strictActions = bool(options, 'strictActions', false);
-  if (strictActions && actions.size === 0) fail('strictActions', 'strictActions: true rejects every action not listed in the actions option, and none is listed; add actions or remove strictActions.');
+  if (strictActions && actions.size === 0)
+    fail(
+      'strictActions',
+      'strictActions: true rejects every action not listed in the actions option, and none is listed; add actions or remove strictActions.',
+    );
 
   return {
     enabled: parseEnabled(options, env),

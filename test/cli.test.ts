@@ -45,7 +45,12 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 async function writeLog(store: AuditStore, count = 30): Promise<AuditEntry[]> {
   const { app, audit } = createTestApp({ store, integrity });
-  for (let i = 0; i < count; i++) await request(app).post('/thing').set('Authorization', `Bearer ${ADMIN}`).send({ name: `t${i}`, 'a.b': { $c: [i] }, at: '2026-01-01' }).expect(201);
+  for (let i = 0; i < count; i++)
+    await request(app)
+      .post('/thing')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ name: `t${i}`, 'a.b': { $c: [i] }, at: '2026-01-01' })
+      .expect(201);
   await audit.close();
   return (await store.find({ filter: {}, sort: [['seq', 1]], skip: 0, limit: 1000, select: null })).docs as AuditEntry[];
 }
@@ -54,20 +59,26 @@ async function writeLog(store: AuditStore, count = 30): Promise<AuditEntry[]> {
 async function routeAndExport(log: TamperLog, query = ''): Promise<{ route: { problems: Array<Record<string, unknown>> }; file: string }> {
   const { app, audit } = createTestApp({ store: await log.open(), integrity });
   const route = (await request(app).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(200)).body;
-  const exported = await request(app).get(`/auditLog/export?format=ndjson${query}`).set('Authorization', `Bearer ${ADMIN}`).buffer(true).parse((res, done) => {
-    let text = '';
-    res.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-    });
-    res.on('end', () => done(null, text));
-  }).expect(200);
+  const exported = await request(app)
+    .get(`/auditLog/export?format=ndjson${query}`)
+    .set('Authorization', `Bearer ${ADMIN}`)
+    .buffer(true)
+    .parse((res, done) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      res.on('end', () => done(null, text));
+    })
+    .expect(200);
   await audit.close();
   const file = path.join(dir, `export-${new ObjectId().toHexString()}.ndjson`);
   fs.writeFileSync(file, exported.body as string);
   return { route, file };
 }
 
-const kinds = (problems: Array<Record<string, unknown>>) => problems.map(({ kind, seq, fromSeq, toSeq, entryId, checkpointId }) => JSON.stringify({ kind, seq, fromSeq, toSeq, entryId, checkpointId })).sort();
+const kinds = (problems: Array<Record<string, unknown>>) =>
+  problems.map(({ kind, seq, fromSeq, toSeq, entryId, checkpointId }) => JSON.stringify({ kind, seq, fromSeq, toSeq, entryId, checkpointId })).sort();
 
 describe('on an NDJSON export', () => {
   let log: TamperLog;
@@ -81,7 +92,11 @@ describe('on an NDJSON export', () => {
   test('an untouched log: OK, exit 0, every entry and checkpoint read', async () => {
     const { route, file } = await routeAndExport(log);
     expect(route.problems).toEqual([]);
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(Object.keys(lines[0])).toEqual(['export']);
     expect(lines.at(-1)).toEqual({ exported: { rows: 30, capped: false } });
     expect(lines.filter((line) => line.checkpoint).length).toBeGreaterThanOrEqual(3);
@@ -120,7 +135,11 @@ describe('on an NDJSON export', () => {
     fs.writeFileSync(file, lines.join('\n'));
     const result = await cli('verify', '--file', file, '--public-key', keyFile, '--json');
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.out).problems.map((p: { kind: string }) => p.kind).sort()).toEqual(['checkpoint-signature', 'modified']);
+    expect(
+      JSON.parse(result.out)
+        .problems.map((p: { kind: string }) => p.kind)
+        .sort(),
+    ).toEqual(['checkpoint-signature', 'modified']);
   });
 
   test('a date-range export: gaps at its edges are not problems; a filtered one checks what it holds', async () => {
@@ -193,6 +212,6 @@ describe('usage: exit 2 with what would work', () => {
     expect((await cli('verify', '--file', file)).err).toMatch(/has no \{"export":…\} header line/);
     const selected = path.join(dir, 'selected.ndjson');
     fs.writeFileSync(selected, `${JSON.stringify({ export: { version: 1, from: null, to: null, filtered: false, selected: true } })}\n`);
-    expect((await cli('verify', '--file', selected))).toMatchObject({ code: 2, err: expect.stringMatching(/exported with \$select/) });
+    expect(await cli('verify', '--file', selected)).toMatchObject({ code: 2, err: expect.stringMatching(/exported with \$select/) });
   });
 });

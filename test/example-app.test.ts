@@ -52,7 +52,10 @@ describeWithCurl('example-app', () => {
   });
 
   test('the printed curl lines work verbatim', async () => {
-    const lines = output.split('\n').filter((line) => line.trim().startsWith('curl ')).map((line) => line.trim());
+    const lines = output
+      .split('\n')
+      .filter((line) => line.trim().startsWith('curl '))
+      .map((line) => line.trim());
     expect(lines.length).toBeGreaterThanOrEqual(5);
     const answers: unknown[] = [];
     for (const line of lines) {

@@ -15,8 +15,16 @@ function configError(make: () => unknown): AuditLogConfigError {
 
 describe('ttl', () => {
   test.each([
-    ['1d', 86_400], ['12h', 43_200], ['90s', 90], ['1.5h', 5400], ['2 weeks', 1_209_600], [60, 60], [3600, 3600],
-    [undefined, null], [null, null], [0, null],
+    ['1d', 86_400],
+    ['12h', 43_200],
+    ['90s', 90],
+    ['1.5h', 5400],
+    ['2 weeks', 1_209_600],
+    [60, 60],
+    [3600, 3600],
+    [undefined, null],
+    [null, null],
+    [0, null],
   ])('%p → %p seconds', (value, seconds) => {
     expect(parseTtl(value)).toBe(seconds);
   });
@@ -81,8 +89,17 @@ describe('auditLog() options', () => {
   test('defaults', () => {
     const config = parseOptions({}, {});
     expect(config).toMatchObject({
-      enabled: true, store: null, ttlSeconds: null, scopeKey: 'scope', userIdKey: 'sub', publicRoutes: false, basePath: '/auditLog',
-      maxFieldBytes: 65_536, defaultLimit: 20, maxLimit: 1000, manualEntries: true,
+      enabled: true,
+      store: null,
+      ttlSeconds: null,
+      scopeKey: 'scope',
+      userIdKey: 'sub',
+      publicRoutes: false,
+      basePath: '/auditLog',
+      maxFieldBytes: 65_536,
+      defaultLimit: 20,
+      maxLimit: 1000,
+      manualEntries: true,
     });
     expect([...config.methods]).toEqual(['POST', 'PUT', 'PATCH', 'DELETE']);
     expect(config.redactKeys.has('password')).toBe(true);

@@ -50,7 +50,6 @@ const untrackedServerRequests = { count: 0 };
 const auditErrors = [];
 let creating = 0;
 
-
 function instrument(app) {
   const store = memoryStore();
   const options = {
@@ -245,7 +244,13 @@ async function writeReport() {
   const notReached = [];
   for (const record of requests) {
     const found = byRequest.get(record) || [];
-    const where = { test: record.test, request: `${record.method} ${record.url}`, answered: record.statusCode, finished: record.finished, routePath: record.routePath };
+    const where = {
+      test: record.test,
+      request: `${record.method} ${record.url}`,
+      answered: record.statusCode,
+      finished: record.finished,
+      routePath: record.routePath,
+    };
     if (found.length === 0) {
       if (record.reachedAudit) problems.push({ kind: 'missing entry', ...where });
       else notReached.push(where);
@@ -256,7 +261,8 @@ async function writeReport() {
     const wrong = [];
     // The method the middleware's filter decided on (a method-override before it is part of the request it sees).
     const method = record.methodAtMiddleware || record.method;
-    if (entry.method !== method) wrong.push(`method ${JSON.stringify(entry.method)}, expected ${JSON.stringify(method)} (the method when the request reached the middleware)`);
+    if (entry.method !== method)
+      wrong.push(`method ${JSON.stringify(entry.method)}, expected ${JSON.stringify(method)} (the method when the request reached the middleware)`);
     if (entry.endpoint !== record.path) wrong.push(`endpoint ${JSON.stringify(entry.endpoint)}, expected ${JSON.stringify(record.path)}`);
     if (entry.statusCode !== record.statusCode) wrong.push(`statusCode ${entry.statusCode}, expected ${record.statusCode}`);
     if (!record.finished && !(entry.isError || entry.aborted)) wrong.push('the client went away before the answer, but the entry looks like a success');

@@ -28,7 +28,9 @@ const optionsJson = option('--options', '{}');
 const jsonOut = option('--json', null);
 const checkout = args[0] && path.resolve(args[0]);
 if (!checkout || !fs.existsSync(path.join(checkout, 'lib', 'express.js'))) {
-  console.error('usage: node harness/express-suite/run.js <express-checkout> [--mode first|last|both] [--options <json>] [--json <file>]\n(the checkout must contain lib/express.js and its node_modules)');
+  console.error(
+    'usage: node harness/express-suite/run.js <express-checkout> [--mode first|last|both] [--options <json>] [--json <file>]\n(the checkout must contain lib/express.js and its node_modules)',
+  );
   process.exit(2);
 }
 if (!['first', 'last', 'both'].includes(modeArg)) {
@@ -109,16 +111,26 @@ for (const mode of modes) {
   console.log(`    tests whose outcome changed: ${differences.length}`);
   for (const d of differences) console.log(`      - ${d.test}: ${d.bare} -> ${d.with}${d.error ? ` (${d.error})` : ''}`);
   if (!report) {
-    console.log('    the hook wrote no report (the run ended before mocha\'s root afterAll):');
-    console.log(run.stderr.split('\n').slice(-20).map((l) => `      ${l}`).join('\n'));
+    console.log("    the hook wrote no report (the run ended before mocha's root afterAll):");
+    console.log(
+      run.stderr
+        .split('\n')
+        .slice(-20)
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
     failed = true;
     summary.runs.push({ mode, stats: run.stats, differences, report: null });
     continue;
   }
   const kinds = {};
   for (const p of report.problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
-  console.log(`    apps created: ${report.apps}; mutating requests that reached an app: ${report.mutatingRequests} (answered before reaching the middleware, so rightly unrecorded: ${report.notReachingTheMiddleware.length}); entries recorded: ${report.entries}`);
-  console.log(`    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}`);
+  console.log(
+    `    apps created: ${report.apps}; mutating requests that reached an app: ${report.mutatingRequests} (answered before reaching the middleware, so rightly unrecorded: ${report.notReachingTheMiddleware.length}); entries recorded: ${report.entries}`,
+  );
+  console.log(
+    `    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}`,
+  );
   const shown = new Map();
   for (const p of report.problems) {
     const key = `${p.kind}: ${(p.wrong || []).map((w) => w.replace(/".*?"/g, '…')).join('; ')}`;
@@ -127,7 +139,10 @@ for (const mode of modes) {
   }
   for (const [key, list] of shown) {
     console.log(`      - ${list.length} x ${key}`);
-    for (const p of list.slice(0, 3)) console.log(`          e.g. ${p.request} -> ${p.answered}${p.finished ? '' : ' (not finished)'} in "${p.test}"${p.wrong ? `: ${p.wrong.join('; ')}` : ''}`);
+    for (const p of list.slice(0, 3))
+      console.log(
+        `          e.g. ${p.request} -> ${p.answered}${p.finished ? '' : ' (not finished)'} in "${p.test}"${p.wrong ? `: ${p.wrong.join('; ')}` : ''}`,
+      );
   }
   for (const e of report.auditErrors.slice(0, 5)) console.log(`      audit error ${e.code} in "${e.test}": ${e.message}`);
   if (differences.length > 0 || report.problems.length > 0 || report.orphanEntries.length > 0 || report.auditErrors.length > 0) failed = true;

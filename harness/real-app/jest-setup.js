@@ -78,7 +78,18 @@ Route.prototype.dispatch = function harnessDispatch(req) {
 const originalEmit = http.Server.prototype.emit;
 http.Server.prototype.emit = function emit(event, req, res) {
   if (event === 'request' && MUTATING.has(req.method)) {
-    const record = { test: currentTest, method: req.method, url: req.url, path: req.url.split('?')[0], statusCode: null, finished: false, routeParams: null, routePath: null, mountPath: null, user: null };
+    const record = {
+      test: currentTest,
+      method: req.method,
+      url: req.url,
+      path: req.url.split('?')[0],
+      statusCode: null,
+      finished: false,
+      routeParams: null,
+      routePath: null,
+      mountPath: null,
+      user: null,
+    };
     requests.push(record);
     requestInfo.set(req, record);
     res.on('close', () => {
@@ -124,7 +135,9 @@ function collect() {
     if (storeChoice === 'default' && audits.some((audit) => audit.stats().recorded > 0) && appMongoose.connection.readyState === 1) {
       const indexes = await appMongoose.connection.db.collection('auditLog').indexes();
       const date = indexes.find((index) => JSON.stringify(index.key) === '{"date":1}');
-      ttlIndex = date ? { name: date.name, expireAfterSeconds: date.expireAfterSeconds ?? null } : { missing: true, indexes: indexes.map((index) => index.key) };
+      ttlIndex = date
+        ? { name: date.name, expireAfterSeconds: date.expireAfterSeconds ?? null }
+        : { missing: true, indexes: indexes.map((index) => index.key) };
     }
     return [...seenEntries.values()];
   });
@@ -161,7 +174,10 @@ afterAll(async () => {
     const entry = found[0];
     problems.push(...check(record, entry).map((wrong) => ({ kind: 'wrong entry', field: wrong.field, ...where, wrong: wrong.text, entry: brief(entry) })));
   }
-  fs.appendFileSync(reportFile, `${JSON.stringify({ file: expect.getState().testPath, audits: audits.length, mutatingRequests: requests.length, entries: entries.length, ttlIndex, problems, orphans, auditErrors, stats: audits.map((a) => a.stats()) })}\n`);
+  fs.appendFileSync(
+    reportFile,
+    `${JSON.stringify({ file: expect.getState().testPath, audits: audits.length, mutatingRequests: requests.length, entries: entries.length, ttlIndex, problems, orphans, auditErrors, stats: audits.map((a) => a.stats()) })}\n`,
+  );
   await Promise.all(audits.map((audit) => audit.close(1000)));
 });
 
@@ -169,12 +185,14 @@ afterAll(async () => {
 function check(record, entry) {
   const wrong = [];
   const expect = (field, actual, expected, why) => {
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) wrong.push({ field, text: `${field} ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}${why ? ` (${why})` : ''}` });
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      wrong.push({ field, text: `${field} ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}${why ? ` (${why})` : ''}` });
   };
   expect('method', entry.method, record.method);
   expect('endpoint', entry.endpoint, record.path);
   expect('statusCode', entry.statusCode, record.statusCode);
-  if (!record.finished && !(entry.isError || entry.aborted)) wrong.push({ field: 'aborted', text: 'the client went away before the answer, but the entry looks like a success' });
+  if (!record.finished && !(entry.isError || entry.aborted))
+    wrong.push({ field: 'aborted', text: 'the client went away before the answer, but the entry looks like a success' });
   if (record.routePath) {
     // The resource is the innermost router's mount point: /v1/users/:userId → users.
     const mount = record.mountPath.split('/').filter(Boolean).pop() || null;
@@ -186,7 +204,11 @@ function check(record, entry) {
       // No :param, no document from the path (a created id from the result is fine).
       const literals = new Set(record.routePath.split('/').filter(Boolean));
       const fromPath = (entry.documents || []).filter((id) => literals.has(id));
-      if (fromPath.length > 0) wrong.push({ field: 'documents', text: `documents ${JSON.stringify(entry.documents)} holds path segments ${JSON.stringify(fromPath)} of a route without params (route ${record.routePath})` });
+      if (fromPath.length > 0)
+        wrong.push({
+          field: 'documents',
+          text: `documents ${JSON.stringify(entry.documents)} holds path segments ${JSON.stringify(fromPath)} of a route without params (route ${record.routePath})`,
+        });
     }
     // This app has no association routes (/:owner/:ownerId/:child): the action follows the method.
     const action = { POST: 'Create', PUT: 'Update', PATCH: 'Update', DELETE: 'Delete' }[record.method];
@@ -195,8 +217,10 @@ function check(record, entry) {
   expect('user', entry.user, record.user, 'passport req.user.id');
   // Secrets: this app's tokens are JWTs (in bodies, results and query strings); passwords are in bodies.
   const jwt = JSON.stringify(entry).match(/eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/);
-  if (jwt) wrong.push({ field: 'secrets', text: `a JWT is stored in the entry: …${JSON.stringify(entry).slice(Math.max(0, jwt.index - 60), jwt.index + 20)}…` });
-  if (entry.payload && typeof entry.payload === 'object' && 'password' in entry.payload && entry.payload.password !== '[REDACTED]') wrong.push({ field: 'secrets', text: 'payload.password is stored' });
+  if (jwt)
+    wrong.push({ field: 'secrets', text: `a JWT is stored in the entry: …${JSON.stringify(entry).slice(Math.max(0, jwt.index - 60), jwt.index + 20)}…` });
+  if (entry.payload && typeof entry.payload === 'object' && 'password' in entry.payload && entry.payload.password !== '[REDACTED]')
+    wrong.push({ field: 'secrets', text: 'payload.password is stored' });
   return wrong;
 }
 

@@ -13,7 +13,9 @@ const runCommand = dispatch.runCommand;
 dispatch.runCommand = function loggedRunCommand(ctx) {
   const reply = runCommand.apply(this, arguments);
   if (reply && reply.ok === 0) {
-    process.stderr.write(`EAL-REFUSED ${JSON.stringify({ db: ctx.db, command: ctx.name, code: reply.code, codeName: reply.codeName, errmsg: String(reply.errmsg).slice(0, 300) })}\n`);
+    process.stderr.write(
+      `EAL-REFUSED ${JSON.stringify({ db: ctx.db, command: ctx.name, code: reply.code, codeName: reply.codeName, errmsg: String(reply.errmsg).slice(0, 300) })}\n`,
+    );
   }
   return reply;
 };

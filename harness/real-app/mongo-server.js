@@ -39,7 +39,9 @@ async function startMongoServer({ log } = {}) {
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   const line = await Promise.race([
     new Promise((resolve) => readline.createInterface({ input: child.stdout }).once('line', resolve)),
-    exited.then((code) => { throw new Error(`the MongoDB test server exited (${code}) before printing its address`); }),
+    exited.then((code) => {
+      throw new Error(`the MongoDB test server exited (${code}) before printing its address`);
+    }),
   ]);
   const { uri } = JSON.parse(line);
   return {

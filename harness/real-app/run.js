@@ -38,7 +38,12 @@ function flag(name) {
 const appName = option('--app', 'node-express-boilerplate');
 const profileFile = path.join(__dirname, 'apps', `${appName}.js`);
 if (!fs.existsSync(profileFile)) {
-  console.error(`--app: no profile ${profileFile}; there are: ${fs.readdirSync(path.join(__dirname, 'apps')).map((f) => f.replace(/\.js$/, '')).join(', ')}`);
+  console.error(
+    `--app: no profile ${profileFile}; there are: ${fs
+      .readdirSync(path.join(__dirname, 'apps'))
+      .map((f) => f.replace(/\.js$/, ''))
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 const profile = require(profileFile);
@@ -51,7 +56,9 @@ const fresh = flag('--fresh');
 const source = path.resolve(args[0] || profile.mirror);
 if (!fs.existsSync(source)) {
   console.error(`${source} does not exist: bring the app with the fetch tool (github:${profile.name}) or give its git dir`);
-  console.error('usage: node harness/real-app/run.js [<app-git-dir>] [--app <name>] [--ref HEAD] [--work DIR] [--store memory|file|default] [--options <json>] [--json <file>] [--fresh]');
+  console.error(
+    'usage: node harness/real-app/run.js [<app-git-dir>] [--app <name>] [--ref HEAD] [--work DIR] [--store memory|file|default] [--options <json>] [--json <file>] [--fresh]',
+  );
   process.exit(2);
 }
 if (!['memory', 'file', 'default'].includes(store)) {
@@ -82,7 +89,8 @@ function prepareApp() {
   const gitArgs = isGitDir ? ['--git-dir', source] : ['-C', source];
   const commit = must(sh('git', [...gitArgs, 'rev-parse', ref]), 'git rev-parse').stdout.trim();
   const stamp = path.join(work, 'commit');
-  if (!fresh && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === commit && fs.existsSync(path.join(appDir, 'node_modules'))) return { appDir, commit };
+  if (!fresh && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === commit && fs.existsSync(path.join(appDir, 'node_modules')))
+    return { appDir, commit };
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(appDir, { recursive: true });
   const archive = must(sh('git', [...gitArgs, 'archive', '--format=tar', commit], { encoding: 'buffer' }), 'git archive');
@@ -96,7 +104,10 @@ function prepareApp() {
 /** Packs this worktree and installs the tarball into the app, as a user would; notes whether npm accepts it without --legacy-peer-deps. */
 function installPackage(appDir) {
   const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-pack-'));
-  const packed = must(sh('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: root }), 'npm pack').stdout.trim().split('\n').pop();
+  const packed = must(sh('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: root }), 'npm pack')
+    .stdout.trim()
+    .split('\n')
+    .pop();
   const tarball = path.join(packDir, packed);
   // npm skips a tarball of the same name and version it installed before: start from nothing, so
   // the run sees this build, and never a copy an earlier run worked around.
@@ -105,8 +116,14 @@ function installPackage(appDir) {
   // npm's ERESOLVE report: which installed version conflicts with which of our peer ranges.
   const found = (plain.stderr.match(/npm error Found: (\S+)/) || [])[1];
   const wanted = (plain.stderr.match(/npm error (peer\w* .+ from express-audit-log@\S+)/) || [])[1];
-  const plainError = plain.status === 0 ? null : `${(plain.stderr.match(/npm error code (\w+)/) || [])[1] || `exit ${plain.status}`}${found ? ` (the app has ${found}; ${wanted || 'a peer range'})` : ''}`;
-  must(sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '--legacy-peer-deps', tarball], { cwd: appDir }), 'npm install (the package)');
+  const plainError =
+    plain.status === 0
+      ? null
+      : `${(plain.stderr.match(/npm error code (\w+)/) || [])[1] || `exit ${plain.status}`}${found ? ` (the app has ${found}; ${wanted || 'a peer range'})` : ''}`;
+  must(
+    sh('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '--legacy-peer-deps', tarball], { cwd: appDir }),
+    'npm install (the package)',
+  );
   fs.rmSync(packDir, { recursive: true, force: true });
   return { plainInstall: plainError ? `refused: ${plainError}` : 'accepted' };
 }
@@ -166,21 +183,46 @@ function runJest(appDir, label, env, withAudit) {
   const run = sh(process.execPath, argv, {
     cwd: appDir,
     timeout: 600000,
-    env: { ...process.env, ...(profile.nodeOptions ? { NODE_OPTIONS: profile.nodeOptions } : {}), ...env, EAL_APP_DIR: appDir, EAL_REPORT: report, EAL_STORE: store, EAL_OPTIONS: optionsJson, EAL_WORK: work },
+    env: {
+      ...process.env,
+      ...(profile.nodeOptions ? { NODE_OPTIONS: profile.nodeOptions } : {}),
+      ...env,
+      EAL_APP_DIR: appDir,
+      EAL_REPORT: report,
+      EAL_STORE: store,
+      EAL_OPTIONS: optionsJson,
+      EAL_WORK: work,
+    },
   });
   if (!fs.existsSync(results)) throw new Error(`${label}: jest wrote no results (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
   const json = JSON.parse(fs.readFileSync(results, 'utf8'));
   const states = new Map();
   const suiteErrors = [];
   for (const file of json.testResults) {
-    if (file.assertionResults.length === 0 && file.message) suiteErrors.push({ file: path.relative(appDir, file.name), message: file.message.split('\n').find((l) => l.trim() && !l.includes('Test suite failed to run'))?.trim() });
+    if (file.assertionResults.length === 0 && file.message)
+      suiteErrors.push({
+        file: path.relative(appDir, file.name),
+        message: file.message
+          .split('\n')
+          .find((l) => l.trim() && !l.includes('Test suite failed to run'))
+          ?.trim(),
+      });
     for (const test of file.assertionResults) {
       const title = `${path.relative(appDir, file.name)} › ${test.fullName}`;
       if (!states.has(title)) states.set(title, []);
-      states.get(title).push({ state: test.status, error: test.failureMessages && test.failureMessages[0] ? test.failureMessages[0].split('\n')[0] : undefined });
+      states
+        .get(title)
+        .push({ state: test.status, error: test.failureMessages && test.failureMessages[0] ? test.failureMessages[0].split('\n')[0] : undefined });
     }
   }
-  const reports = fs.existsSync(report) ? fs.readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const reports = fs.existsSync(report)
+    ? fs
+        .readFileSync(report, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
   return { label, json, states, suiteErrors, reports, stderr: run.stderr };
 }
 
@@ -218,9 +260,13 @@ function printWith(run, differences) {
   const ttl = run.reports.map((r) => r.ttlIndex).filter(Boolean);
   if (ttl.length > 0) {
     const wrongTtl = ttl.filter((t) => t.missing || t.expireAfterSeconds !== 86400);
-    console.log(`    TTL index on auditLog.date (ttl '1d' = 86400 s), read after ${ttl.length} test files: ${wrongTtl.length === 0 ? 'right in each' : `wrong in ${wrongTtl.length}: ${JSON.stringify(wrongTtl[0])}`}`);
+    console.log(
+      `    TTL index on auditLog.date (ttl '1d' = 86400 s), read after ${ttl.length} test files: ${wrongTtl.length === 0 ? 'right in each' : `wrong in ${wrongTtl.length}: ${JSON.stringify(wrongTtl[0])}`}`,
+    );
   }
-  console.log(`    requests with a wrong, missing or extra entry: ${requestsWithProblem}; entries matching no request: ${orphans.length}; audit 'error' events: ${errors.length}`);
+  console.log(
+    `    requests with a wrong, missing or extra entry: ${requestsWithProblem}; entries matching no request: ${orphans.length}; audit 'error' events: ${errors.length}`,
+  );
   const groups = new Map();
   for (const p of problems) {
     const key = `${p.kind}${p.field ? ` (${p.field})` : ''}`;
@@ -233,7 +279,10 @@ function printWith(run, differences) {
   for (const [key, byRoute] of groups) {
     const total = [...byRoute.values()].reduce((n, l) => n + l.length, 0);
     console.log(`      - ${total} x ${key}`);
-    for (const [route, list] of byRoute) console.log(`          ${String(list.length).padStart(3)} x ${route}: e.g. ${list[0].request} -> ${list[0].answered}: ${list[0].wrong || JSON.stringify(list[0].entries)}`);
+    for (const [route, list] of byRoute)
+      console.log(
+        `          ${String(list.length).padStart(3)} x ${route}: e.g. ${list[0].request} -> ${list[0].answered}: ${list[0].wrong || JSON.stringify(list[0].entries)}`,
+      );
   }
   for (const e of errors.slice(0, 5)) console.log(`      audit error ${e.code} in "${e.test}": ${e.message}`);
   return { problems: problems.length, requestsWithProblem, orphans: orphans.length, errors: errors.length };
@@ -242,9 +291,18 @@ function printWith(run, differences) {
 async function main() {
   console.log(`${profile.name} (${source} @ ${ref})`);
   const { appDir, commit } = prepareApp();
-  const versions = Object.fromEntries(['express', 'mongoose', 'jest', 'supertest'].map((name) => [name, JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules', name, 'package.json'), 'utf8')).version]));
+  const versions = Object.fromEntries(
+    ['express', 'mongoose', 'jest', 'supertest'].map((name) => [
+      name,
+      JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules', name, 'package.json'), 'utf8')).version,
+    ]),
+  );
   const install = installPackage(appDir);
-  console.log(`  commit ${commit.slice(0, 12)}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}; store: ${store}`);
+  console.log(
+    `  commit ${commit.slice(0, 12)}; ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; store: ${store}`,
+  );
   console.log(`  npm install express-audit-log into the app without --legacy-peer-deps: ${install.plainInstall}`);
   const server = await startMongoServer({ log: serverLog });
   const summary = { app: profile.name, commit, versions, store, options: JSON.parse(optionsJson), install, runs: [] };
@@ -262,7 +320,9 @@ async function main() {
         const tsc = sh(process.execPath, profile.typecheck, { cwd: appDir });
         const errors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => /error TS/.test(l));
         const ours = errors.filter((l) => l.startsWith(profile.appFile) || l.includes('express-audit-log'));
-        console.log(`  the app's type-check (${profile.typecheck.slice(1).join(' ')}) with the line: ${errors.length} errors, ${ours.length} in ${profile.appFile} or the package`);
+        console.log(
+          `  the app's type-check (${profile.typecheck.slice(1).join(' ')}) with the line: ${errors.length} errors, ${ours.length} in ${profile.appFile} or the package`,
+        );
         for (const l of ours.slice(0, 10)) console.log(`      ${l}`);
         summary.typecheck = { errors: errors.length, ours };
       }
@@ -271,7 +331,15 @@ async function main() {
       printRefused(asIs);
       const differences = compare(bare, asIs);
       const checked = printWith(asIs, differences);
-      summary.runs.push({ label: 'with', workarounds: [], passed: asIs.json.numPassedTests, failed: asIs.json.numFailedTests, differences, ...checked, reports: asIs.reports });
+      summary.runs.push({
+        label: 'with',
+        workarounds: [],
+        passed: asIs.json.numPassedTests,
+        failed: asIs.json.numFailedTests,
+        differences,
+        ...checked,
+        reports: asIs.reports,
+      });
       failed = differences.length > 0 || checked.problems > 0 || checked.orphans > 0 || checked.errors > 0;
       // Measure the rest: work around, one at a time, what keeps the package from loading or
       // running in this test runner; say so, and run again.
@@ -280,7 +348,9 @@ async function main() {
       const steps = [
         () => {
           const stripped = stripNodePrefix(appDir);
-          return stripped.length > 0 ? { name: `node: specifiers rewritten to bare ones in ${stripped.length} dist files (jest < 27.1 cannot load them)`, env: {} } : null;
+          return stripped.length > 0
+            ? { name: `node: specifiers rewritten to bare ones in ${stripped.length} dist files (jest < 27.1 cannot load them)`, env: {} }
+            : null;
         },
         () => ({ name: 'a global performance (from perf_hooks) where the test environment has none', env: { EAL_WORKAROUND_PERFORMANCE: '1' } }),
       ];
@@ -297,7 +367,15 @@ async function main() {
         printRefused(patched);
         const differences2 = compare(bare, patched);
         const checked2 = printWith(patched, differences2);
-        summary.runs.push({ label, workarounds: [...workarounds], passed: patched.json.numPassedTests, failed: patched.json.numFailedTests, differences: differences2, ...checked2, reports: patched.reports });
+        summary.runs.push({
+          label,
+          workarounds: [...workarounds],
+          passed: patched.json.numPassedTests,
+          failed: patched.json.numFailedTests,
+          differences: differences2,
+          ...checked2,
+          reports: patched.reports,
+        });
         last = { differences: differences2 };
       }
     } finally {

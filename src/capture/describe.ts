@@ -53,8 +53,14 @@ export function describeRequest(facts: RequestFacts): Description {
   const [owner, ownerId, child, childId] = segments;
   const method = facts.method.toUpperCase();
 
-  const isAssociation = owner?.value != null && isId(ownerId) && ownerId.value !== null && child?.value != null &&
-    (segments.length === 3 || (segments.length === 4 && isId(childId))) && method !== 'PATCH' && BASE_ACTIONS[method] !== undefined;
+  const isAssociation =
+    owner?.value != null &&
+    isId(ownerId) &&
+    ownerId.value !== null &&
+    child?.value != null &&
+    (segments.length === 3 || (segments.length === 4 && isId(childId))) &&
+    method !== 'PATCH' &&
+    BASE_ACTIONS[method] !== undefined;
   if (isAssociation) {
     const ownerName = owner!.value!;
     const childName = child!.value!;

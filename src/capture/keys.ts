@@ -13,7 +13,10 @@ const ESCAPES: Record<string, string> = { '25': '%', '2E': '.', '24': '$', '00':
 
 export function encodeKey(key: string): string {
   if (!NEEDS_ENCODING.test(key)) return key;
-  let out = key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\u0000/g, '%00');
+  let out = key
+    .replace(/%/g, '%25')
+    .replace(/\./g, '%2E')
+    .replace(/\u0000/g, '%00');
   if (out.startsWith('$')) out = `%24${out.slice(1)}`;
   if (out === '__proto__') out = '%5F_proto__';
   return out;

@@ -92,7 +92,7 @@ function parsePattern(pattern: string): PatternPart[] {
       parts.push({ literal: true, value: raw.replace(/\\(.)/g, '$1').replace(/[?+]$/, '') });
       continue;
     }
-    const name = match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2] ?? match[3] ?? String(unnamed++);
+    const name = match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? match[3] ?? String(unnamed++));
     parts.push({ literal: false, name });
   }
   if (PARSED.size >= MAX_PARSED) PARSED.clear();

@@ -47,7 +47,8 @@ export function parseActions(value: unknown): Map<string, ActionSpec> {
       fail(at, `actions['${name}'] must be an object like { message: '{user} did it' } (or {} to only register the name); got ${show(definition)}.`);
     }
     for (const key of Object.keys(definition)) {
-      if (!(TEMPLATE_KEYS as readonly string[]).includes(key)) fail(`${at}.${key}`, `actions['${name}'] has unknown key '${key}'; accepted: ${TEMPLATE_KEYS.join(', ')}.`);
+      if (!(TEMPLATE_KEYS as readonly string[]).includes(key))
+        fail(`${at}.${key}`, `actions['${name}'] has unknown key '${key}'; accepted: ${TEMPLATE_KEYS.join(', ')}.`);
     }
     const spec: ActionSpec = { message: null, failureMessage: null };
     for (const key of TEMPLATE_KEYS) {
@@ -59,7 +60,10 @@ export function parseActions(value: unknown): Map<string, ActionSpec> {
       for (const [, path] of template.matchAll(PLACEHOLDER)) {
         const root = path!.split('.')[0]!;
         if (!(FIELD_NAMES as readonly string[]).includes(root)) {
-          fail(`${at}.${key}`, `actions['${name}'].${key} has the placeholder {${path}}, but '${root}' is not an entry field; use one of ${FIELD_NAMES.join(', ')}.`);
+          fail(
+            `${at}.${key}`,
+            `actions['${name}'].${key} has the placeholder {${path}}, but '${root}' is not an entry field; use one of ${FIELD_NAMES.join(', ')}.`,
+          );
         }
       }
       spec[key] = template;
@@ -73,7 +77,11 @@ export function parseActions(value: unknown): Map<string, ActionSpec> {
 export function checkAction(actions: ReadonlyMap<string, ActionSpec>, strict: boolean, action: string): void {
   if (!strict || actions.has(action)) return;
   const known = [...actions.keys()];
-  throw new AuditLogConfigError('EAUDIT_UNKNOWN_ACTION', 'action', `the action ${show(action)} is not registered and strictActions is on; register it in the actions option (known: ${known.join(', ') || 'none'}).`);
+  throw new AuditLogConfigError(
+    'EAUDIT_UNKNOWN_ACTION',
+    'action',
+    `the action ${show(action)} is not registered and strictActions is on; register it in the actions option (known: ${known.join(', ') || 'none'}).`,
+  );
 }
 
 function format(value: unknown): string {

@@ -54,24 +54,36 @@ function sinkOfHandle(audit: unknown): EventSink | null {
 }
 
 function checkOptions(options: object): void {
-  if (options === null || typeof options !== 'object') optionError('options', `audited options must be an object like { action: 'invoice.approve' }; got ${show(options)}.`);
+  if (options === null || typeof options !== 'object')
+    optionError('options', `audited options must be an object like { action: 'invoice.approve' }; got ${show(options)}.`);
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.includes(key)) optionError(key, `audited() got unknown option '${key}'; accepted: ${OPTION_KEYS.join(', ')}.`);
   }
   const { documents, captureArgs, captureResult, collectionName, notes } = options as AuditedWith;
-  if (documents !== undefined && typeof documents !== 'function') optionError('documents', `audited() documents must be a function (args, result) => ids; got ${show(documents)}.`);
-  for (const [name, value] of [['captureArgs', captureArgs], ['captureResult', captureResult]] as const) {
+  if (documents !== undefined && typeof documents !== 'function')
+    optionError('documents', `audited() documents must be a function (args, result) => ids; got ${show(documents)}.`);
+  for (const [name, value] of [
+    ['captureArgs', captureArgs],
+    ['captureResult', captureResult],
+  ] as const) {
     if (value !== undefined && typeof value !== 'boolean') optionError(name, `audited() ${name} must be true or false; got ${show(value)}.`);
   }
-  for (const [name, value] of [['collectionName', collectionName], ['notes', notes]] as const) {
-    if (value !== undefined && value !== null && typeof value !== 'string') optionError(name, `audited() ${name} must be a string or null; got ${show(value)}.`);
+  for (const [name, value] of [
+    ['collectionName', collectionName],
+    ['notes', notes],
+  ] as const) {
+    if (value !== undefined && value !== null && typeof value !== 'string')
+      optionError(name, `audited() ${name} must be a string or null; got ${show(value)}.`);
   }
 }
 
 function actionOf(options: AuditedOptions, fallback: string): string {
   const action = options.action ?? fallback;
   if (typeof action !== 'string' || action.trim() === '' || action.length > MAX_ACTION_LENGTH) {
-    optionError('action', `audited() needs an action of 1 to ${MAX_ACTION_LENGTH} characters (it defaults to the function's name, and this one has none); got ${show(options.action)}.`);
+    optionError(
+      'action',
+      `audited() needs an action of 1 to ${MAX_ACTION_LENGTH} characters (it defaults to the function's name, and this one has none); got ${show(options.action)}.`,
+    );
   }
   return action;
 }
@@ -113,7 +125,10 @@ function wrap<F extends AnyFunction>(fn: F, options: AuditedWith, fixed: Fixed, 
       // No instance at all is a wiring mistake worth one warning; a disabled one is a choice.
       if (sink === undefined && !warned) {
         warned = true;
-        process.emitWarning(`express-audit-log: ${action} ran unaudited: no audit instance. Pass { audit }, use audit.audited(fn), or call it inside a recorded request or audit.runWithContext().`, { code: 'EAUDIT_NO_INSTANCE' });
+        process.emitWarning(
+          `express-audit-log: ${action} ran unaudited: no audit instance. Pass { audit }, use audit.audited(fn), or call it inside a recorded request or audit.runWithContext().`,
+          { code: 'EAUDIT_NO_INSTANCE' },
+        );
       }
       return fn.apply(this, args);
     }
@@ -191,7 +206,8 @@ export function auditedBy(sink: EventSink | null) {
   return function auditedWithInstance<F extends AnyFunction>(fn: F, options: AuditedOptions<Parameters<F>, ReturnType<F>> = {}): F {
     if (typeof fn !== 'function') optionError('fn', `audit.audited(fn, options) needs a function; got ${show(fn)}.`);
     checkOptions(options);
-    if ((options as AuditedWith).audit !== undefined) optionError('audit', 'audit.audited() is already bound to an instance; drop the audit option or call audited(fn, { audit }).');
+    if ((options as AuditedWith).audit !== undefined)
+      optionError('audit', 'audit.audited() is already bound to an instance; drop the audit option or call audited(fn, { audit }).');
     return wrap(fn, options as AuditedWith, sink, fn.name);
   };
 }

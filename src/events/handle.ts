@@ -29,7 +29,8 @@ function initError(field: string, message: string): never {
 function optionalText(init: Record<string, unknown>, key: string, max: number): string | null {
   const value = init[key];
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value === '' || value.length > max) initError(key, `runWithContext() ${key} must be a string of 1 to ${max} characters or null; got ${show(value)}.`);
+  if (typeof value !== 'string' || value === '' || value.length > max)
+    initError(key, `runWithContext() ${key} must be a string of 1 to ${max} characters or null; got ${show(value)}.`);
   return value;
 }
 
@@ -42,7 +43,8 @@ function contextFrom(sink: EventSink | null, init: unknown): AuditContext {
     if (!INIT_KEYS.includes(key)) initError(key, `runWithContext() got unknown field '${key}'; accepted: ${INIT_KEYS.join(', ')}.`);
   }
   const user = fields.user === undefined || fields.user === null ? null : userString(fields.user);
-  if (fields.user !== undefined && fields.user !== null && user === null) initError('user', `runWithContext() user must be an id (a string or number); got ${show(fields.user)}.`);
+  if (fields.user !== undefined && fields.user !== null && user === null)
+    initError('user', `runWithContext() user must be an id (a string or number); got ${show(fields.user)}.`);
   return {
     sink,
     user,

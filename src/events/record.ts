@@ -88,7 +88,9 @@ export function buildEntry(sink: EventSink, context: AuditContext | null | undef
   const result = fields.sanitized?.result ?? (fields.result === undefined ? NOTHING : sanitize(fields.result, limits));
   const params = fields.params === undefined || fields.params === null ? NOTHING : sanitize(fields.params, limits);
   const changes = fields.changes ? sanitizeChanges(fields.changes.list, limits, fields.changes.dropped) : null;
-  const truncated = [payload.truncated && 'payload', params.truncated && 'params', result.truncated && 'result', changes?.truncated && 'changes'].filter((f): f is string => !!f);
+  const truncated = [payload.truncated && 'payload', params.truncated && 'params', result.truncated && 'result', changes?.truncated && 'changes'].filter(
+    (f): f is string => !!f,
+  );
 
   entry.action = fields.action;
   entry.method = fields.method ?? null;
@@ -150,7 +152,8 @@ export function checkEvent(event: unknown): asserts event is AuditEvent {
   if (typeof action !== 'string' || action.trim() === '' || action.length > MAX_ACTION_LENGTH) {
     eventError('action', `record() needs an action: a name of 1 to ${MAX_ACTION_LENGTH} characters like 'Login'; got ${show(action)}.`);
   }
-  if (documents !== undefined && documents !== null && !Array.isArray(documents)) eventError('documents', `record() documents must be an array of ids or null; got ${show(documents)}.`);
+  if (documents !== undefined && documents !== null && !Array.isArray(documents))
+    eventError('documents', `record() documents must be an array of ids or null; got ${show(documents)}.`);
   if (isError !== undefined && typeof isError !== 'boolean') eventError('isError', `record() isError must be true or false; got ${show(isError)}.`);
   if (message !== undefined && typeof message !== 'string') eventError('message', `record() message must be a string; got ${show(message)}.`);
 }
@@ -167,7 +170,8 @@ function looksLikeRequest(value: unknown): value is Request {
 /** `audit.record(req | null, event)`: the identity comes from `req`, else from the current context. */
 export function recordEvent(sink: EventSink, req: Request | null | undefined, event: AuditEvent): string | null {
   if (req !== null && req !== undefined && !looksLikeRequest(req)) {
-    const hint = typeof (req as { action?: unknown }).action === 'string' ? ' It looks like the event was passed first: use record(null, event) outside a request.' : '';
+    const hint =
+      typeof (req as { action?: unknown }).action === 'string' ? ' It looks like the event was passed first: use record(null, event) outside a request.' : '';
     eventError('req', `record(req, event) needs an Express request or null as its first argument; got ${show(req)}.${hint}`);
   }
   checkEvent(event);

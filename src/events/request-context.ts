@@ -22,7 +22,12 @@ class RequestContext implements AuditContext {
   changesDropped = 0;
   readonly traceId: string | null;
 
-  constructor(readonly sink: EventSink, readonly req: Request, readonly requestId: string, collect: boolean) {
+  constructor(
+    readonly sink: EventSink,
+    readonly req: Request,
+    readonly requestId: string,
+    collect: boolean,
+  ) {
     this.changes = collect ? [] : null;
     this.traceId = traceIdFrom(req.headers.traceparent);
   }

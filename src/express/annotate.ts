@@ -20,7 +20,11 @@ function check(annotation: AuditAnnotation): void {
   }
   const type = annotation.associationType;
   if (type !== undefined && type !== null && !(ASSOCIATION_TYPES as readonly string[]).includes(type)) {
-    throw new AuditLogConfigError('EAUDIT_ANNOTATION', 'associationType', `annotate() associationType must be one of ${ASSOCIATION_TYPES.join(', ')} or null; got ${show(type)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_ANNOTATION',
+      'associationType',
+      `annotate() associationType must be one of ${ASSOCIATION_TYPES.join(', ')} or null; got ${show(type)}.`,
+    );
   }
   if (annotation.documents != null && !Array.isArray(annotation.documents)) {
     throw new AuditLogConfigError('EAUDIT_ANNOTATION', 'documents', `annotate() documents must be an array of ids or null; got ${show(annotation.documents)}.`);
@@ -30,7 +34,11 @@ function check(annotation: AuditAnnotation): void {
 /** Adds to what will be recorded for this request. Throws on unknown fields: a typo should not pass silently. */
 export function annotate(req: Request, annotation: AuditAnnotation): void {
   if (annotation === null || typeof annotation !== 'object') {
-    throw new AuditLogConfigError('EAUDIT_ANNOTATION', 'annotation', `annotate(req, annotation) needs an object like { notes: '...' }; got ${show(annotation)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_ANNOTATION',
+      'annotation',
+      `annotate(req, annotation) needs an object like { notes: '...' }; got ${show(annotation)}.`,
+    );
   }
   check(annotation);
   ANNOTATIONS.set(req, { ...ANNOTATIONS.get(req), ...annotation });

@@ -93,7 +93,7 @@ function messageOf(result: unknown, res: Response): string | null {
     const text = typeof message === 'string' ? message : typeof error === 'string' ? error : null;
     if (text) return text.slice(0, 1000);
     if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
-      return ((error as { message: string }).message).slice(0, 1000);
+      return (error as { message: string }).message.slice(0, 1000);
     }
   }
   if (typeof result === 'string' && result.length > 0 && !result.startsWith('[Truncated') && !/^\s*</.test(result)) return result.slice(0, 1000);
@@ -160,9 +160,10 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
   if (response.truncated) (truncated ??= []).push('result');
   if (changes?.truncated) (truncated ??= []).push('changes');
 
-  let documents = annotation?.documents !== undefined
-    ? annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null
-    : described.documents;
+  let documents =
+    annotation?.documents !== undefined
+      ? (annotation.documents?.map((id) => idString(id)).filter((id): id is string => id !== null) ?? null)
+      : described.documents;
   let endpoint = rec.url.slice(0, 2048);
   const secrets = secretParamValues(rec.params, limits.isSecret);
   if (secrets) {

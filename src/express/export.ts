@@ -88,7 +88,10 @@ async function writeCheckpoints(store: AuditStore, chains: ReadonlySet<string>, 
     after = page[page.length - 1]!._id;
   }
   for (const previous of named) {
-    const [checkpoint] = await store.findCheckpoints({ after: previous.seq === 0 ? `${previous.chain}:` : checkpointId(previous.chain, previous.seq - 1), limit: 1 });
+    const [checkpoint] = await store.findCheckpoints({
+      after: previous.seq === 0 ? `${previous.chain}:` : checkpointId(previous.chain, previous.seq - 1),
+      limit: 1,
+    });
     if (checkpoint?._id === checkpointId(previous.chain, previous.seq)) await write(res, `${JSON.stringify({ checkpoint })}\n`);
   }
 }
@@ -107,17 +110,25 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   delete raw.format;
   if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);
   for (const name of ['$sort', '$skip', '$page', '$limit', '$count']) {
-    if (raw[name] !== undefined) throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
+    if (raw[name] !== undefined)
+      throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
   }
   const { query } = parseListQuery(raw, settings);
   const columns = query.select ?? FIELD_NAMES;
   const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
   const page = (after: { date: Date; _id: string } | null, limit: number) => {
-    const keyset: AuditFilter | null = after
-      ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] }
-      : null;
+    const keyset: AuditFilter | null = after ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] } : null;
     const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
-    return store.find({ filter, sort: [['date', -1], ['_id', -1]], skip: 0, limit, select });
+    return store.find({
+      filter,
+      sort: [
+        ['date', -1],
+        ['_id', -1],
+      ],
+      skip: 0,
+      limit,
+      select,
+    });
   };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const head = () => {
@@ -138,8 +149,17 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   const verifiable = settings.integrity === true && format === 'ndjson';
   if (verifiable) {
     const { from, to, $select: _select, ...filters } = raw;
-    const range = parseListQuery({ ...(from !== undefined && { from }), ...(to !== undefined && { to }) }, settings).query.filter as { date?: { $gte?: Date; $lte?: Date } };
-    const header = { version: 1, at: new Date().toISOString(), from: range.date?.$gte?.toISOString() ?? null, to: range.date?.$lte?.toISOString() ?? null, filtered: Object.keys(filters).length > 0, selected: query.select !== null };
+    const range = parseListQuery({ ...(from !== undefined && { from }), ...(to !== undefined && { to }) }, settings).query.filter as {
+      date?: { $gte?: Date; $lte?: Date };
+    };
+    const header = {
+      version: 1,
+      at: new Date().toISOString(),
+      from: range.date?.$gte?.toISOString() ?? null,
+      to: range.date?.$lte?.toISOString() ?? null,
+      filtered: Object.keys(filters).length > 0,
+      selected: query.select !== null,
+    };
     await write(res, `${JSON.stringify({ export: header })}\n`);
   }
   const chains = new Set<string>();

@@ -93,7 +93,16 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
     const requestId = context?.requestId ?? incomingId;
     const rec: Recording = {
       // req.url, not req.path: Express parses the URL again for req.path, and the path is only needed when no route answers.
-      start: performance.now(), method, url, path: pathOf(req.url ?? ''), requestId, body: undefined, params: null, routePath: undefined, baseUrl: '', context,
+      start: performance.now(),
+      method,
+      url,
+      path: pathOf(req.url ?? ''),
+      requestId,
+      body: undefined,
+      params: null,
+      routePath: undefined,
+      baseUrl: '',
+      context,
     };
     if (typeof res.on !== 'function') return undefined; // not a real response (a bare object in a unit test)
     RECORDINGS.set(res, rec);

@@ -47,7 +47,18 @@ export interface RouterContext {
   extras?: Router[];
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 function sendError(res: Response, statusCode: number, message: string, extra: Record<string, unknown> = {}): void {
   res.status(statusCode).json({ statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message, ...extra });
@@ -80,7 +91,12 @@ function listBody(docs: Partial<AuditEntry>[], total: number, list: ListRequest)
  * X-Request-Id is never reused, so a manual entry cannot pass for an entry of a real request.
  * Null when `transform` threw (reported; none is queued, so a batch is all or nothing).
  */
-function buildManualEntries(sink: EventSink, req: Request, entries: ReturnType<typeof parseManualEntries>['entries'], poster: string | null): Array<{ entry: AuditEntry; bytes: number }> | null {
+function buildManualEntries(
+  sink: EventSink,
+  req: Request,
+  entries: ReturnType<typeof parseManualEntries>['entries'],
+  poster: string | null,
+): Array<{ entry: AuditEntry; bytes: number }> | null {
   const context: AuditContext = {
     sink,
     user: poster,
@@ -123,7 +139,14 @@ export function createQueryRouter(ctx: RouterContext): Router {
     try {
       auth = authOf(req, config);
     } catch (error) {
-      ctx.fail(new AuditLogStoreError('EAUDIT_AUTH', `getAuth failed on ${req.method} ${req.originalUrl.split('?')[0]}: ${(error as Error)?.message ?? error}`, 0, error));
+      ctx.fail(
+        new AuditLogStoreError(
+          'EAUDIT_AUTH',
+          `getAuth failed on ${req.method} ${req.originalUrl.split('?')[0]}: ${(error as Error)?.message ?? error}`,
+          0,
+          error,
+        ),
+      );
       return sendError(res, 500, "The app's getAuth option failed on this request; the error was reported through the audit log's 'error' event.");
     }
     if (auth === null) {
@@ -172,94 +195,138 @@ export function createQueryRouter(ctx: RouterContext): Router {
     res.json(listBody(docs, total, parsed));
   }
 
-  router.get(base, authorize, run((req, res) => list(req, res)));
+  router.get(
+    base,
+    authorize,
+    run((req, res) => list(req, res)),
+  );
 
   // Writes are never public: publicRoutes opens the reads only.
-  router.post(base, checkAuth, express.json({ limit: '1mb' }), run(async (req, res) => {
-    if (!config.manualEntries) return sendError(res, 405, 'Manual entries are turned off (manualEntries: false).');
-    if (!req.is('application/json')) return sendError(res, 415, 'Send manual entries as JSON with Content-Type: application/json.');
-    const poster = userOf(req, config);
-    const { entries, many } = parseManualEntries(req.body, poster);
-    entries.forEach((fields, i) => {
-      try {
-        checkAction(config.actions, config.strictActions, fields.action);
-      } catch (error) {
-        if (error instanceof AuditLogConfigError) throw new AuditLogQueryError(many ? `[${i}].action` : 'action', error.message.replace(/^express-audit-log: /, ''));
-        throw error;
+  router.post(
+    base,
+    checkAuth,
+    express.json({ limit: '1mb' }),
+    run(async (req, res) => {
+      if (!config.manualEntries) return sendError(res, 405, 'Manual entries are turned off (manualEntries: false).');
+      if (!req.is('application/json')) return sendError(res, 415, 'Send manual entries as JSON with Content-Type: application/json.');
+      const poster = userOf(req, config);
+      const { entries, many } = parseManualEntries(req.body, poster);
+      entries.forEach((fields, i) => {
+        try {
+          checkAction(config.actions, config.strictActions, fields.action);
+        } catch (error) {
+          if (error instanceof AuditLogConfigError)
+            throw new AuditLogQueryError(many ? `[${i}].action` : 'action', error.message.replace(/^express-audit-log: /, ''));
+          throw error;
+        }
+      });
+      const built = buildManualEntries(ctx.sink, req, entries, poster);
+      if (built === null) {
+        return sendError(
+          res,
+          500,
+          "The app's transform option failed on a manual entry; nothing was recorded, and the error was reported through the audit log's 'error' event.",
+        );
       }
-    });
-    const built = buildManualEntries(ctx.sink, req, entries, poster);
-    if (built === null) {
-      return sendError(res, 500, "The app's transform option failed on a manual entry; nothing was recorded, and the error was reported through the audit log's 'error' event.");
-    }
-    // transform dropped the one entry: nothing to store, nothing to show.
-    if (!many && built.length === 0) return void res.status(204).end();
-    const written = await ctx.write(built);
-    const shown = built.map(({ entry }) => present(entry));
-    // 201: in the store. 202: accepted but not confirmed in time (the store is slow or down): queued, retried, spooled when spoolDir is set.
-    res.status(written ? 201 : 202).json(many ? shown : shown[0]);
-  }));
+      // transform dropped the one entry: nothing to store, nothing to show.
+      if (!many && built.length === 0) return void res.status(204).end();
+      const written = await ctx.write(built);
+      const shown = built.map(({ entry }) => present(entry));
+      // 201: in the store. 202: accepted but not confirmed in time (the store is slow or down): queued, retried, spooled when spoolDir is set.
+      res.status(written ? 201 : 202).json(many ? shown : shown[0]);
+    }),
+  );
 
-  router.get(`${base}/history/:collection/:id`, authorize, run(async (req, res) => {
-    const { collection, id } = req.params as { collection: string; id: string };
-    const query = queryParameters(req);
-    if (query.collectionName !== undefined || query.documents !== undefined) {
-      throw new AuditLogQueryError(query.collectionName !== undefined ? 'collectionName' : 'documents', 'the history route sets collectionName and documents from its path.');
-    }
-    // Named by the route (as owner or child), or changed by it through mongoose (the diff
-    // plugin's `changes`): `POST /verify-email` changes the user, so it is in the user's history.
-    await list(req, res, {
-      $or: [
-        { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] },
-        { changes: { $elemMatch: { collectionName: collection, document: id } } },
-      ],
-    });
-  }));
+  router.get(
+    `${base}/history/:collection/:id`,
+    authorize,
+    run(async (req, res) => {
+      const { collection, id } = req.params as { collection: string; id: string };
+      const query = queryParameters(req);
+      if (query.collectionName !== undefined || query.documents !== undefined) {
+        throw new AuditLogQueryError(
+          query.collectionName !== undefined ? 'collectionName' : 'documents',
+          'the history route sets collectionName and documents from its path.',
+        );
+      }
+      // Named by the route (as owner or child), or changed by it through mongoose (the diff
+      // plugin's `changes`): `POST /verify-email` changes the user, so it is in the user's history.
+      await list(req, res, {
+        $or: [
+          { documents: id, $or: [{ collectionName: collection }, { childCollectionName: collection }] },
+          { changes: { $elemMatch: { collectionName: collection, document: id } } },
+        ],
+      });
+    }),
+  );
 
-  router.get(`${base}/export`, authorize, run(async (req, res) => {
-    if (req.method !== 'HEAD') await ctx.flushPending();
-    const details = await streamExport(store, { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null }, req, res);
-    // A HEAD exported nothing: not recorded.
-    if (details) ctx.recordExport(req, details);
-  }));
+  router.get(
+    `${base}/export`,
+    authorize,
+    run(async (req, res) => {
+      if (req.method !== 'HEAD') await ctx.flushPending();
+      const details = await streamExport(
+        store,
+        { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null },
+        req,
+        res,
+      );
+      // A HEAD exported nothing: not recorded.
+      if (details) ctx.recordExport(req, details);
+    }),
+  );
 
   // One verification at a time: each reads every entry in its range.
   let verifying = false;
-  router.get(`${base}/verify`, authorizeVerify, run(async (req, res) => {
-    const integrity = config.integrity;
-    if (!integrity) return sendError(res, 404, 'Verification needs the integrity option, e.g. auditLog({ integrity: { signingKey } }): without it entries carry no chain to verify.');
-    const raw = queryParameters(req);
-    for (const name of Object.keys(raw)) {
-      if (name !== 'from' && name !== 'to') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; the verify route accepts only from and to.`);
-    }
-    const { from, to } = parseDateRange(raw);
-    if (verifying) {
-      res.setHeader('Retry-After', '5');
-      return sendError(res, 429, 'A verification is already running; try again when it has finished.');
-    }
-    verifying = true;
-    try {
-      await ctx.flushPending();
-      res.json(await verifyStore(store, { from, to, publicKeys: integrity.publicKeys, ttlSeconds: config.ttlSeconds }));
-    } finally {
-      verifying = false;
-    }
-  }));
+  router.get(
+    `${base}/verify`,
+    authorizeVerify,
+    run(async (req, res) => {
+      const integrity = config.integrity;
+      if (!integrity)
+        return sendError(
+          res,
+          404,
+          'Verification needs the integrity option, e.g. auditLog({ integrity: { signingKey } }): without it entries carry no chain to verify.',
+        );
+      const raw = queryParameters(req);
+      for (const name of Object.keys(raw)) {
+        if (name !== 'from' && name !== 'to')
+          throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; the verify route accepts only from and to.`);
+      }
+      const { from, to } = parseDateRange(raw);
+      if (verifying) {
+        res.setHeader('Retry-After', '5');
+        return sendError(res, 429, 'A verification is already running; try again when it has finished.');
+      }
+      verifying = true;
+      try {
+        await ctx.flushPending();
+        res.json(await verifyStore(store, { from, to, publicKeys: integrity.publicKeys, ttlSeconds: config.ttlSeconds }));
+      } finally {
+        verifying = false;
+      }
+    }),
+  );
 
-  router.get(`${base}/:id`, authorize, run(async (req, res) => {
-    const id = (req.params as { id: string }).id;
-    if (!isObjectIdString(id)) throw new AuditLogQueryError('id', `'${id.slice(0, 64)}' is not an entry id: ids are 24 hexadecimal characters.`);
-    const parameters = queryParameters(req);
-    for (const name of Object.keys(parameters)) {
-      if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
-    }
-    await ctx.flushPending();
-    const entry = await store.findById(id.toLowerCase());
-    if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
-    const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
-    const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
-    res.json(present(shown));
-  }));
+  router.get(
+    `${base}/:id`,
+    authorize,
+    run(async (req, res) => {
+      const id = (req.params as { id: string }).id;
+      if (!isObjectIdString(id)) throw new AuditLogQueryError('id', `'${id.slice(0, 64)}' is not an entry id: ids are 24 hexadecimal characters.`);
+      const parameters = queryParameters(req);
+      for (const name of Object.keys(parameters)) {
+        if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
+      }
+      await ctx.flushPending();
+      const entry = await store.findById(id.toLowerCase());
+      if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
+      const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
+      const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
+      res.json(present(shown));
+    }),
+  );
 
   // The log is append-only over HTTP.
   router.all(base, (_req, res) => {

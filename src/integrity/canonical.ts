@@ -51,7 +51,10 @@ function childDecode(level: Level, key: string): boolean {
 
 /** Canonical members of an object whose keys change when read (decoded, made well-formed), so two may become one: the later value wins. */
 function changedKeys(source: Record<string, unknown>, keys: string[], level: Level): string {
-  const members: Array<[string, string | undefined]> = keys.map((key) => [wellFormed(level.decode ? decodeKey(key) : key), write(source[key], childDecode(level, key))]);
+  const members: Array<[string, string | undefined]> = keys.map((key) => [
+    wellFormed(level.decode ? decodeKey(key) : key),
+    write(source[key], childDecode(level, key)),
+  ]);
   members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); // stable: equal keys keep their order
   let out = '{';
   for (let i = 0; i < members.length; i++) {
@@ -88,7 +91,9 @@ const PRESENTED_ENTRY: Level = { decode: false, entry: { presented: true } };
  * other field (the usual case) needs no sort. Same result as the general path, only faster (it is
  * on the write path of every entry).
  */
-const SORTED_FIELDS = FIELD_NAMES.filter((name) => name !== 'hash').sort().map((name) => ({ name, prefix: `"${name}":`, decode: DECODED_FIELDS.has(name) }));
+const SORTED_FIELDS = FIELD_NAMES.filter((name) => name !== 'hash')
+  .sort()
+  .map((name) => ({ name, prefix: `"${name}":`, decode: DECODED_FIELDS.has(name) }));
 const KNOWN = new Set<string>(FIELD_NAMES);
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -111,12 +116,17 @@ function entryOfKnownFields(entry: Record<string, unknown>, presented: boolean):
 function write(value: unknown, decode: boolean): string | undefined {
   if (value === null || value === undefined) return undefined;
   switch (typeof value) {
-    case 'string': return quote(wellFormed(value));
+    case 'string':
+      return quote(wellFormed(value));
     // Finite numbers: what JSON.stringify writes is the number's string (-0 included: "0").
-    case 'number': return Number.isFinite(value) ? String(value) : undefined;
-    case 'boolean': return value ? 'true' : 'false';
-    case 'object': break;
-    default: return undefined; // functions, symbols, bigints: JSON has none of them
+    case 'number':
+      return Number.isFinite(value) ? String(value) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return undefined; // functions, symbols, bigints: JSON has none of them
   }
   if (Array.isArray(value)) {
     let out = '[';

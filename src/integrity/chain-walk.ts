@@ -102,7 +102,10 @@ export class ChainWalk {
   /** The missing run being reported: a hole split by checkpoints is still one problem. */
   private hole: [number, number, string] | null = null;
 
-  constructor(readonly chain: string, private readonly ctx: WalkContext) {}
+  constructor(
+    readonly chain: string,
+    private readonly ctx: WalkContext,
+  ) {}
 
   /** Every entry stored at one position (more than one: all but one were inserted). */
   async entry(group: Array<Partial<AuditEntry>>): Promise<void> {
@@ -113,7 +116,14 @@ export class ChainWalk {
     if (pick < 0) pick = intact.indexOf(true);
     if (pick < 0) pick = 0;
     group.forEach((entry, i) => {
-      if (i !== pick) this.ctx.problem({ kind: 'inserted', chain: this.chain, seq, entryId: String(entry._id), message: `entry ${entry._id} claims seq ${seq} of chain ${this.chain}, which entry ${group[pick]!._id} holds${intact[i] ? '' : ', and its content does not match its hash'}: no writer put it there.` });
+      if (i !== pick)
+        this.ctx.problem({
+          kind: 'inserted',
+          chain: this.chain,
+          seq,
+          entryId: String(entry._id),
+          message: `entry ${entry._id} claims seq ${seq} of chain ${this.chain}, which entry ${group[pick]!._id} holds${intact[i] ? '' : ', and its content does not match its hash'}: no writer put it there.`,
+        });
     });
     const entry = group[pick]!;
     const date = dateOf(entry);
@@ -127,9 +137,22 @@ export class ChainWalk {
     if (!present.intact) {
       if (!this.ctx.suspect({ chain: this.chain, seq, entry })) this.modified(seq, id);
     } else if (seq === 1 && entry.prevHash !== null && entry.prevHash !== undefined) {
-      this.ctx.problem({ kind: 'modified', chain: this.chain, seq, entryId: id, message: `entry ${id} is the first of chain ${this.chain} but names a previous hash: it was rewritten with a recomputed hash.` });
+      this.ctx.problem({
+        kind: 'modified',
+        chain: this.chain,
+        seq,
+        entryId: id,
+        message: `entry ${id} is the first of chain ${this.chain} but names a previous hash: it was rewritten with a recomputed hash.`,
+      });
     } else if (this.last?.intact && this.last.seq === seq - 1 && entry.prevHash !== this.last.hash) {
-      this.ctx.problem({ kind: 'modified', chain: this.chain, fromSeq: seq - 1, toSeq: seq, entryId: id, message: `entries ${this.last.id} (seq ${seq - 1}) and ${id} (seq ${seq}) of chain ${this.chain} do not link (the second names another previous hash): one of them was rewritten with a recomputed hash.` });
+      this.ctx.problem({
+        kind: 'modified',
+        chain: this.chain,
+        fromSeq: seq - 1,
+        toSeq: seq,
+        entryId: id,
+        message: `entries ${this.last.id} (seq ${seq - 1}) and ${id} (seq ${seq}) of chain ${this.chain} do not link (the second names another previous hash): one of them was rewritten with a recomputed hash.`,
+      });
     }
     this.last = present;
     this.seenAny = true;
@@ -140,7 +163,14 @@ export class ChainWalk {
     this.checkpoints++;
     if (this.ctx.publicKeys.size > 0) {
       const why = signatureProblem(checkpoint, this.ctx.publicKeys);
-      if (why) this.ctx.problem({ kind: 'checkpoint-signature', chain: this.chain, seq: checkpoint.seq, checkpointId: checkpoint._id, message: `checkpoint ${checkpoint._id} cannot be trusted: ${why}.` });
+      if (why)
+        this.ctx.problem({
+          kind: 'checkpoint-signature',
+          chain: this.chain,
+          seq: checkpoint.seq,
+          checkpointId: checkpoint._id,
+          message: `checkpoint ${checkpoint._id} cannot be trusted: ${why}.`,
+        });
     }
     if (checkpoint.seq === 0) {
       this.opened = true;
@@ -153,7 +183,14 @@ export class ChainWalk {
     }
     this.classify(checkpoint);
     if (this.last?.seq === checkpoint.seq && this.last.intact && this.last.hash !== checkpoint.hash) {
-      this.ctx.problem({ kind: 'checkpoint-mismatch', chain: this.chain, seq: checkpoint.seq, checkpointId: checkpoint._id, entryId: this.last.id ?? undefined, message: `checkpoint ${checkpoint._id} says seq ${checkpoint.seq} hashes to ${checkpoint.hash}, but entry ${this.last.id} there hashes to ${this.last.hash}: the chain was rebuilt (entries rewritten and their hashes recomputed) before this point.` });
+      this.ctx.problem({
+        kind: 'checkpoint-mismatch',
+        chain: this.chain,
+        seq: checkpoint.seq,
+        checkpointId: checkpoint._id,
+        entryId: this.last.id ?? undefined,
+        message: `checkpoint ${checkpoint._id} says seq ${checkpoint.seq} hashes to ${checkpoint.hash}, but entry ${this.last.id} there hashes to ${this.last.hash}: the chain was rebuilt (entries rewritten and their hashes recomputed) before this point.`,
+      });
     }
     this.covered = Math.max(this.covered, checkpoint.seq);
   }
@@ -169,17 +206,35 @@ export class ChainWalk {
     this.reportHole();
     for (const [from, to, , inside] of this.unresolved) {
       if (!inside) continue;
-      this.ctx.problem({ kind: 'truncated', chain: this.chain, fromSeq: from, toSeq: to, message: `chain ${this.chain} was cut short: a checkpoint covers ${runText(from, to)}, and ${from === to ? 'it is' : 'they are'} gone from its end.` });
+      this.ctx.problem({
+        kind: 'truncated',
+        chain: this.chain,
+        fromSeq: from,
+        toSeq: to,
+        message: `chain ${this.chain} was cut short: a checkpoint covers ${runText(from, to)}, and ${from === to ? 'it is' : 'they are'} gone from its end.`,
+      });
     }
     this.unresolved = [];
     if (this.last && this.position > this.covered) this.ctx.unprotected({ chain: this.chain, fromSeq: this.covered + 1, toSeq: this.position });
     if (!this.opened && this.ctx.checkpointsSupported && this.seenAny) {
-      this.ctx.problem({ kind: 'inserted', chain: this.chain, fromSeq: 1, toSeq: this.position, message: `chain ${this.chain} has no opening checkpoint: no writer of this log started it, so its ${this.entries} entries were inserted.` });
+      this.ctx.problem({
+        kind: 'inserted',
+        chain: this.chain,
+        fromSeq: 1,
+        toSeq: this.position,
+        message: `chain ${this.chain} has no opening checkpoint: no writer of this log started it, so its ${this.entries} entries were inserted.`,
+      });
     }
   }
 
   private modified(seq: number, id: string): void {
-    this.ctx.problem({ kind: 'modified', chain: this.chain, seq, entryId: id, message: `entry ${id} (seq ${seq} of chain ${this.chain}) was modified: its content does not match its hash.` });
+    this.ctx.problem({
+      kind: 'modified',
+      chain: this.chain,
+      seq,
+      entryId: id,
+      message: `entry ${id} (seq ${seq} of chain ${this.chain}) was modified: its content does not match its hash.`,
+    });
   }
 
   private missing(from: number, to: number, why: string): void {
@@ -195,7 +250,13 @@ export class ChainWalk {
     if (!this.hole) return;
     const [from, to, why] = this.hole;
     this.hole = null;
-    this.ctx.problem({ kind: 'missing', chain: this.chain, fromSeq: from, toSeq: to, message: `${runText(from, to)} of chain ${this.chain} ${from === to ? 'is' : 'are'} missing from the middle of the chain (${why}).` });
+    this.ctx.problem({
+      kind: 'missing',
+      chain: this.chain,
+      fromSeq: from,
+      toSeq: to,
+      message: `${runText(from, to)} of chain ${this.chain} ${from === to ? 'is' : 'are'} missing from the middle of the chain (${why}).`,
+    });
   }
 
   /** Registers positions from..to as absent, less those present outside the verified date range. */
@@ -204,7 +265,8 @@ export class ChainWalk {
     let before: Date | null = null;
     const outside = this.ctx.outOfRange ? await this.ctx.outOfRange(this.chain, from, to) : [];
     for (const run of outside) {
-      if (run.from > start && this.inRange(before, run.firstDate)) this.pending.push({ from: start, to: run.from - 1, prefix: !this.seenAny, followed: true, nextDate: run.firstDate });
+      if (run.from > start && this.inRange(before, run.firstDate))
+        this.pending.push({ from: start, to: run.from - 1, prefix: !this.seenAny, followed: true, nextDate: run.firstDate });
       // There, but not read: the next entry's link to it is not checked.
       this.seenAny = true;
       this.last = { seq: run.to, hash: null, intact: false, id: null };

@@ -83,7 +83,13 @@ export class Chain {
 
   /** The checkpoint that opens this chain, naming the newest checkpoint the store held (another process's, or an earlier run's). */
   open(previous: AuditCheckpoint | null, now = new Date()): AuditCheckpoint {
-    this.opening ??= this.make(this.id, { seq: 0, hash: null, count: 0, firstDate: null, lastDate: null }, 0, now, previous ? { chain: previous.chain, seq: previous.seq, hash: previous.hash, at: previous.at } : null);
+    this.opening ??= this.make(
+      this.id,
+      { seq: 0, hash: null, count: 0, firstDate: null, lastDate: null },
+      0,
+      now,
+      previous ? { chain: previous.chain, seq: previous.seq, hash: previous.hash, at: previous.at } : null,
+    );
     return this.opening;
   }
 
@@ -137,7 +143,9 @@ export class Chain {
    */
   unopened(checkpoints: readonly AuditCheckpoint[]): string[] {
     const opening = new Set(checkpoints.filter((checkpoint) => checkpoint.seq === 0).map((checkpoint) => checkpoint.chain));
-    return [...new Set(checkpoints.map((checkpoint) => checkpoint.chain))].filter((chain) => chain !== this.id && !opening.has(chain) && !this.openedChains.has(chain));
+    return [...new Set(checkpoints.map((checkpoint) => checkpoint.chain))].filter(
+      (chain) => chain !== this.id && !opening.has(chain) && !this.openedChains.has(chain),
+    );
   }
 
   /** The store has an opening checkpoint for this chain. */

@@ -76,8 +76,19 @@ export async function loadExport(file: string): Promise<LoadedExport> {
   await store.insertCheckpoints!(found);
 
   let unusable: string | null = null;
-  if (!header) unusable = 'it has no {"export":…} header line: it was not exported with integrity on (or it is a CSV export, which cannot carry types). Export again as NDJSON from an app with the integrity option.';
+  if (!header)
+    unusable =
+      'it has no {"export":…} header line: it was not exported with integrity on (or it is a CSV export, which cannot carry types). Export again as NDJSON from an app with the integrity option.';
   else if (header.selected) unusable = 'it was exported with $select: only whole entries can be checked against their hashes. Export again without $select.';
   const coverage: Coverage = header?.filtered ? 'entries' : header?.from || header?.to || capped || !ended ? 'range' : 'full';
-  return { store, header, entries, checkpoints, coverage, from: header?.from ? new Date(header.from) : null, to: header?.to ? new Date(header.to) : null, unusable };
+  return {
+    store,
+    header,
+    entries,
+    checkpoints,
+    coverage,
+    from: header?.from ? new Date(header.from) : null,
+    to: header?.to ? new Date(header.to) : null,
+    unusable,
+  };
 }

@@ -12,7 +12,8 @@ export type KeyInput = string | KeyObject;
 export class KeyError extends Error {}
 
 function describe(input: unknown): string {
-  if (typeof input === 'string') return input.includes('PRIVATE KEY') ? 'a private key PEM' : input.includes('PUBLIC KEY') ? 'a public key PEM' : 'a string that is not a PEM key';
+  if (typeof input === 'string')
+    return input.includes('PRIVATE KEY') ? 'a private key PEM' : input.includes('PUBLIC KEY') ? 'a public key PEM' : 'a string that is not a PEM key';
   if (input && typeof input === 'object' && 'type' in input) return `a ${(input as KeyObject).type} KeyObject`;
   return typeof input;
 }
@@ -24,7 +25,9 @@ export function privateKeyOf(input: unknown): KeyObject {
     else if (typeof input === 'string') key = createPrivateKey(input);
     else throw new Error('not a key');
   } catch {
-    throw new KeyError(`signingKey must be an Ed25519 private key (PEM string or KeyObject), like crypto.generateKeyPairSync('ed25519').privateKey; got ${describe(input)}.`);
+    throw new KeyError(
+      `signingKey must be an Ed25519 private key (PEM string or KeyObject), like crypto.generateKeyPairSync('ed25519').privateKey; got ${describe(input)}.`,
+    );
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new KeyError(`signingKey must be an Ed25519 key; got a ${key.asymmetricKeyType} key.`);
   return key;

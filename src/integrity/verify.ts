@@ -124,11 +124,31 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
 
   const chained: AuditFilter = { chain: { $exists: true, $ne: null } };
   const entries = new Pager<Keyed>(async (after) => {
-    const keyset = after ? { $or: [{ chain: { $gt: after.chain } }, { chain: after.chain, seq: { $gt: after.seq } }, { chain: after.chain, seq: after.seq, _id: { $gt: after._id } }] } : null;
-    const { docs } = await store.find({ filter: and(range, chained, keyset), sort: [['chain', 1], ['seq', 1], ['_id', 1]], skip: 0, limit: PAGE, select: null });
+    const keyset = after
+      ? {
+          $or: [
+            { chain: { $gt: after.chain } },
+            { chain: after.chain, seq: { $gt: after.seq } },
+            { chain: after.chain, seq: after.seq, _id: { $gt: after._id } },
+          ],
+        }
+      : null;
+    const { docs } = await store.find({
+      filter: and(range, chained, keyset),
+      sort: [
+        ['chain', 1],
+        ['seq', 1],
+        ['_id', 1],
+      ],
+      skip: 0,
+      limit: PAGE,
+      select: null,
+    });
     return docs as Keyed[];
   });
-  const checkpoints = new Pager<AuditCheckpoint>((after) => (supported ? store.findCheckpoints({ after: after?._id ?? null, limit: PAGE }) : Promise.resolve([])));
+  const checkpoints = new Pager<AuditCheckpoint>((after) =>
+    supported ? store.findCheckpoints({ after: after?._id ?? null, limit: PAGE }) : Promise.resolve([]),
+  );
 
   let chains = 0;
   let entryCount = 0;
@@ -138,7 +158,12 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
     // Chain fields of the wrong type: not something a writer made.
     while (entry && (typeof entry.chain !== 'string' || typeof entry.seq !== 'number' || !Number.isInteger(entry.seq) || entry.seq < 1)) {
       entryCount++;
-      report({ kind: 'inserted', chain: typeof entry.chain === 'string' ? entry.chain : null, entryId: String(entry._id), message: `entry ${entry._id} has malformed chain fields (chain ${JSON.stringify(entry.chain)}, seq ${JSON.stringify(entry.seq)}): no writer made it.` });
+      report({
+        kind: 'inserted',
+        chain: typeof entry.chain === 'string' ? entry.chain : null,
+        entryId: String(entry._id),
+        message: `entry ${entry._id} has malformed chain fields (chain ${JSON.stringify(entry.chain)}, seq ${JSON.stringify(entry.seq)}): no writer made it.`,
+      });
       await entries.next();
       entry = await entries.peek();
     }
@@ -176,11 +201,20 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
   const unchained = await checkUnchained(store, range, earliestOpening ?? earliestChained, report);
 
   const notes: string[] = [];
-  if (!supported) notes.push('checkpoints unsupported by this store: entries are chained and checked, but a chain cut short at its end, or removed whole, cannot be seen.');
-  if (unprotected.length > 0) notes.push("entries after their chain's last checkpoint are checked for changes and links, but a cut at the chain's end cannot be seen until the next checkpoint covers them (at most checkpointEvery entries or checkpointIntervalMs later; close() writes one).");
-  if (supported && options.publicKeys.size === 0 && checkpointCount > 0) notes.push('no public key configured: checkpoint signatures were not checked, so someone able to write to the database could have rebuilt the chains and their checkpoints.');
-  if (expired.length > 0) notes.push(`positions marked expired were removed by the ttl in force (${ttlSeconds} s, as the newest checkpoint states), not tampered with.`);
-  if (unchained > 0) notes.push(`${unchained} entries without chain fields are older than the first chain: written before integrity was turned on, so they cannot be verified.`);
+  if (!supported)
+    notes.push('checkpoints unsupported by this store: entries are chained and checked, but a chain cut short at its end, or removed whole, cannot be seen.');
+  if (unprotected.length > 0)
+    notes.push(
+      "entries after their chain's last checkpoint are checked for changes and links, but a cut at the chain's end cannot be seen until the next checkpoint covers them (at most checkpointEvery entries or checkpointIntervalMs later; close() writes one).",
+    );
+  if (supported && options.publicKeys.size === 0 && checkpointCount > 0)
+    notes.push(
+      'no public key configured: checkpoint signatures were not checked, so someone able to write to the database could have rebuilt the chains and their checkpoints.',
+    );
+  if (expired.length > 0)
+    notes.push(`positions marked expired were removed by the ttl in force (${ttlSeconds} s, as the newest checkpoint states), not tampered with.`);
+  if (unchained > 0)
+    notes.push(`${unchained} entries without chain fields are older than the first chain: written before integrity was turned on, so they cannot be verified.`);
 
   return {
     ok: problemsTotal === 0,
@@ -205,11 +239,18 @@ export async function verifyStore(store: AuditStore, options: VerifyOptions): Pr
 /** Runs of positions from..to of a chain present in the store whatever their date (the range left them out). */
 async function presentOutside(store: AuditStore, chain: string, from: number, to: number): Promise<OutOfRange[]> {
   // The common case, a long stretch before or after the range, all there: one count.
-  if (to - from + 1 > MAX_RANGE_READ && (await store.count({ chain, seq: { $gte: from, $lte: to } })) === to - from + 1) return [{ from, to, firstDate: null, lastDate: null }];
+  if (to - from + 1 > MAX_RANGE_READ && (await store.count({ chain, seq: { $gte: from, $lte: to } })) === to - from + 1)
+    return [{ from, to, firstDate: null, lastDate: null }];
   const runs: OutOfRange[] = [];
   let after = from - 1;
   for (;;) {
-    const { docs } = await store.find({ filter: { chain, seq: { $gt: after, $lte: to } }, sort: [['seq', 1]], skip: 0, limit: PAGE, select: ['_id', 'seq', 'date'] });
+    const { docs } = await store.find({
+      filter: { chain, seq: { $gt: after, $lte: to } },
+      sort: [['seq', 1]],
+      skip: 0,
+      limit: PAGE,
+      select: ['_id', 'seq', 'date'],
+    });
     for (const doc of docs) {
       const seq = doc.seq as number;
       const date = doc.date instanceof Date ? doc.date : null;
@@ -256,8 +297,22 @@ async function resolveSuspects(store: AuditStore, suspects: Suspect[], presented
   for (const suspect of suspects) {
     const id = String(suspect.entry._id);
     const home = moved.get(suspect);
-    if (home === undefined) report({ kind: 'modified', chain: suspect.chain, seq: suspect.seq, entryId: id, message: `entry ${id} (seq ${suspect.seq} of chain ${suspect.chain}) was modified: its content does not match its hash.` });
-    else report({ kind: 'reordered', chain: suspect.chain, seq: suspect.seq, entryId: id, message: `entry ${id} is intact but was moved: it is at seq ${suspect.seq} of chain ${suspect.chain}, and its hash holds at seq ${home} (the order of entries was changed).` });
+    if (home === undefined)
+      report({
+        kind: 'modified',
+        chain: suspect.chain,
+        seq: suspect.seq,
+        entryId: id,
+        message: `entry ${id} (seq ${suspect.seq} of chain ${suspect.chain}) was modified: its content does not match its hash.`,
+      });
+    else
+      report({
+        kind: 'reordered',
+        chain: suspect.chain,
+        seq: suspect.seq,
+        entryId: id,
+        message: `entry ${id} is intact but was moved: it is at seq ${suspect.seq} of chain ${suspect.chain}, and its hash holds at seq ${home} (the order of entries was changed).`,
+      });
   }
 }
 
@@ -270,9 +325,21 @@ async function checkOpenings(store: AuditStore, openings: AuditCheckpoint[], rep
     const after = previous.seq === 0 ? `${previous.chain}:` : checkpointId(previous.chain, previous.seq - 1);
     const [found] = await store.findCheckpoints({ after, limit: 1 });
     if (!found || found._id !== wanted) {
-      report({ kind: 'missing', chain: previous.chain, seq: previous.seq, checkpointId: wanted, message: `checkpoint ${wanted} is gone: chain ${opening.chain}'s opening checkpoint names it as the newest when it started (checkpoints never expire), so chain ${previous.chain} was removed.` });
+      report({
+        kind: 'missing',
+        chain: previous.chain,
+        seq: previous.seq,
+        checkpointId: wanted,
+        message: `checkpoint ${wanted} is gone: chain ${opening.chain}'s opening checkpoint names it as the newest when it started (checkpoints never expire), so chain ${previous.chain} was removed.`,
+      });
     } else if (found.hash !== previous.hash) {
-      report({ kind: 'checkpoint-mismatch', chain: previous.chain, seq: previous.seq, checkpointId: wanted, message: `checkpoint ${wanted} says seq ${previous.seq} hashes to ${found.hash}, but chain ${opening.chain}'s opening checkpoint recorded ${previous.hash}: it was replaced.` });
+      report({
+        kind: 'checkpoint-mismatch',
+        chain: previous.chain,
+        seq: previous.seq,
+        checkpointId: wanted,
+        message: `checkpoint ${wanted} says seq ${previous.seq} hashes to ${found.hash}, but chain ${opening.chain}'s opening checkpoint recorded ${previous.hash}: it was replaced.`,
+      });
     }
   }
 }
@@ -282,11 +349,23 @@ async function checkUnchained(store: AuditStore, range: AuditFilter | null, firs
   let before = 0;
   let after: string | null = null;
   for (;;) {
-    const { docs } = await store.find({ filter: and(range, { chain: null }, after ? { _id: { $gt: after } } : null), sort: [['_id', 1]], skip: 0, limit: PAGE, select: ['_id', 'date'] });
+    const { docs } = await store.find({
+      filter: and(range, { chain: null }, after ? { _id: { $gt: after } } : null),
+      sort: [['_id', 1]],
+      skip: 0,
+      limit: PAGE,
+      select: ['_id', 'date'],
+    });
     for (const doc of docs) {
       const date = doc.date instanceof Date ? doc.date : new Date(doc.date as unknown as string);
       if (firstChain && date < firstChain) before++;
-      else report({ kind: 'inserted', chain: null, entryId: String(doc._id), message: `entry ${doc._id} has no chain fields and is not older than the first chain: no writer with integrity on made it.` });
+      else
+        report({
+          kind: 'inserted',
+          chain: null,
+          entryId: String(doc._id),
+          message: `entry ${doc._id} has no chain fields and is not older than the first chain: no writer with integrity on made it.`,
+        });
     }
     if (docs.length < PAGE) return before;
     after = String(docs[docs.length - 1]!._id);

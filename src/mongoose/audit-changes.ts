@@ -77,12 +77,16 @@ function checkOptions(options: unknown): { sink: EventSink | null | undefined; c
   const fail = (option: string, message: string): never => {
     throw new AuditLogConfigError('EAUDIT_PLUGIN', option, message);
   };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail('options', `auditChanges options must be an object; got ${show(options)}.`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    fail('options', `auditChanges options must be an object; got ${show(options)}.`);
   const { audit, collectionName, ignore, ...rest } = options as AuditChangesOptions;
   for (const key of Object.keys(rest)) fail(key, `auditChanges got unknown option '${key}'; accepted: audit, collectionName, ignore.`);
-  if (audit !== undefined && (typeof audit !== 'function' || !(SINK in audit))) fail('audit', `auditChanges audit must be the handle auditLog() returned; got ${show(audit)}.`);
-  if (collectionName !== undefined && (typeof collectionName !== 'string' || collectionName === '')) fail('collectionName', `auditChanges collectionName must be a non-empty string; got ${show(collectionName)}.`);
-  if (ignore !== undefined && (!Array.isArray(ignore) || ignore.some((path) => typeof path !== 'string'))) fail('ignore', `auditChanges ignore must be an array of dotted paths; got ${show(ignore)}.`);
+  if (audit !== undefined && (typeof audit !== 'function' || !(SINK in audit)))
+    fail('audit', `auditChanges audit must be the handle auditLog() returned; got ${show(audit)}.`);
+  if (collectionName !== undefined && (typeof collectionName !== 'string' || collectionName === ''))
+    fail('collectionName', `auditChanges collectionName must be a non-empty string; got ${show(collectionName)}.`);
+  if (ignore !== undefined && (!Array.isArray(ignore) || ignore.some((path) => typeof path !== 'string')))
+    fail('ignore', `auditChanges ignore must be an array of dotted paths; got ${show(ignore)}.`);
   return { sink: audit === undefined ? undefined : ((audit as SinkHolder)[SINK] ?? null), collectionName: collectionName ?? null, ignore: ignore ?? [] };
 }
 
@@ -126,7 +130,13 @@ export function auditChanges(schema: MongooseSchemaLike, options: AuditChangesOp
 
   function report(state: Pending, op: PendingChange['op'], after: Lean | null): void {
     const { sink, context, before, model } = state;
-    const paths = diffDocuments(before, after ?? undefined, { ignore, isSecret: sink.limits.isSecret, redacted: REDACTED, maxDepth: MAX_DEPTH, maxChanges: MAX_CHANGES });
+    const paths = diffDocuments(before, after ?? undefined, {
+      ignore,
+      isSecret: sink.limits.isSecret,
+      redacted: REDACTED,
+      maxDepth: MAX_DEPTH,
+      maxChanges: MAX_CHANGES,
+    });
     if (paths.length === 0) return;
     const collectionName = settings.collectionName ?? model.collection.collectionName;
     const document = idString(before._id);

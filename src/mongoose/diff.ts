@@ -46,7 +46,11 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
     return String(a) === String(b);
   }
   if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
-    return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return (
+      ArrayBuffer.isView(a) &&
+      ArrayBuffer.isView(b) &&
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+    );
   }
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
@@ -65,7 +69,15 @@ export function diffDocuments(before: unknown, after: unknown, options: DiffOpti
   return out;
 }
 
-function walk(before: Record<string, unknown>, after: Record<string, unknown>, prefix: string, secret: boolean, depth: number, options: DiffOptions, out: PathChange[]): void {
+function walk(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  prefix: string,
+  secret: boolean,
+  depth: number,
+  options: DiffOptions,
+  out: PathChange[],
+): void {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const key of keys) {
     if (out.length >= options.maxChanges) return;

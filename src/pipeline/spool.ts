@@ -110,8 +110,7 @@ function entryProblem(value: unknown): string | null {
   for (const [name, field] of Object.entries(entry)) {
     if (field === null || field === undefined || name === '_id' || name === 'date' || !isFieldName(name)) continue;
     const kind = FIELDS[name].kind;
-    const fits = kind === 'json'
-      || (kind === 'strings' ? Array.isArray(field) && field.every((item) => typeof item === 'string') : typeof field === kind);
+    const fits = kind === 'json' || (kind === 'strings' ? Array.isArray(field) && field.every((item) => typeof item === 'string') : typeof field === kind);
     if (!fits) return `${name} is not a ${kind === 'strings' ? 'list of strings' : kind}`;
   }
   return null;
@@ -140,7 +139,8 @@ function unsafeDirectory(dir: string): string | null {
   const uid = process.getuid?.();
   const link = fs.lstatSync(dir);
   // A link another user owns in a shared parent (/tmp) is one they can point elsewhere later.
-  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid && link.uid !== 0) return `is a symbolic link owned by uid ${link.uid}, not by this process's uid ${uid}`;
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid && link.uid !== 0)
+    return `is a symbolic link owned by uid ${link.uid}, not by this process's uid ${uid}`;
   const stat = fs.statSync(dir);
   if (!stat.isDirectory()) return 'is not a directory';
   if (uid !== undefined && stat.uid !== uid) return `is owned by uid ${stat.uid}, not by this process's uid ${uid}`;
@@ -168,7 +168,10 @@ export class FileSpool implements Spool {
   /** Segments whose unreadable lines were already counted. */
   private readonly reportedBad = new Set<string>();
 
-  constructor(private readonly dir: string, private readonly onError: (error: Error) => void) {
+  constructor(
+    private readonly dir: string,
+    private readonly onError: (error: Error) => void,
+  ) {
     // A directory that cannot be created now is reported, not thrown: the app keeps serving,
     // entries stay in memory, and every later append tries again.
     this.open();
@@ -181,7 +184,13 @@ export class FileSpool implements Spool {
       // Refused, not fixed: the directory may be shared (/tmp), and what others put there before now cannot be told apart.
       const unsafe = unsafeDirectory(this.dir);
       if (unsafe) {
-        this.onError(new AuditLogStoreError('EAUDIT_SPOOL_UNSAFE', `spoolDir ${this.dir} ${unsafe}, so others could plant entries to be replayed into the audit log. Spooling is off until it is fixed: entries past the queue are dropped (EAUDIT_DROPPED). Use a directory owned by this process's user that no one else can write (chmod 700), or a path that does not exist yet: it is created with mode 0700.`, 0));
+        this.onError(
+          new AuditLogStoreError(
+            'EAUDIT_SPOOL_UNSAFE',
+            `spoolDir ${this.dir} ${unsafe}, so others could plant entries to be replayed into the audit log. Spooling is off until it is fixed: entries past the queue are dropped (EAUDIT_DROPPED). Use a directory owned by this process's user that no one else can write (chmod 700), or a path that does not exist yet: it is created with mode 0700.`,
+            0,
+          ),
+        );
         return false;
       }
       // Segments left by a process that died are replayed first, in the order they were written.
@@ -321,7 +330,13 @@ export class FileSpool implements Spool {
       this.reportedBad.add(segment.file);
       this.unreadable += bad.length;
       const named = bad.slice(0, LINES_NAMED).join(', ') + (bad.length > LINES_NAMED ? `, and ${bad.length - LINES_NAMED} more` : '');
-      this.onError(new AuditLogStoreError('EAUDIT_SPOOL_CORRUPT', `${bad.length} unreadable line(s) in ${segment.file} were skipped, never replayed: ${named}. The rest of the segment is replayed.`, bad.length));
+      this.onError(
+        new AuditLogStoreError(
+          'EAUDIT_SPOOL_CORRUPT',
+          `${bad.length} unreadable line(s) in ${segment.file} were skipped, never replayed: ${named}. The rest of the segment is replayed.`,
+          bad.length,
+        ),
+      );
     }
     return entries;
   }
@@ -353,7 +368,13 @@ export class FileSpool implements Spool {
   }
 
   private skip(segment: Segment, why: string): null {
-    this.onError(new AuditLogStoreError('EAUDIT_SPOOL_UNSAFE', `${segment.file} ${why}; it was skipped, not followed or replayed, and left in place. Only this process's user's spool segments belong in spoolDir: remove it.`, 0));
+    this.onError(
+      new AuditLogStoreError(
+        'EAUDIT_SPOOL_UNSAFE',
+        `${segment.file} ${why}; it was skipped, not followed or replayed, and left in place. Only this process's user's spool segments belong in spoolDir: remove it.`,
+        0,
+      ),
+    );
     return null;
   }
 

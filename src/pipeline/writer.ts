@@ -33,8 +33,10 @@ import type { AuditCheckpoint } from '../integrity/checkpoint';
 import type { Spool } from './spool';
 
 /** The resolved options the writer reads; taken from Config so the two cannot drift. */
-export type WriterSettings = Pick<Config,
-  'ttlSeconds' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'maxQueueBytes' | 'retryMinDelayMs' | 'retryMaxDelayMs'>;
+export type WriterSettings = Pick<
+  Config,
+  'ttlSeconds' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'maxQueueBytes' | 'retryMinDelayMs' | 'retryMaxDelayMs'
+>;
 
 export interface AuditStats {
   /** Entries handed to the writer since start. */
@@ -144,7 +146,13 @@ export class Writer {
     this.counts.recorded++;
     if (this.closing) {
       this.counts.dropped++;
-      this.report(new AuditLogStoreError('EAUDIT_CLOSED', 'an entry was recorded after close(); it was dropped. Close the audit log after the server stops accepting requests.', 1));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_CLOSED',
+          'an entry was recorded after close(); it was dropped. Close the audit log after the server stops accepting requests.',
+          1,
+        ),
+      );
       return;
     }
     if (this.chain) {
@@ -225,7 +233,10 @@ export class Writer {
     if (left.length > 0) this.overflow(left, 'close() reached its deadline', true);
     await this.spool?.close();
     try {
-      await beforeDeadline(Promise.resolve().then(() => this.store.close()), deadline);
+      await beforeDeadline(
+        Promise.resolve().then(() => this.store.close()),
+        deadline,
+      );
     } catch (error) {
       this.report(new AuditLogStoreError('EAUDIT_STORE_CLOSE', `the store failed to close: ${errorText(error)}`, 0, error));
     }
@@ -273,11 +284,22 @@ export class Writer {
 
   private async init(): Promise<Outcome> {
     try {
-      await this.store.init({ ttlSeconds: this.settings.ttlSeconds, integrity: this.chain !== null, warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)) });
+      await this.store.init({
+        ttlSeconds: this.settings.ttlSeconds,
+        integrity: this.chain !== null,
+        warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)),
+      });
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.backOff();
-      this.report(new AuditLogStoreError('EAUDIT_STORE_INIT', `the store failed to start (${errorText(error)}); entries stay queued and it is retried.`, this.stats().queued, error));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_STORE_INIT',
+          `the store failed to start (${errorText(error)}); entries stay queued and it is retried.`,
+          this.stats().queued,
+          error,
+        ),
+      );
       return 'failed';
     }
     this.initialized = true;
@@ -288,7 +310,14 @@ export class Writer {
       try {
         previous = await this.store.latestCheckpoint();
       } catch (error) {
-        this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `reading the newest integrity checkpoint failed (${errorText(error)}); this chain's opening checkpoint names no previous chain.`, 0, error));
+        this.report(
+          new AuditLogStoreError(
+            'EAUDIT_CHECKPOINT',
+            `reading the newest integrity checkpoint failed (${errorText(error)}); this chain's opening checkpoint names no previous chain.`,
+            0,
+            error,
+          ),
+        );
       }
       this.checkpoints.open(previous);
     }
@@ -333,7 +362,14 @@ export class Writer {
         return 'progress';
       }
       this.backOff();
-      this.report(new AuditLogStoreError('EAUDIT_STORE_WRITE', `writing ${batch.length} entries failed (${errorText(error)}); they stay queued and are retried.`, batch.length, error));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_STORE_WRITE',
+          `writing ${batch.length} entries failed (${errorText(error)}); they stay queued and are retried.`,
+          batch.length,
+          error,
+        ),
+      );
       return 'failed';
     }
     // close() gave up on this batch and spooled it; its replay will meet these ids as duplicates.
@@ -363,7 +399,14 @@ export class Writer {
       if (this.stopped) return 'abandoned';
       const { retryMinDelayMs, retryMaxDelayMs } = this.settings;
       this.checkpointRetryAt = Date.now() + Math.min(retryMaxDelayMs, retryMinDelayMs * 2 ** Math.min(this.checkpointAttempt++, 30));
-      this.report(new AuditLogStoreError('EAUDIT_CHECKPOINT', `writing ${due.length} integrity checkpoint(s) failed (${errorText(error)}); retried with backoff while entries go on being written. Entries after the last stored checkpoint are not yet protected by one.`, 0, error));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_CHECKPOINT',
+          `writing ${due.length} integrity checkpoint(s) failed (${errorText(error)}); retried with backoff while entries go on being written. Entries after the last stored checkpoint are not yet protected by one.`,
+          0,
+          error,
+        ),
+      );
       return 'progress';
     }
     chain.committed(due);
@@ -398,7 +441,13 @@ export class Writer {
     const unreadable = spool.takeUnreadable();
     if (unreadable > 0) {
       this.counts.dropped += unreadable;
-      this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${unreadable} spooled entries could not be read back (a line torn by a crash, malformed, or not written by this package; see EAUDIT_SPOOL_CORRUPT) and were dropped.`, unreadable));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_DROPPED',
+          `${unreadable} spooled entries could not be read back (a line torn by a crash, malformed, or not written by this package; see EAUDIT_SPOOL_CORRUPT) and were dropped.`,
+          unreadable,
+        ),
+      );
     }
     if (entries.length === 0) return 'progress';
     try {
@@ -418,7 +467,14 @@ export class Writer {
       }
       spool.release();
       this.backOff();
-      this.report(new AuditLogStoreError('EAUDIT_SPOOL_REPLAY', `replaying ${entries.length} spooled entries failed (${errorText(error)}); they stay spooled and are retried.`, entries.length, error));
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_SPOOL_REPLAY',
+          `replaying ${entries.length} spooled entries failed (${errorText(error)}); they stay spooled and are retried.`,
+          entries.length,
+          error,
+        ),
+      );
       return 'failed';
     }
     // After close() the segment stays on disk and is replayed again on the next start.
@@ -487,7 +543,14 @@ export class Writer {
   private reject(entry: AuditEntry, error: unknown): void {
     this.counts.dropped++;
     this.chain?.dropped([entry]);
-    this.report(new AuditLogStoreError('EAUDIT_DROPPED', `the store rejected entry ${entry._id} (${errorText(error)}); it can never be stored, so it was dropped.`, 1, error));
+    this.report(
+      new AuditLogStoreError(
+        'EAUDIT_DROPPED',
+        `the store rejected entry ${entry._id} (${errorText(error)}); it can never be stored, so it was dropped.`,
+        1,
+        error,
+      ),
+    );
   }
 
   private overflow(items: Queued[], why: string, first: boolean): void {
@@ -502,6 +565,12 @@ export class Writer {
     this.counts.dropped += items.length;
     this.chain?.dropped(items.map((item) => item.entry));
     const where = this.spool ? 'and the spool could not be written' : 'and no spoolDir is configured';
-    this.report(new AuditLogStoreError('EAUDIT_DROPPED', `${items.length} entries were dropped: ${why} ${where}. Raise maxQueueEntries/maxQueueBytes or set spoolDir.`, items.length));
+    this.report(
+      new AuditLogStoreError(
+        'EAUDIT_DROPPED',
+        `${items.length} entries were dropped: ${why} ${where}. Raise maxQueueEntries/maxQueueBytes or set spoolDir.`,
+        items.length,
+      ),
+    );
   }
 }

@@ -68,7 +68,10 @@ function integer(raw: Raw, name: string, min: number, max: number): number | und
 /** Comma lists and repeats both work: `$select=a,b` and `$select=a&$select=b`. */
 function fieldList(raw: Raw, name: string, allowed: readonly string[], prefixes = false): string[] {
   if (raw[name] === undefined) return [];
-  const items = values(raw, name).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+  const items = values(raw, name)
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
   for (const item of items) {
     const field = prefixes ? item.replace(/^[-+]/, '') : item;
     if (!allowed.includes(field)) {
@@ -87,7 +90,10 @@ function moment(raw: Raw, name: 'from' | 'to', now: number): Date | undefined {
     const date = new Date(now - ago);
     // A duration too long for any Date (1e12y) would reach the store as an Invalid Date.
     if (!Number.isNaN(date.getTime())) return date;
-    throw new AuditLogQueryError(name, `${name}=${text.slice(0, 64)} reaches back further than any date (about 270,000 years at most); use a shorter duration like 7d or an ISO date.`);
+    throw new AuditLogQueryError(
+      name,
+      `${name}=${text.slice(0, 64)} reaches back further than any date (about 270,000 years at most); use a shorter duration like 7d or an ISO date.`,
+    );
   }
   return parseDate(name, text);
 }
@@ -132,7 +138,9 @@ export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): 
   if (from || to) conditions.push({ date: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
 
   if (raw.$exclude !== undefined) {
-    const ids = values(raw, '$exclude').flatMap((item) => item.split(',')).map((id) => coerceFieldValue('_id', id.trim(), '$exclude'));
+    const ids = values(raw, '$exclude')
+      .flatMap((item) => item.split(','))
+      .map((id) => coerceFieldValue('_id', id.trim(), '$exclude'));
     conditions.push({ _id: { $nin: ids } });
   }
 
@@ -163,9 +171,8 @@ export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): 
   }
 
   const sortItems = fieldList(raw, '$sort', SORTABLE, true);
-  const sort: AuditQuery['sort'] = sortItems.length > 0
-    ? sortItems.map((item) => [item.replace(/^[-+]/, '') as FieldName, item.startsWith('-') ? -1 : 1])
-    : [['date', -1]];
+  const sort: AuditQuery['sort'] =
+    sortItems.length > 0 ? sortItems.map((item) => [item.replace(/^[-+]/, '') as FieldName, item.startsWith('-') ? -1 : 1]) : [['date', -1]];
 
   const selectItems = fieldList(raw, '$select', FIELD_NAMES) as FieldName[];
   const select = selectItems.length > 0 ? [...new Set<FieldName>(['_id', ...selectItems])] : null;

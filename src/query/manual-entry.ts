@@ -7,11 +7,38 @@
 import { ASSOCIATION_TYPES, type AuditEntry } from '../entry';
 import { AuditLogQueryError } from '../errors';
 
-export type ManualFields = Pick<AuditEntry,
-  'method' | 'endpoint' | 'user' | 'collectionName' | 'childCollectionName' | 'associationType' |
-  'documents' | 'statusCode' | 'isError' | 'responseMessage' | 'notes'> & { action: string; payload: unknown; params: unknown; result: unknown };
+export type ManualFields = Pick<
+  AuditEntry,
+  | 'method'
+  | 'endpoint'
+  | 'user'
+  | 'collectionName'
+  | 'childCollectionName'
+  | 'associationType'
+  | 'documents'
+  | 'statusCode'
+  | 'isError'
+  | 'responseMessage'
+  | 'notes'
+> & { action: string; payload: unknown; params: unknown; result: unknown };
 
-const SERVER_FIELDS = ['_id', 'date', 'ipAddress', 'requestId', 'traceId', 'durationMs', 'userAgent', 'truncated', 'postedBy', 'message', 'changes', 'chain', 'seq', 'prevHash', 'hash'];
+const SERVER_FIELDS = [
+  '_id',
+  'date',
+  'ipAddress',
+  'requestId',
+  'traceId',
+  'durationMs',
+  'userAgent',
+  'truncated',
+  'postedBy',
+  'message',
+  'changes',
+  'chain',
+  'seq',
+  'prevHash',
+  'hash',
+];
 const STRING_FIELDS = ['method', 'endpoint', 'user', 'collectionName', 'childCollectionName', 'responseMessage', 'notes'] as const;
 const JSON_FIELDS = ['payload', 'params', 'result'] as const;
 const ALLOWED = ['action', ...STRING_FIELDS, 'associationType', 'documents', 'statusCode', 'isError', ...JSON_FIELDS];
@@ -32,9 +59,21 @@ function checkOne(input: unknown, at: string, defaultUser: string | null): Manua
     throw new AuditLogQueryError(name('action'), `${name('action')} is required: a name of up to 128 characters, like "Export" or "Login".`);
   }
   const out: ManualFields = {
-    action: body.action, method: null, endpoint: null, user: defaultUser, collectionName: null, childCollectionName: null,
-    associationType: null, documents: null, statusCode: null, isError: false, responseMessage: null, notes: null,
-    payload: body.payload ?? null, params: body.params ?? null, result: body.result ?? null,
+    action: body.action,
+    method: null,
+    endpoint: null,
+    user: defaultUser,
+    collectionName: null,
+    childCollectionName: null,
+    associationType: null,
+    documents: null,
+    statusCode: null,
+    isError: false,
+    responseMessage: null,
+    notes: null,
+    payload: body.payload ?? null,
+    params: body.params ?? null,
+    result: body.result ?? null,
   };
   for (const field of STRING_FIELDS) {
     const value = body[field];
@@ -76,7 +115,10 @@ export function parseManualEntries(body: unknown, defaultUser: string | null): {
     return { entries: body.map((item, i) => checkOne(item, `[${i}]`, defaultUser)), many: true };
   }
   if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
-    throw new AuditLogQueryError('body', 'the body is empty: send a JSON entry like {"action":"Export"} with Content-Type: application/json (and mount express.json()).');
+    throw new AuditLogQueryError(
+      'body',
+      'the body is empty: send a JSON entry like {"action":"Export"} with Content-Type: application/json (and mount express.json()).',
+    );
   }
   return { entries: [checkOne(body, '', defaultUser)], many: false };
 }

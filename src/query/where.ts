@@ -26,7 +26,10 @@ function mayHoldArray(field: FieldName, path: string): boolean {
 function fieldOf(path: string): FieldName {
   const root = path.split('.')[0] ?? '';
   if (!isFieldName(root) || (root !== path && FIELDS[root].kind !== 'json')) {
-    throw new AuditLogQueryError(P, `$where names an unknown field '${path.slice(0, 64)}'; use entry fields (user, action, date, ...) or paths into payload, params or result.`);
+    throw new AuditLogQueryError(
+      P,
+      `$where names an unknown field '${path.slice(0, 64)}'; use entry fields (user, action, date, ...) or paths into payload, params or result.`,
+    );
   }
   if (path.split('.').some((part) => part === '' || part.startsWith('$'))) {
     throw new AuditLogQueryError(P, `$where field path '${path.slice(0, 64)}' is malformed.`);
@@ -45,9 +48,15 @@ function scalar(field: FieldName, path: string, value: unknown): unknown {
       // Milliseconds since 1970; past ±8.64e15 there is no such Date, and a store would fail to cast it.
       const date = new Date(value);
       if (!Number.isNaN(date.getTime())) return date;
-      throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' holds a date; ${JSON.stringify(value)} is not a time a date can hold (milliseconds since 1970, at most ±8.64e15), use an ISO date like "2026-01-31".`);
+      throw new AuditLogQueryError(
+        P,
+        `$where: '${path.slice(0, 64)}' holds a date; ${JSON.stringify(value)} is not a time a date can hold (milliseconds since 1970, at most ±8.64e15), use an ISO date like "2026-01-31".`,
+      );
     }
-    throw new AuditLogQueryError(P, `$where: '${path.slice(0, 64)}' holds ${kind === 'id' ? 'an id (a 24-character hex string)' : `a ${kind}`}; got ${JSON.stringify(value)}.`);
+    throw new AuditLogQueryError(
+      P,
+      `$where: '${path.slice(0, 64)}' holds ${kind === 'id' ? 'an id (a 24-character hex string)' : `a ${kind}`}; got ${JSON.stringify(value)}.`,
+    );
   }
   if (typeof value === 'string') {
     // Dates, ids and enums arrive as JSON strings: coerce them like query-string values.
@@ -55,7 +64,10 @@ function scalar(field: FieldName, path: string, value: unknown): unknown {
       ? coerceFieldValue(field, value, P)
       : value;
   }
-  throw new AuditLogQueryError(P, `$where values must be strings, numbers, booleans or null; '${path.slice(0, 64)}' has ${Array.isArray(value) ? 'an array' : typeof value}.`);
+  throw new AuditLogQueryError(
+    P,
+    `$where values must be strings, numbers, booleans or null; '${path.slice(0, 64)}' has ${Array.isArray(value) ? 'an array' : typeof value}.`,
+  );
 }
 
 function condition(field: FieldName, path: string, value: unknown, depth: number): unknown {
@@ -71,7 +83,10 @@ function condition(field: FieldName, path: string, value: unknown, depth: number
       throw new AuditLogQueryError(P, `$where operator '${op.slice(0, 32)}' is not allowed; allowed: ${[...LOGICAL, ...COMPARISON].join(', ')}.`);
     }
     if (ARRAY_ONLY.has(op) && !mayHoldArray(field, path)) {
-      throw new AuditLogQueryError(P, `$where ${op} applies to lists: documents, truncated, or paths into payload, params, result or changes; '${path.slice(0, 64)}' holds ${FIELDS[field].kind === 'id' ? 'an id' : `a ${FIELDS[field].kind}`}.`);
+      throw new AuditLogQueryError(
+        P,
+        `$where ${op} applies to lists: documents, truncated, or paths into payload, params, result or changes; '${path.slice(0, 64)}' holds ${FIELDS[field].kind === 'id' ? 'an id' : `a ${FIELDS[field].kind}`}.`,
+      );
     }
     if (op === '$in' || op === '$nin' || op === '$all') {
       if (!Array.isArray(operand) || operand.length > 1000) throw new AuditLogQueryError(P, `$where ${op} needs an array of at most 1000 values.`);
@@ -83,7 +98,8 @@ function condition(field: FieldName, path: string, value: unknown, depth: number
       if (!Number.isInteger(operand) || (operand as number) < 0) throw new AuditLogQueryError(P, '$where $size takes a whole number.');
       out[op] = operand;
     } else if (op === '$not' || op === '$elemMatch') {
-      if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) throw new AuditLogQueryError(P, `$where ${op} takes an object of operators.`);
+      if (operand === null || typeof operand !== 'object' || Array.isArray(operand))
+        throw new AuditLogQueryError(P, `$where ${op} takes an object of operators.`);
       if (depth >= MAX_DEPTH) throw new AuditLogQueryError(P, `$where is nested deeper than ${MAX_DEPTH}.`);
       if (op === '$not' && Object.keys(operand).length === 0) throw new AuditLogQueryError(P, '$where $not needs at least one operator.');
       out[op] = condition(field, path, operand, depth + 1);
@@ -96,7 +112,8 @@ function condition(field: FieldName, path: string, value: unknown, depth: number
 
 function filter(value: unknown, depth: number): AuditFilter {
   if (depth > MAX_DEPTH) throw new AuditLogQueryError(P, `$where is nested deeper than ${MAX_DEPTH}.`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new AuditLogQueryError(P, '$where must be a JSON object, like {"statusCode":{"$gte":500}}.');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new AuditLogQueryError(P, '$where must be a JSON object, like {"statusCode":{"$gte":500}}.');
   const out: AuditFilter = {};
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     if (LOGICAL.has(key)) {

@@ -15,7 +15,21 @@ import { dataFileKind, replayNedbFile } from './nedb-import';
 import { loadSqlite, type SqliteDatabase, type SqliteOpen, type SqliteStatement } from './sqlite-driver';
 import { SqlFilter, orderBy, type PredicateScope } from './sqlite-query';
 import { regexpFunction } from './sqlite-regex';
-import { CHANGES_TABLE, CHECKPOINTS_TABLE, COLUMNS, COLUMN_BY_FIELD, DOCUMENTS_TABLE, changePairs, SCHEMA_VERSION, TABLE, decodeRow, encodeEntry, schemaSql, UnstorableEntryError, type Column } from './sqlite-schema';
+import {
+  CHANGES_TABLE,
+  CHECKPOINTS_TABLE,
+  COLUMNS,
+  COLUMN_BY_FIELD,
+  DOCUMENTS_TABLE,
+  changePairs,
+  SCHEMA_VERSION,
+  TABLE,
+  decodeRow,
+  encodeEntry,
+  schemaSql,
+  UnstorableEntryError,
+  type Column,
+} from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
 import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
@@ -117,7 +131,9 @@ class SqliteAuditStore implements AuditStore {
     await fs.promises.mkdir(nodePath.dirname(this.path), { recursive: true, mode: 0o700 });
     const kind = await dataFileKind(this.path);
     if (kind === 'unknown') {
-      throw new Error(`${this.path} is neither an SQLite database nor a nedb data file from express-audit-log 0.1; move it away or give fileStore() another path`);
+      throw new Error(
+        `${this.path} is neither an SQLite database nor a nedb data file from express-audit-log 0.1; move it away or give fileStore() another path`,
+      );
     }
     if (kind === 'nedb') await this.importNedb(config);
     await this.tighten(config);
@@ -143,7 +159,10 @@ class SqliteAuditStore implements AuditStore {
       await fs.promises.chmod(file, 0o600).catch(() => undefined);
     }
     if ((mode & 0o077) !== 0) {
-      config.warn?.('EAUDIT_FILE_MODE', `the audit data file ${this.path} was readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); it is now 0600. Audit entries hold request bodies and results.`);
+      config.warn?.(
+        'EAUDIT_FILE_MODE',
+        `the audit data file ${this.path} was readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); it is now 0600. Audit entries hold request bodies and results.`,
+      );
     }
   }
 
@@ -158,7 +177,7 @@ class SqliteAuditStore implements AuditStore {
       db.pragma('journal_size_limit = 16777216');
       db.exec(schemaSql());
       // Files made before the `extra` column existed (unreleased development builds) get it now.
-      if (!(db.prepare(`SELECT 1 FROM pragma_table_info('${TABLE}') WHERE name = 'extra'`).get())) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
+      if (!db.prepare(`SELECT 1 FROM pragma_table_info('${TABLE}') WHERE name = 'extra'`).get()) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));
@@ -216,7 +235,10 @@ class SqliteAuditStore implements AuditStore {
     await fs.promises.rename(this.path, kept);
     await fs.promises.rename(temp, this.path);
     const problems = corrupt + skipped > 0 ? ` ${corrupt + skipped} line(s) were not entries and were skipped.` : '';
-    config.warn?.('EAUDIT_NEDB_MIGRATED', `imported ${imported} entries from the express-audit-log 0.1 nedb file at ${this.path} into SQLite; the old file is kept as ${kept}: delete it once you no longer need it.${problems}`);
+    config.warn?.(
+      'EAUDIT_NEDB_MIGRATED',
+      `imported ${imported} entries from the express-audit-log 0.1 nedb file at ${this.path} into SQLite; the old file is kept as ${kept}: delete it once you no longer need it.${problems}`,
+    );
   }
 
   private armSweeper(): void {
@@ -312,7 +334,11 @@ class SqliteAuditStore implements AuditStore {
     const unique = [...new Set(columns)];
     const list = `${unique.map((column) => column.sql).join(', ')}, absent${query.select ? '' : ', extra'}`;
     return this.query(query.filter, (where, params) => {
-      const rows = this.statement(`SELECT ${list} FROM ${TABLE} WHERE ${where} ORDER BY ${orderBy(query.sort)} LIMIT ? OFFSET ?`).all(...params, query.limit, query.skip);
+      const rows = this.statement(`SELECT ${list} FROM ${TABLE} WHERE ${where} ORDER BY ${orderBy(query.sort)} LIMIT ? OFFSET ?`).all(
+        ...params,
+        query.limit,
+        query.skip,
+      );
       const total = (this.statement(`SELECT count(*) AS n FROM ${TABLE} WHERE ${where}`).get(...params) as { n: number }).n;
       return { docs: rows.map((row) => decodeRow(row as Record<string, unknown>, unique)), total };
     });
@@ -343,9 +369,10 @@ class SqliteAuditStore implements AuditStore {
 
   async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
     await this.database();
-    const rows = query.after === null
-      ? this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY id LIMIT ?`).all(query.limit)
-      : this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} WHERE id > ? ORDER BY id LIMIT ?`).all(query.after, query.limit);
+    const rows =
+      query.after === null
+        ? this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY id LIMIT ?`).all(query.limit)
+        : this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} WHERE id > ? ORDER BY id LIMIT ?`).all(query.after, query.limit);
     return rows.map((row) => reviveCheckpoint(JSON.parse((row as { doc: string }).doc) as Record<string, unknown>));
   }
 

@@ -62,15 +62,19 @@ function someBranch(doc: unknown, parts: readonly string[], i: number, test: Val
 function bracket(value: unknown): number {
   if (value === null || value === undefined) return 1;
   switch (typeof value) {
-    case 'number': return 2;
-    case 'string': return 3;
-    case 'boolean': return 8;
+    case 'number':
+      return 2;
+    case 'string':
+      return 3;
+    case 'boolean':
+      return 8;
     case 'object':
       if (Array.isArray(value)) return 5;
       if (isDate(value)) return 9;
       if (isRegExp(value)) return 11;
       return 4;
-    default: return 100;
+    default:
+      return 100;
   }
 }
 
@@ -80,16 +84,21 @@ function same(a: unknown, b: unknown): boolean {
   const kind = bracket(a);
   if (kind !== bracket(b)) return false;
   switch (kind) {
-    case 1: return true;
-    case 5: return (a as unknown[]).length === (b as unknown[]).length && (a as unknown[]).every((item, i) => same(item, (b as unknown[])[i]));
-    case 9: return (a as Date).getTime() === (b as Date).getTime();
-    case 11: return String(a) === String(b);
+    case 1:
+      return true;
+    case 5:
+      return (a as unknown[]).length === (b as unknown[]).length && (a as unknown[]).every((item, i) => same(item, (b as unknown[])[i]));
+    case 9:
+      return (a as Date).getTime() === (b as Date).getTime();
+    case 11:
+      return String(a) === String(b);
     case 4: {
       const ka = Object.keys(a as object);
       const kb = Object.keys(b as object);
       return ka.length === kb.length && ka.every((key, i) => key === kb[i] && same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -120,10 +129,14 @@ function compareTest(op: string, operand: unknown): (value: unknown) => boolean 
     if (value === undefined || bracket(value) !== kind) return false;
     const v = kind === 9 ? (value as Date).getTime() : (value as number | string | boolean);
     switch (op) {
-      case '$gt': return v > key;
-      case '$gte': return v >= key;
-      case '$lt': return v < key;
-      default: return v <= key;
+      case '$gt':
+        return v > key;
+      case '$gte':
+        return v >= key;
+      case '$lt':
+        return v < key;
+      default:
+        return v <= key;
     }
   };
 }
@@ -151,12 +164,28 @@ function compileOperators(parts: readonly string[], condition: Record<string, un
   const predicates: Predicate[] = [];
   for (const [op, operand] of Object.entries(condition)) {
     switch (op) {
-      case '$eq': predicates.push(onPath(parts, expanding(equalsTest(operand)))); break;
-      case '$ne': predicates.push(onPath(parts, expanding(equalsTest(operand)), true)); break;
-      case '$gt': case '$gte': case '$lt': case '$lte': predicates.push(onPath(parts, expanding(compareTest(op, operand)))); break;
-      case '$in': case '$nin': {
+      case '$eq':
+        predicates.push(onPath(parts, expanding(equalsTest(operand))));
+        break;
+      case '$ne':
+        predicates.push(onPath(parts, expanding(equalsTest(operand)), true));
+        break;
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        predicates.push(onPath(parts, expanding(compareTest(op, operand))));
+        break;
+      case '$in':
+      case '$nin': {
         const tests = listOf(op, operand).map(equalsTest);
-        predicates.push(onPath(parts, expanding((value) => tests.some((test) => test(value))), op === '$nin'));
+        predicates.push(
+          onPath(
+            parts,
+            expanding((value) => tests.some((test) => test(value))),
+            op === '$nin',
+          ),
+        );
         break;
       }
       case '$all': {
@@ -164,7 +193,9 @@ function compileOperators(parts: readonly string[], condition: Record<string, un
         predicates.push(items.length === 0 ? () => false : all(items.map((item) => onPath(parts, expanding(equalsTest(item))))));
         break;
       }
-      case '$exists': predicates.push(onPath(parts, (value) => value !== undefined, !operand)); break;
+      case '$exists':
+        predicates.push(onPath(parts, (value) => value !== undefined, !operand));
+        break;
       case '$size': {
         if (typeof operand !== 'number' || !Number.isInteger(operand) || operand < 0) throw new Error('$size takes a whole number');
         predicates.push(onPath(parts, (value) => Array.isArray(value) && value.length === operand));
@@ -174,8 +205,14 @@ function compileOperators(parts: readonly string[], condition: Record<string, un
         if (!isDocument(operand)) throw new Error('$elemMatch needs an object');
         // Operators apply to each element as one value ([el] reached by index is never expanded); a filter applies to element documents.
         const element: Predicate = isOperatorObject(operand)
-          ? ((inner) => (item: unknown) => inner([item]))(compileOperators(['0'], operand))
-          : ((inner) => (item: unknown) => (isDocument(item) || Array.isArray(item)) && inner(item))(compileFilter(operand as AuditFilter));
+          ? (
+              (inner) => (item: unknown) =>
+                inner([item])
+            )(compileOperators(['0'], operand))
+          : (
+              (inner) => (item: unknown) =>
+                (isDocument(item) || Array.isArray(item)) && inner(item)
+            )(compileFilter(operand as AuditFilter));
         predicates.push(onPath(parts, (value) => Array.isArray(value) && value.some(element)));
         break;
       }

@@ -59,7 +59,10 @@ class MemoryAuditStore implements AuditStore {
   /** Entries evicted because maxEntries was reached. */
   evicted = 0;
 
-  constructor(private readonly sweepIntervalMs: number, private readonly maxEntries: number) {}
+  constructor(
+    private readonly sweepIntervalMs: number,
+    private readonly maxEntries: number,
+  ) {}
 
   async init(config: StoreInitConfig): Promise<void> {
     this.ttlSeconds = config.ttlSeconds;
@@ -160,7 +163,11 @@ class MemoryAuditStore implements AuditStore {
 export function memoryStore(options: MemoryStoreOptions = {}): AuditStore {
   const sweep = options.sweepIntervalMs ?? 60_000;
   if (typeof sweep !== 'number' || !Number.isInteger(sweep) || sweep < 0) {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'sweepIntervalMs', `sweepIntervalMs must be a whole number of milliseconds (0 or more); got ${show(sweep)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'sweepIntervalMs',
+      `sweepIntervalMs must be a whole number of milliseconds (0 or more); got ${show(sweep)}.`,
+    );
   }
   const maxEntries = options.maxEntries ?? 10_000;
   if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 10) {

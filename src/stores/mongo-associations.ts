@@ -8,7 +8,11 @@ import type { Connection, Model, Schema } from 'mongoose';
 import type { AssociationType } from '../entry';
 
 function normalise(name: string): string {
-  return name.toLowerCase().replace(/[-_]/g, '').replace(/(ies)$/, 'y').replace(/s$/, '');
+  return name
+    .toLowerCase()
+    .replace(/[-_]/g, '')
+    .replace(/(ies)$/, 'y')
+    .replace(/s$/, '');
 }
 
 function findModel(connection: Connection, segment: string): Model<unknown> | null {
@@ -21,7 +25,9 @@ function findModel(connection: Connection, segment: string): Model<unknown> | nu
 
 /** The model a path refers to, and whether it is an array of refs. */
 function refOf(schema: Schema, path: string): { ref: string; many: boolean } | null {
-  const type = schema.path(path) as unknown as { options?: { ref?: unknown; type?: unknown }; caster?: { options?: { ref?: unknown } }; embeddedSchemaType?: { options?: { ref?: unknown } } } | undefined;
+  const type = schema.path(path) as unknown as
+    | { options?: { ref?: unknown; type?: unknown }; caster?: { options?: { ref?: unknown } }; embeddedSchemaType?: { options?: { ref?: unknown } } }
+    | undefined;
   if (type) {
     const inner = type.embeddedSchemaType ?? type.caster;
     const arrayRef = inner?.options?.ref;

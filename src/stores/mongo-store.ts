@@ -47,7 +47,11 @@ function loadMongoose(): Mongoose {
   try {
     return require('mongoose') as Mongoose;
   } catch {
-    throw new AuditLogConfigError('EAUDIT_NO_MONGOOSE', 'store', "the default store is MongoDB through mongoose, which is not installed. Run 'npm install mongoose', or pass store: fileStore({ path }) or memoryStore().");
+    throw new AuditLogConfigError(
+      'EAUDIT_NO_MONGOOSE',
+      'store',
+      "the default store is MongoDB through mongoose, which is not installed. Run 'npm install mongoose', or pass store: fileStore({ path }) or memoryStore().",
+    );
   }
 }
 
@@ -58,7 +62,12 @@ function codeOf(error: unknown): number | undefined {
 /** A read MongoDB stopped at maxTimeMS (code 50, MaxTimeMSExpired), said so with what to do about it. */
 function explainTimeLimit(error: unknown, maxTimeMS: number): never {
   if (codeOf(error) === 50) {
-    throw Object.assign(new Error(`MongoDB stopped the query after maxTimeMS (${maxTimeMS} ms, MaxTimeMSExpired): narrow it (from/to, user, collectionName, documents) or raise mongoStore({ maxTimeMS }).`), { code: 'EAUDIT_QUERY_TIMEOUT', cause: error });
+    throw Object.assign(
+      new Error(
+        `MongoDB stopped the query after maxTimeMS (${maxTimeMS} ms, MaxTimeMSExpired): narrow it (from/to, user, collectionName, documents) or raise mongoStore({ maxTimeMS }).`,
+      ),
+      { code: 'EAUDIT_QUERY_TIMEOUT', cause: error },
+    );
   }
   throw error;
 }
@@ -113,7 +122,9 @@ class MongoAuditStore implements AuditStore {
   private getModel(): Model<Doc> {
     if (!this.model) {
       const name = `ExpressAuditLog:${this.collection}`;
-      this.model = (this.connection.models[name] as Model<Doc> | undefined) ?? this.connection.model<Doc>(name, buildSchema(this.mongoose, this.collection), this.collection);
+      this.model =
+        (this.connection.models[name] as Model<Doc> | undefined) ??
+        this.connection.model<Doc>(name, buildSchema(this.mongoose, this.collection), this.collection);
     }
     return this.model;
   }
@@ -122,7 +133,10 @@ class MongoAuditStore implements AuditStore {
     if (this.connection.readyState === 1) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no MongoDB connection after ${this.connectTimeoutMs} ms: call mongoose.connect() or pass store: mongoStore({ connection })`)), this.connectTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no MongoDB connection after ${this.connectTimeoutMs} ms: call mongoose.connect() or pass store: mongoStore({ connection })`)),
+        this.connectTimeoutMs,
+      );
       timer.unref();
     });
     const open = new Promise<void>((resolve) => {
@@ -195,7 +209,10 @@ class MongoAuditStore implements AuditStore {
     if (checkpoints.length === 0) return;
     await this.connected();
     try {
-      await this.checkpointCollection().insertMany(checkpoints.map((checkpoint) => ({ ...checkpoint })), { ordered: false });
+      await this.checkpointCollection().insertMany(
+        checkpoints.map((checkpoint) => ({ ...checkpoint })),
+        { ordered: false },
+      );
     } catch (error) {
       if (!onlyDuplicates(error)) throw error; // a retry: already written
     }
@@ -216,7 +233,12 @@ class MongoAuditStore implements AuditStore {
   /** Makes the `date` index's expireAfterSeconds match `ttl`, whatever state the collection is in. */
   private async reconcileTtl(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
     const { ttlSeconds } = config;
-    const indexes = (await model.collection.listIndexes().toArray()) as Array<{ name: string; key: unknown; expireAfterSeconds?: number; [option: string]: unknown }>;
+    const indexes = (await model.collection.listIndexes().toArray()) as Array<{
+      name: string;
+      key: unknown;
+      expireAfterSeconds?: number;
+      [option: string]: unknown;
+    }>;
     const existing = indexes.find((index) => sameKey(index.key, { date: 1 }));
     const ttlOptions = ttlSeconds === null ? {} : { expireAfterSeconds: ttlSeconds };
 
@@ -226,7 +248,10 @@ class MongoAuditStore implements AuditStore {
     }
     const extra = Object.keys(existing).filter((option) => !['v', 'key', 'name', 'ns', 'expireAfterSeconds', 'background'].includes(option));
     if (extra.length > 0) {
-      config.warn?.('EAUDIT_TTL_INDEX_CONFLICT', `the index ${existing.name} on ${this.collection}.date was created elsewhere with options ${extra.join(', ')}; its TTL was left as it is (expireAfterSeconds ${existing.expireAfterSeconds ?? 'none'}, wanted ${ttlSeconds ?? 'none'}). Drop it to let express-audit-log manage it.`);
+      config.warn?.(
+        'EAUDIT_TTL_INDEX_CONFLICT',
+        `the index ${existing.name} on ${this.collection}.date was created elsewhere with options ${extra.join(', ')}; its TTL was left as it is (expireAfterSeconds ${existing.expireAfterSeconds ?? 'none'}, wanted ${ttlSeconds ?? 'none'}). Drop it to let express-audit-log manage it.`,
+      );
       return;
     }
     if (existing.expireAfterSeconds === (ttlSeconds ?? undefined)) return;
@@ -261,12 +286,18 @@ class MongoAuditStore implements AuditStore {
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
     const projection = query.select ? Object.fromEntries(query.select.map((field) => [field, 1 as const])) : undefined;
     const found = this.read(query.filter, { sort, skip: query.skip, limit: query.limit, projection });
-    const [docs, total] = await Promise.all([found, model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    const [docs, total] = await Promise.all([found, model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) =>
+      explainTimeLimit(error, this.maxTimeMS),
+    );
     return { docs: docs.map((doc) => this.toEntry(doc)), total };
   }
 
   async count(filter: AuditFilter): Promise<number> {
-    return this.getModel().countDocuments(filter).maxTimeMS(this.maxTimeMS).exec().catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    return this.getModel()
+      .countDocuments(filter)
+      .maxTimeMS(this.maxTimeMS)
+      .exec()
+      .catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
   }
 
   async findById(id: string): Promise<AuditEntry | null> {
@@ -289,7 +320,7 @@ class MongoAuditStore implements AuditStore {
 
   private toEntry(doc: Doc): Partial<AuditEntry> {
     const id = doc._id as { toHexString?: () => string } | string;
-    return { ...doc, _id: typeof id === 'string' ? id : id.toHexString?.() ?? String(id) } as Partial<AuditEntry>;
+    return { ...doc, _id: typeof id === 'string' ? id : (id.toHexString?.() ?? String(id)) } as Partial<AuditEntry>;
   }
 
   associationType(owner: string, child: string): AssociationType | null {
@@ -305,7 +336,11 @@ class MongoAuditStore implements AuditStore {
 /** The MongoDB store. With no connection given it uses mongoose's default connection. */
 export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
   if (options === null || typeof options !== 'object') {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'mongoStore', `mongoStore options must be an object like { connection, collection: 'auditLog' }; got ${show(options)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'mongoStore',
+      `mongoStore options must be an object like { connection, collection: 'auditLog' }; got ${show(options)}.`,
+    );
   }
   const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes', 'maxTimeMS'];
   for (const key of Object.keys(options)) {
@@ -314,19 +349,35 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
   const mongoose = loadMongoose();
   const connection = (options.connection ?? mongoose.connection) as Connection;
   if (!connection || typeof connection.model !== 'function') {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'connection', `mongoStore connection must be a mongoose Connection (mongoose.connection or mongoose.createConnection(uri)); got ${show(options.connection)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'connection',
+      `mongoStore connection must be a mongoose Connection (mongoose.connection or mongoose.createConnection(uri)); got ${show(options.connection)}.`,
+    );
   }
   const collection = options.collection ?? 'auditLog';
   if (typeof collection !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,119}$/.test(collection) || collection.startsWith('system.')) {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'collection', `mongoStore collection must be a valid collection name like 'auditLog'; got ${show(collection)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'collection',
+      `mongoStore collection must be a valid collection name like 'auditLog'; got ${show(collection)}.`,
+    );
   }
   const timeout = options.connectTimeoutMs ?? 30_000;
   if (!Number.isInteger(timeout) || timeout < 1) {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'connectTimeoutMs', `mongoStore connectTimeoutMs must be a positive whole number of ms; got ${show(timeout)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'connectTimeoutMs',
+      `mongoStore connectTimeoutMs must be a positive whole number of ms; got ${show(timeout)}.`,
+    );
   }
   const maxTimeMS = options.maxTimeMS ?? 10_000;
   if (!Number.isInteger(maxTimeMS) || maxTimeMS < 1 || maxTimeMS > 2_147_483_647) {
-    throw new AuditLogConfigError('EAUDIT_OPTION', 'maxTimeMS', `mongoStore maxTimeMS must be a whole number of ms from 1 to 2147483647, like 10000; got ${show(options.maxTimeMS)}.`);
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'maxTimeMS',
+      `mongoStore maxTimeMS must be a whole number of ms from 1 to 2147483647, like 10000; got ${show(options.maxTimeMS)}.`,
+    );
   }
   return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true, maxTimeMS);
 }

@@ -103,14 +103,20 @@ export class SqlFilter {
   private operator(column: Column, op: string, operand: unknown, condition: Record<string, unknown>): string | null {
     const list = column.kind === 'strings';
     switch (op) {
-      case '$eq': return this.equals(column, operand);
-      case '$ne': return not(this.equals(column, operand));
-      case '$in': case '$nin': {
+      case '$eq':
+        return this.equals(column, operand);
+      case '$ne':
+        return not(this.equals(column, operand));
+      case '$in':
+      case '$nin': {
         if (!Array.isArray(operand)) return null;
         const sql = this.oneOf(column, operand);
         return op === '$in' ? sql : not(sql);
       }
-      case '$gt': case '$gte': case '$lt': case '$lte': {
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte': {
         if (operand === null) return op === '$gte' || op === '$lte' ? `(${column.sql} IS NULL)` : '0';
         if (!isComparable(operand)) return null;
         const value = this.scalar(list ? 'string' : column.kind, operand);
@@ -119,7 +125,8 @@ export class SqlFilter {
           ? `EXISTS (SELECT 1 FROM json_each(${column.sql}) WHERE value ${COMPARE[op]} ${this.bind(value)})`
           : `${this.notNull(column)}${column.sql} ${COMPARE[op]} ${this.bind(value)})`;
       }
-      case '$exists': return `((absent & ${column.bit}) ${operand ? '=' : '!='} 0)`;
+      case '$exists':
+        return `((absent & ${column.bit}) ${operand ? '=' : '!='} 0)`;
       case '$not': {
         if (isRegExp(operand)) return not(this.equals(column, operand));
         if (!isOperatorObject(operand)) return null;
@@ -135,7 +142,8 @@ export class SqlFilter {
         const options = condition.$options;
         return this.equals(column, isRegExp(operand) ? operand : new RegExp(String(operand), typeof options === 'string' ? options : ''));
       }
-      case '$options': return '$regex' in condition ? '1' : null;
+      case '$options':
+        return '$regex' in condition ? '1' : null;
       case '$all': {
         if (!Array.isArray(operand)) return null;
         return operand.length === 0 ? '0' : and(operand.map((item) => this.equals(column, item)));
@@ -144,8 +152,10 @@ export class SqlFilter {
         if (typeof operand !== 'number' || !Number.isInteger(operand) || operand < 0) return null;
         return list ? `coalesce(json_array_length(${column.sql}) = ${this.bind(operand)}, 0)` : '0';
       }
-      case '$elemMatch': return list || !isDocument(operand) ? null : '0';
-      default: return null;
+      case '$elemMatch':
+        return list || !isDocument(operand) ? null : '0';
+      default:
+        return null;
     }
   }
 
@@ -160,11 +170,17 @@ export class SqlFilter {
   /** A value as the column holds it, or undefined when no value of the column's type can equal it. */
   private scalar(kind: Column['kind'], value: unknown): unknown {
     switch (kind) {
-      case 'id': case 'string': return typeof value === 'string' ? value : undefined;
-      case 'number': return typeof value === 'number' && !Number.isNaN(value) ? value : undefined;
-      case 'boolean': return typeof value === 'boolean' ? (value ? 1 : 0) : undefined;
-      case 'date': return isDate(value) && !Number.isNaN(value.getTime()) ? value.getTime() : undefined;
-      default: return undefined;
+      case 'id':
+      case 'string':
+        return typeof value === 'string' ? value : undefined;
+      case 'number':
+        return typeof value === 'number' && !Number.isNaN(value) ? value : undefined;
+      case 'boolean':
+        return typeof value === 'boolean' ? (value ? 1 : 0) : undefined;
+      case 'date':
+        return isDate(value) && !Number.isNaN(value.getTime()) ? value.getTime() : undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -190,7 +206,8 @@ export class SqlFilter {
     const plain: unknown[] = [];
     for (const value of values) {
       if (value === null || value === undefined || isRegExp(value) || Array.isArray(value)) parts.push(this.equals(column, value));
-      else if (column.kind === 'strings' ? typeof value === 'string' : this.scalar(column.kind, value) !== undefined) plain.push(column.kind === 'strings' ? value : this.scalar(column.kind, value));
+      else if (column.kind === 'strings' ? typeof value === 'string' : this.scalar(column.kind, value) !== undefined)
+        plain.push(column.kind === 'strings' ? value : this.scalar(column.kind, value));
     }
     if (plain.length > 0) {
       parts.push(column.kind === 'strings' ? this.contains(column, plain) : `${this.notNull(column)}${column.sql} IN (${plain.map(this.bind).join(', ')}))`);

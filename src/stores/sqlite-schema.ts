@@ -28,7 +28,15 @@ export interface Column {
 export const COLUMNS: readonly Column[] = FIELD_NAMES.map((field, i) => ({ field, kind: FIELDS[field].kind, sql: `"${field}"`, bit: 2 ** i }));
 export const COLUMN_BY_FIELD = new Map(COLUMNS.map((column) => [column.field, column]));
 
-const SQL_TYPES: Record<FieldKind, string> = { id: 'TEXT', date: 'INTEGER', string: 'TEXT', number: 'NUMERIC', boolean: 'INTEGER', strings: 'TEXT', json: 'TEXT' };
+const SQL_TYPES: Record<FieldKind, string> = {
+  id: 'TEXT',
+  date: 'INTEGER',
+  string: 'TEXT',
+  number: 'NUMERIC',
+  boolean: 'INTEGER',
+  strings: 'TEXT',
+  json: 'TEXT',
+};
 
 /** The indexes the list, history and detail routes use (the same set as the MongoDB store's). */
 const INDEXES: Array<[string, string]> = [
@@ -147,10 +155,15 @@ export function encodeValue(kind: FieldKind, value: unknown, field: string): unk
 export function decodeValue(kind: FieldKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
-    case 'date': return new Date(value as number);
-    case 'boolean': return value === 1;
-    case 'strings': case 'json': return fromJsonText(value as string);
-    default: return value;
+    case 'date':
+      return new Date(value as number);
+    case 'boolean':
+      return value === 1;
+    case 'strings':
+    case 'json':
+      return fromJsonText(value as string);
+    default:
+      return value;
   }
 }
 

@@ -75,7 +75,9 @@ export interface AuditStore {
 }
 
 /** True when the store implements the three optional checkpoint methods. */
-export function storesCheckpoints(store: AuditStore): store is AuditStore & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
+export function storesCheckpoints(
+  store: AuditStore,
+): store is AuditStore & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
   return typeof store.insertCheckpoints === 'function' && typeof store.findCheckpoints === 'function' && typeof store.latestCheckpoint === 'function';
 }
 

@@ -1,12 +1,21 @@
 import { describeRequest, type RequestFacts } from '../../src/capture/describe';
 
 const facts = (overrides: Partial<RequestFacts>): RequestFacts => ({
-  method: 'POST', path: '/', payload: null, result: null, isError: false, associations: new Map(), ...overrides,
+  method: 'POST',
+  path: '/',
+  payload: null,
+  result: null,
+  isError: false,
+  associations: new Map(),
+  ...overrides,
 });
 
 describe('describeRequest', () => {
   test.each([
-    ['POST', '/user', 'Create'], ['PUT', '/user/1', 'Update'], ['PATCH', '/user/1', 'Update'], ['DELETE', '/user/1', 'Delete'],
+    ['POST', '/user', 'Create'],
+    ['PUT', '/user/1', 'Update'],
+    ['PATCH', '/user/1', 'Update'],
+    ['DELETE', '/user/1', 'Delete'],
   ])('%s %s → %s', (method, path, action) => {
     expect(describeRequest(facts({ method, path })).action).toBe(action);
   });
@@ -26,10 +35,15 @@ describe('describeRequest', () => {
   test('association paths: Add/Remove, owner first, child ids from path or payload', () => {
     const associations = new Map([['role.people', 'ONE_MANY' as const]]);
     expect(describeRequest(facts({ method: 'PUT', path: '/role/r1/people/p1', associations }))).toEqual({
-      action: 'Add', collectionName: 'role', childCollectionName: 'people', associationType: 'ONE_MANY', documents: ['r1', 'p1'],
+      action: 'Add',
+      collectionName: 'role',
+      childCollectionName: 'people',
+      associationType: 'ONE_MANY',
+      documents: ['r1', 'p1'],
     });
     expect(describeRequest(facts({ method: 'DELETE', path: '/role/r1/people', payload: [{ childId: 'p2' }, 'p3'], associations }))).toMatchObject({
-      action: 'Remove', documents: ['r1', 'p2', 'p3'],
+      action: 'Remove',
+      documents: ['r1', 'p2', 'p3'],
     });
     expect(describeRequest(facts({ method: 'POST', path: '/a/1/b', inferAssociation: () => 'MANY_MANY' })).associationType).toBe('MANY_MANY');
   });

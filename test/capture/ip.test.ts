@@ -39,7 +39,9 @@ test("an IPv4 client of a server listening on '::' is recorded as 1.2.3.4, not :
     const seen = await new Promise<string>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/login', headers: { 'content-type': 'application/json' } }, (res) => {
         let text = '';
-        res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
         res.on('end', () => resolve((JSON.parse(text) as { seen: string }).seen));
       });
       req.on('error', reject);

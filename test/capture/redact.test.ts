@@ -5,10 +5,51 @@ import { auditLog, memoryStore, DEFAULT_REDACT_KEYS, type AuditEntry } from 'exp
 import { keyWords, secretKeyMatcher } from '../../src/capture/redact';
 
 const SECRET_KEYS = [
-  'pwd', 'passphrase', 'pass', 'otp', 'pin', 'accessKey', 'access_key', 'access-key', 'AWS_ACCESS_KEY_ID', 'auth', 'x-auth', 'basicAuth',
-  'userPin', 'PIN', 'pin_code', 'pinCode', 'otpCode', 'otp2', 'passcode', 'newPassword', 'client_secret', 'X-Api-Key', 'refreshToken', 'Authorization', 'cvv2', 'recipientIban',
+  'pwd',
+  'passphrase',
+  'pass',
+  'otp',
+  'pin',
+  'accessKey',
+  'access_key',
+  'access-key',
+  'AWS_ACCESS_KEY_ID',
+  'auth',
+  'x-auth',
+  'basicAuth',
+  'userPin',
+  'PIN',
+  'pin_code',
+  'pinCode',
+  'otpCode',
+  'otp2',
+  'passcode',
+  'newPassword',
+  'client_secret',
+  'X-Api-Key',
+  'refreshToken',
+  'Authorization',
+  'cvv2',
+  'recipientIban',
 ];
-const PLAIN_KEYS = ['author', 'authority', 'authors', 'passenger', 'passengers', 'pinned', 'spinner', 'opinion', 'shipping', 'compass', 'bypass', 'topic', 'options', 'authenticated', 'name', 'email'];
+const PLAIN_KEYS = [
+  'author',
+  'authority',
+  'authors',
+  'passenger',
+  'passengers',
+  'pinned',
+  'spinner',
+  'opinion',
+  'shipping',
+  'compass',
+  'bypass',
+  'topic',
+  'options',
+  'authenticated',
+  'name',
+  'email',
+];
 
 describe('secretKeyMatcher with the default words', () => {
   const isSecret = secretKeyMatcher(new Set(DEFAULT_REDACT_KEYS));

@@ -19,15 +19,39 @@ describe('sanitize', () => {
     const circular: Record<string, unknown> = { name: 'loop' };
     circular.self = circular;
     const id = new ObjectId();
-    const { value } = sanitize({
-      buf: Buffer.from('abc'), big: 10n ** 20n, when: new Date('2026-01-01T00:00:00Z'), bad: new Date('nope'),
-      id, map: new Map([['k', 1]]), set: new Set([1, 2]), circular, fn: () => 1, sym: Symbol('s'), undef: undefined,
-      nan: NaN, list: [undefined, () => 1], err: new Error('oops'), lone: 'a\uD800b',
-    }, limits);
+    const { value } = sanitize(
+      {
+        buf: Buffer.from('abc'),
+        big: 10n ** 20n,
+        when: new Date('2026-01-01T00:00:00Z'),
+        bad: new Date('nope'),
+        id,
+        map: new Map([['k', 1]]),
+        set: new Set([1, 2]),
+        circular,
+        fn: () => 1,
+        sym: Symbol('s'),
+        undef: undefined,
+        nan: NaN,
+        list: [undefined, () => 1],
+        err: new Error('oops'),
+        lone: 'a\uD800b',
+      },
+      limits,
+    );
     expect(value).toEqual({
-      buf: '[Binary: 3 bytes]', big: '100000000000000000000', when: new Date('2026-01-01T00:00:00Z'), bad: null,
-      id: id.toHexString(), map: { k: 1 }, set: [1, 2], circular: { name: 'loop', self: '[Circular]' },
-      nan: null, list: [null, null], err: { name: 'Error', message: 'oops' }, lone: 'a\uFFFDb',
+      buf: '[Binary: 3 bytes]',
+      big: '100000000000000000000',
+      when: new Date('2026-01-01T00:00:00Z'),
+      bad: null,
+      id: id.toHexString(),
+      map: { k: 1 },
+      set: [1, 2],
+      circular: { name: 'loop', self: '[Circular]' },
+      nan: null,
+      list: [null, null],
+      err: { name: 'Error', message: 'oops' },
+      lone: 'a\uFFFDb',
     });
   });
 
@@ -58,16 +82,23 @@ describe('sanitize', () => {
   });
 
   test('a throwing getter does not throw out of sanitize', () => {
-    const hostile = { get boom() { throw new Error('getter'); } };
+    const hostile = {
+      get boom() {
+        throw new Error('getter');
+      },
+    };
     expect(sanitize(hostile, limits).value).toBe('[Unserializable]');
   });
 });
 
 describe('redaction keys', () => {
   const isSecret = secretKeyMatcher(new Set(DEFAULT_REDACT_KEYS));
-  test.each(['password', 'newPassword', 'PASSWORD', 'client_secret', 'x-api-key', 'refreshToken', 'Authorization', 'cookie', 'sessionId', 'cardNumber'])('%s is secret', (key) => {
-    expect(isSecret(key)).toBe(true);
-  });
+  test.each(['password', 'newPassword', 'PASSWORD', 'client_secret', 'x-api-key', 'refreshToken', 'Authorization', 'cookie', 'sessionId', 'cardNumber'])(
+    '%s is secret',
+    (key) => {
+      expect(isSecret(key)).toBe(true);
+    },
+  );
   test.each(['name', 'email', 'className', 'description', 'id'])('%s is not', (key) => {
     expect(isSecret(key)).toBe(false);
   });
@@ -86,7 +117,7 @@ describe('key encoding', () => {
 });
 
 describe('sanitizeParsedJson (a response body the package parsed itself)', () => {
-  test("cleans in place: the parsed object itself is returned, redacted, keys encoded in order", () => {
+  test('cleans in place: the parsed object itself is returned, redacted, keys encoded in order', () => {
     const parsed = JSON.parse('{"user":{"password":"p","name":"n"},"list":[{"token":"t"}]}');
     const { value, bytes, truncated } = sanitizeParsedJson(parsed, limits, 123);
     expect(value).toBe(parsed);
@@ -111,7 +142,15 @@ describe('sanitizeParsedJson (a response body the package parsed itself)', () =>
   test('gives the same value as sanitize() for any JSON', () => {
     const keys = fc.oneof(fc.string(), fc.constantFrom('password', 'apiKey', '$x', 'a.b', '__proto__', '%', 'x\ud800'));
     const json = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), tie('list'), tie('object')),
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        tie('list'),
+        tie('object'),
+      ),
       list: fc.array(tie('value'), { maxLength: 4 }),
       object: fc.dictionary(keys, tie('value'), { maxKeys: 4 }),
     })).value;

@@ -47,10 +47,13 @@ function expressJwtRecipe(): Recipe {
 function passportJwtRecipe(): Recipe {
   // An instance of its own, so this suite leaves the passport singleton alone.
   const auth = new passport.Passport();
-  auth.use(new JwtStrategy(
-    { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: SECRET, algorithms: ['HS256'] },
-    (payload: { sub: string; roles: string[] }, done: (error: unknown, user?: Express.User | false) => void) => done(null, { id: payload.sub, roles: payload.roles }),
-  ));
+  auth.use(
+    new JwtStrategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: SECRET, algorithms: ['HS256'] },
+      (payload: { sub: string; roles: string[] }, done: (error: unknown, user?: Express.User | false) => void) =>
+        done(null, { id: payload.sub, roles: payload.roles }),
+    ),
+  );
   const app = express();
   app.use(express.json());
   app.use(auth.initialize());
@@ -171,7 +174,9 @@ describe('getAuth', () => {
     const app = express();
     const audit = auditLog({ store: memoryStore(), publicRoutes: true, getAuth: () => ({ user: 'from-auth' }), getUser: () => 'from-getUser' });
     app.use(audit);
-    app.post('/things', (_req, res) => { res.status(201).json({ id: 1 }); });
+    app.post('/things', (_req, res) => {
+      res.status(201).json({ id: 1 });
+    });
     await request(app).post('/things').expect(201);
     await settle(audit, 1);
     const res = await request(app).get('/auditLog').expect(200);
@@ -180,13 +185,20 @@ describe('getAuth', () => {
   });
 
   test('a getAuth that throws or returns a Promise: the routes answer 500 and report it, the app answers as usual and the entry has no user', async () => {
-    for (const getAuth of [() => { throw new Error('session store down'); }, () => Promise.resolve({ user: 'u1' })]) {
+    for (const getAuth of [
+      () => {
+        throw new Error('session store down');
+      },
+      () => Promise.resolve({ user: 'u1' }),
+    ]) {
       const app = express();
       const audit = auditLog({ store: memoryStore(), getAuth: getAuth as never });
       const errors: Array<{ code: string; message: string }> = [];
       audit.on('error', (error) => errors.push(error));
       app.use(audit);
-      app.post('/things', (_req, res) => { res.status(201).json({ id: 1 }); });
+      app.post('/things', (_req, res) => {
+        res.status(201).json({ id: 1 });
+      });
       await request(app).post('/things').expect(201);
       const res = await request(app).get('/auditLog');
       expect(res.status).toBe(500);
@@ -207,12 +219,17 @@ describe('long user ids', () => {
   app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'], credentialsRequired: false }));
   const audit = auditLog({ store: memoryStore(), publicRoutes: true });
   app.use(audit);
-  app.post('/things', (_req, res) => { res.status(201).json({ id: 1 }); });
+  app.post('/things', (_req, res) => {
+    res.status(201).json({ id: 1 });
+  });
   afterAll(() => audit.close());
 
   const userRecordedFor = async (sub: string): Promise<string | null> => {
     const before = audit.stats().recorded;
-    await request(app).post('/things').set('Authorization', `Bearer ${token({ sub })}`).expect(201);
+    await request(app)
+      .post('/things')
+      .set('Authorization', `Bearer ${token({ sub })}`)
+      .expect(201);
     await settle(audit, before + 1);
     const res = await request(app).get('/auditLog').query({ $limit: 1 }).expect(200);
     return res.body.docs[0].user;

@@ -34,24 +34,37 @@ describe('query route access', () => {
   });
 
   test('a bad signature or an expired token never reaches the routes', async () => {
-    const forged = request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin audit:read' }).slice(0, -4)}AAAA`);
+    const forged = request(app)
+      .get('/auditLog')
+      .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin audit:read' }).slice(0, -4)}AAAA`);
     expect((await forged).status).toBe(401);
-    const expired = request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin audit:read' }, { expiresIn: -60 })}`);
+    const expired = request(app)
+      .get('/auditLog')
+      .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin audit:read' }, { expiresIn: -60 })}`);
     expect((await expired).status).toBe(401);
   });
 });
 
 test('custom scopeKey reads scopes from a dotted path', async () => {
   const { app, audit } = createTestApp({ store: memoryStore(), scope: 'admin', scopeKey: 'permissions.roles' });
-  await request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', permissions: { roles: ['admin'] } })}`).expect(200);
-  await request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin' })}`).expect(403);
+  await request(app)
+    .get('/auditLog')
+    .set('Authorization', `Bearer ${token({ sub: 'a', permissions: { roles: ['admin'] } })}`)
+    .expect(200);
+  await request(app)
+    .get('/auditLog')
+    .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin' })}`)
+    .expect(403);
   await audit.close();
 });
 
 test('without a scope option any authenticated caller may read; anonymous may not', async () => {
   const { app, audit } = createTestApp({ store: memoryStore() });
   await request(app).get('/auditLog').expect(401);
-  await request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'anyone' })}`).expect(200);
+  await request(app)
+    .get('/auditLog')
+    .set('Authorization', `Bearer ${token({ sub: 'anyone' })}`)
+    .expect(200);
   await audit.close();
 });
 
@@ -68,17 +81,30 @@ test('mounting the recorder before the auth middleware records requests the auth
   app.use(audit.recorder);
   app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
   app.use(audit);
-  app.post('/things', (_req, res) => { res.status(201).json({ id: 1 }); });
+  app.post('/things', (_req, res) => {
+    res.status(201).json({ id: 1 });
+  });
   app.use((error: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(error.status ?? 500).json({ message: error.message });
   });
   await request(app).post('/things').send({ a: 1 }).expect(401);
   await request(app).post('/things').set('Authorization', 'Bearer not.a.jwt').send({ a: 1 }).expect(401);
-  await request(app).post('/things').set('Authorization', `Bearer ${token({ sub: 'u1', scope: 'user' })}`).send({ a: 1 }).expect(201);
+  await request(app)
+    .post('/things')
+    .set('Authorization', `Bearer ${token({ sub: 'u1', scope: 'user' })}`)
+    .send({ a: 1 })
+    .expect(201);
   await settle(audit, 3);
-  const res = await request(app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'boss', scope: 'admin' })}`).expect(200);
+  const res = await request(app)
+    .get('/auditLog')
+    .set('Authorization', `Bearer ${token({ sub: 'boss', scope: 'admin' })}`)
+    .expect(200);
   const byStatus = res.body.docs.map((d: { statusCode: number; user: string | null; responseMessage: string | null }) => [d.statusCode, d.user]).sort();
-  expect(byStatus).toEqual([[201, 'u1'], [401, null], [401, null]]);
+  expect(byStatus).toEqual([
+    [201, 'u1'],
+    [401, null],
+    [401, null],
+  ]);
   expect(audit.stats().recorded).toBe(3); // recorder + full middleware on one request: recorded once
   await audit.close();
 });

@@ -62,9 +62,17 @@ describe('store failures never reach the response', () => {
 
   test('with no error listener, a failure is logged once, never thrown', async () => {
     const store = memoryStore();
-    store.insertMany = async () => { throw new Error('down'); };
+    store.insertMany = async () => {
+      throw new Error('down');
+    };
     const logged: string[] = [];
-    const { app, audit } = createTestApp({ store, retryMinDelayMs: 1, retryMaxDelayMs: 2, flushIntervalMs: 1, logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
+    const { app, audit } = createTestApp({
+      store,
+      retryMinDelayMs: 1,
+      retryMaxDelayMs: 2,
+      flushIntervalMs: 1,
+      logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+    });
     await request(app).post('/role').send({ a: 1 }).expect(201);
     await request(app).post('/role').send({ a: 2 }).expect(201);
     await until(() => audit.stats().failed >= 4, 'several failed attempts');
@@ -79,9 +87,21 @@ describe('who and where', () => {
   test('userIdKey reads a dotted path; ids are strings, never cast', async () => {
     const store = memoryStore();
     const { app, audit } = createTestApp({ store, userIdKey: 'user.id' });
-    await request(app).post('/role').set('Authorization', `Bearer ${token({ user: { id: 'auth0|123' } })}`).send({}).expect(201);
-    await request(app).post('/role').set('Authorization', `Bearer ${token({ user: { id: 42 } })}`).send({}).expect(201);
-    await request(app).post('/role').set('Authorization', `Bearer ${token({ user: { id: '7d3f0d4e-3f9a-4b5e-9c43-2b1c1f6e9a10' } })}`).send({}).expect(201);
+    await request(app)
+      .post('/role')
+      .set('Authorization', `Bearer ${token({ user: { id: 'auth0|123' } })}`)
+      .send({})
+      .expect(201);
+    await request(app)
+      .post('/role')
+      .set('Authorization', `Bearer ${token({ user: { id: 42 } })}`)
+      .send({})
+      .expect(201);
+    await request(app)
+      .post('/role')
+      .set('Authorization', `Bearer ${token({ user: { id: '7d3f0d4e-3f9a-4b5e-9c43-2b1c1f6e9a10' } })}`)
+      .send({})
+      .expect(201);
     await settle(audit, 3);
     expect((await entries(store)).map((e) => e.user)).toEqual(['auth0|123', '42', '7d3f0d4e-3f9a-4b5e-9c43-2b1c1f6e9a10']);
     await audit.close();
@@ -112,7 +132,11 @@ describe('who and where', () => {
   test('request id: a sane incoming X-Request-Id is kept, a hostile one replaced; traceparent gives traceId', async () => {
     const store = memoryStore();
     const { app, audit } = createTestApp({ store });
-    const kept = await request(app).post('/role').set('X-Request-Id', 'req-123').set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01').send({});
+    const kept = await request(app)
+      .post('/role')
+      .set('X-Request-Id', 'req-123')
+      .set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+      .send({});
     expect(kept.headers['x-request-id']).toBe('req-123');
     const replaced = await request(app).post('/role').set('X-Request-Id', 'x'.repeat(500)).send({});
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -131,8 +155,13 @@ describe('what is stored', () => {
     app.use(express.json());
     const audit = auditLog({ store });
     app.use(audit);
-    app.post('/login', (req, res) => { res.json({ accessToken: 'tok-secret', user: { name: req.body.name, apiKey: 'k-secret' } }); });
-    await request(app).post('/login').send({ name: 'ann', Password: 'p-secret', nested: [{ client_secret: 's-secret', ok: 1 }], 'X-API-KEY': 'h-secret' }).expect(200);
+    app.post('/login', (req, res) => {
+      res.json({ accessToken: 'tok-secret', user: { name: req.body.name, apiKey: 'k-secret' } });
+    });
+    await request(app)
+      .post('/login')
+      .send({ name: 'ann', Password: 'p-secret', nested: [{ client_secret: 's-secret', ok: 1 }], 'X-API-KEY': 'h-secret' })
+      .expect(200);
     await settle(audit, 1);
     const [entry] = await entries(store);
     expect(entry!.payload).toEqual({ name: 'ann', Password: '[REDACTED]', nested: [{ client_secret: '[REDACTED]', ok: 1 }], 'X-API-KEY': '[REDACTED]' });
@@ -213,7 +242,10 @@ describe('choosing what is recorded', () => {
     await request(app).post('/user').send({}).expect(201); // not included
     await request(app).put(`/role/${made.body._id}`).send({}).expect(200); // PUT not in methods
     await settle(audit, 2);
-    expect((await entries(store)).map((e) => [e.method, e.action])).toEqual([['POST', 'Create'], ['GET', 'Read']]);
+    expect((await entries(store)).map((e) => [e.method, e.action])).toEqual([
+      ['POST', 'Create'],
+      ['GET', 'Read'],
+    ]);
     await audit.close();
   });
 

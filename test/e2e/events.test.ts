@@ -16,7 +16,12 @@ const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const TRACEPARENT = `00-${TRACE_ID}-b7ad6b7169203331-01`;
 const EDITOR = token({ sub: 'editor-7', scope: 'editor' });
 
-interface Book { title: string; status: string; isbn?: string; apiToken?: string }
+interface Book {
+  title: string;
+  status: string;
+  isbn?: string;
+  apiToken?: string;
+}
 
 describe.each(['memory', 'mongo'] as const)('custom events, audited functions and diffs on the %s store', (kind) => {
   let models: OpenedStore;
@@ -39,10 +44,11 @@ describe.each(['memory', 'mongo'] as const)('custom events, audited functions an
       actions: { 'book.publish': { message: '{user} published {collectionName} {documents.0}' }, Login: {} },
     });
     // A service function, audited once at module level, with no audit handle: it uses the request's.
-    const publish = audited(
-      async (id: string) => Book.findByIdAndUpdate(id, { status: 'published' }, { returnDocument: 'after' }).lean(),
-      { action: 'book.publish.service', collectionName: 'books', documents: ([id]) => [id] },
-    );
+    const publish = audited(async (id: string) => Book.findByIdAndUpdate(id, { status: 'published' }, { returnDocument: 'after' }).lean(), {
+      action: 'book.publish.service',
+      collectionName: 'books',
+      documents: ([id]) => [id],
+    });
     app = appWith(audit, (app) => {
       app.post('/books', async (req, res) => res.status(201).json(await Book.create(req.body)));
       app.put('/books/:id', async (req, res) => res.json(await Book.findByIdAndUpdate(req.params.id, req.body, { returnDocument: 'after' })));
@@ -121,7 +127,14 @@ describe.each(['memory', 'mongo'] as const)('custom events, audited functions an
     expect(saved.entries[0]!.changes![1]).not.toHaveProperty('from');
     const deleted = await send((a) => a.delete(`/books/${id}`));
     expect(deleted.entries[0]).toMatchObject({ method: 'DELETE', action: 'Delete', statusCode: 204 });
-    expect(deleted.entries[0]!.changes!.map((c) => [c.op, c.path])).toEqual(expect.arrayContaining([['delete', 'title'], ['delete', 'status'], ['delete', 'isbn'], ['delete', 'apiToken']]));
+    expect(deleted.entries[0]!.changes!.map((c) => [c.op, c.path])).toEqual(
+      expect.arrayContaining([
+        ['delete', 'title'],
+        ['delete', 'status'],
+        ['delete', 'isbn'],
+        ['delete', 'apiToken'],
+      ]),
+    );
   });
 
   test('a request and the audited function it called are listed together by requestId, with one user and trace id', async () => {
@@ -153,7 +166,10 @@ describe.each(['memory', 'mongo'] as const)('custom events, audited functions an
     const id = await createBook('Ulysses');
     const { requestId } = await send((a) => a.post(`/books/${id}/touch-later`), 2);
     const entries = await listed({ requestId, $sort: 'date' });
-    expect(entries.map((e) => [e.action, e.method])).toEqual([['Add', 'POST'], ['Update', null]]);
+    expect(entries.map((e) => [e.action, e.method])).toEqual([
+      ['Add', 'POST'],
+      ['Update', null],
+    ]);
     expect(entries[0]!.changes).toBeNull();
     expect(entries[1]).toMatchObject({ user: 'editor-7', collectionName: 'books', documents: [id] });
     expect(entries[1]!.changes).toEqual([expect.objectContaining({ path: 'status', from: 'draft', to: 'touched' })]);

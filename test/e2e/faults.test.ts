@@ -95,7 +95,9 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
   }
 
   async function storedIds(): Promise<string[]> {
-    const docs = await collection().find({}, { projection: { _id: 1 } }).toArray();
+    const docs = await collection()
+      .find({}, { projection: { _id: 1 } })
+      .toArray();
     return docs.map((doc) => String(doc._id));
   }
 
@@ -134,27 +136,30 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
     expect(spoolFiles()).toEqual([]);
   });
 
-  test.each(['after', 'before'] as const)('(2) the connection drops in the middle of a batch (%s the server ran it): retried, no loss, no duplicates', async (when) => {
-    const h = await start({ batchSize: 50, flushIntervalMs: 5 });
-    for (let i = 0; i < 20; i++) expect(await h.post(i)).toBe(201);
-    await until(() => h.audit.stats().written === 20, 'the first entries written');
-    const insertsBefore = server.commandCounts().insert ?? 0;
+  test.each(['after', 'before'] as const)(
+    '(2) the connection drops in the middle of a batch (%s the server ran it): retried, no loss, no duplicates',
+    async (when) => {
+      const h = await start({ batchSize: 50, flushIntervalMs: 5 });
+      for (let i = 0; i < 20; i++) expect(await h.post(i)).toBe(201);
+      await until(() => h.audit.stats().written === 20, 'the first entries written');
+      const insertsBefore = server.commandCounts().insert ?? 0;
 
-    server.faults.dropConnection({ command: 'insert', when, count: 1 });
-    const statuses = await pool(180, 20, (i) => h.post(20 + i));
-    expect(statuses.every((status) => status === 201)).toBe(true);
-    await until(() => h.audit.stats().written === 200, 'all 200 written');
+      server.faults.dropConnection({ command: 'insert', when, count: 1 });
+      const statuses = await pool(180, 20, (i) => h.post(20 + i));
+      expect(statuses.every((status) => status === 201)).toBe(true);
+      await until(() => h.audit.stats().written === 200, 'all 200 written');
 
-    await expectEachOnce(200);
-    expect(await storedIds()).toEqual(h.order);
-    const stats = h.audit.stats();
-    expect(stats).toMatchObject({ recorded: 200, written: 200, dropped: 0 });
-    expect(stats.failed).toBeGreaterThan(0);
-    expect(stats.retried).toBeGreaterThan(0);
-    expect([...new Set(h.errors.map((error) => error.code))]).toEqual(['EAUDIT_STORE_WRITE']);
-    // The failed batch reached the server again: that retry is what could have duplicated it.
-    expect((server.commandCounts().insert ?? 0) - insertsBefore).toBeGreaterThanOrEqual(2);
-  });
+      await expectEachOnce(200);
+      expect(await storedIds()).toEqual(h.order);
+      const stats = h.audit.stats();
+      expect(stats).toMatchObject({ recorded: 200, written: 200, dropped: 0 });
+      expect(stats.failed).toBeGreaterThan(0);
+      expect(stats.retried).toBeGreaterThan(0);
+      expect([...new Set(h.errors.map((error) => error.code))]).toEqual(['EAUDIT_STORE_WRITE']);
+      // The failed batch reached the server again: that retry is what could have duplicated it.
+      expect((server.commandCounts().insert ?? 0) - insertsBefore).toBeGreaterThanOrEqual(2);
+    },
+  );
 
   test('(3) restarted with a non-empty spool: the spool is replayed on start, in order, before newer entries, once each', async () => {
     // The first process: the store is down, its queue overflows to the spool, close() spools the rest.
@@ -197,7 +202,7 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
     await expectEachOnce(200);
   });
 
-  test('(5) while the store is down, memory stays within maxQueueBytes by the queue\'s own accounting; the rest is spooled', async () => {
+  test("(5) while the store is down, memory stays within maxQueueBytes by the queue's own accounting; the rest is spooled", async () => {
     const maxQueueBytes = 64 * 1024;
     const h = await start({ spoolDir: dir, maxQueueBytes, maxQueueEntries: 100_000, batchSize: 20 });
     await server.faults.refuseConnections(true);
@@ -226,7 +231,11 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
     const blocker = path.join(dir, 'a-file');
     fs.writeFileSync(blocker, 'not a directory');
     const logged: string[] = [];
-    const unwritable = await start({ spoolDir: path.join(blocker, 'spool'), maxQueueEntries: 10, logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
+    const unwritable = await start({
+      spoolDir: path.join(blocker, 'spool'),
+      maxQueueEntries: 10,
+      logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+    });
     const noSpool = await start({ maxQueueEntries: 10 });
     await server.faults.refuseConnections(true);
     for (const h of [unwritable, noSpool]) {
@@ -251,7 +260,7 @@ describeFaults('faults (MongoDB store, wire-protocol server with fault injection
     expect(await collection().countDocuments()).toBe(kept);
   });
 
-  test('entries the store can never take (the app\'s transform made them 16.5 and 20 MiB) are dropped and reported; the entries around them are written, nothing blocks', async () => {
+  test("entries the store can never take (the app's transform made them 16.5 and 20 MiB) are dropped and reported; the entries around them are written, nothing blocks", async () => {
     const h = await start({
       batchSize: 50,
       flushIntervalMs: 60_000,

@@ -19,10 +19,30 @@ const MINUTE = 60_000;
 
 function entry(minutesAgo: number, overrides: Partial<AuditEntry>): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(), date: new Date(now - minutesAgo * MINUTE), method: 'POST', action: 'Create', endpoint: '/x', user: 'alice',
-    collectionName: null, childCollectionName: null, associationType: null, documents: null, payload: null, params: null,
-    result: null, statusCode: 201, isError: false, responseMessage: null, ipAddress: '127.0.0.1', notes: null,
-    requestId: null, traceId: null, durationMs: 1, userAgent: null, truncated: null, ...overrides,
+    _id: new ObjectId().toHexString(),
+    date: new Date(now - minutesAgo * MINUTE),
+    method: 'POST',
+    action: 'Create',
+    endpoint: '/x',
+    user: 'alice',
+    collectionName: null,
+    childCollectionName: null,
+    associationType: null,
+    documents: null,
+    payload: null,
+    params: null,
+    result: null,
+    statusCode: 201,
+    isError: false,
+    responseMessage: null,
+    ipAddress: '127.0.0.1',
+    notes: null,
+    requestId: null,
+    traceId: null,
+    durationMs: 1,
+    userAgent: null,
+    truncated: null,
+    ...overrides,
   };
 }
 
@@ -30,9 +50,16 @@ describe.each(kinds)('history on the %s store', (kind) => {
   let opened: OpenedStore;
   let t: TestApp;
   const named = entry(30, { action: 'Update', endpoint: '/users/u1', collectionName: 'users', documents: ['u1'] });
-  const asChild = entry(20, { action: 'Add', endpoint: '/groups/g1/users/u1', collectionName: 'groups', childCollectionName: 'users', documents: ['g1', 'u1'] });
+  const asChild = entry(20, {
+    action: 'Add',
+    endpoint: '/groups/g1/users/u1',
+    collectionName: 'groups',
+    childCollectionName: 'users',
+    documents: ['g1', 'u1'],
+  });
   const verify = entry(10, {
-    endpoint: '/verify-email', collectionName: 'verify-email',
+    endpoint: '/verify-email',
+    collectionName: 'verify-email',
     changes: [
       { collectionName: 'tokens', document: 't9', op: 'delete', path: 'value' },
       { collectionName: 'users', document: 'u1', op: 'update', path: 'emailVerified', from: false, to: true },
@@ -69,7 +96,7 @@ describe.each(kinds)('history on the %s store', (kind) => {
 });
 
 // The scenario end to end: a route that changes a user through mongoose, with the diff plugin.
-test('a request that changed a user through mongoose is in that user\'s history (MongoDB store, auditChanges plugin)', async () => {
+test("a request that changed a user through mongoose is in that user's history (MongoDB store, auditChanges plugin)", async () => {
   const opened = await openStore('mongo');
   const connection = opened.connection!;
   const schema = new mongoose.Schema({ email: String, emailVerified: Boolean });
@@ -90,7 +117,13 @@ test('a request that changed a user through mongoose is in that user\'s history 
     await request(t.app).post('/verify-email').set('Authorization', `Bearer ${USER}`).send({ token: 'x' }).expect(200);
     await settle(t.audit, 1);
     const res = await request(t.app).get(`/auditLog/history/users/${user.id}`).set('Authorization', `Bearer ${ADMIN}`).expect(200);
-    expect(res.body.docs).toEqual([expect.objectContaining({ endpoint: '/verify-email', user: 'user-1', changes: [expect.objectContaining({ collectionName: 'users', document: user.id, path: 'emailVerified', to: true })] })]);
+    expect(res.body.docs).toEqual([
+      expect.objectContaining({
+        endpoint: '/verify-email',
+        user: 'user-1',
+        changes: [expect.objectContaining({ collectionName: 'users', document: user.id, path: 'emailVerified', to: true })],
+      }),
+    ]);
   } finally {
     await t.audit.close();
     await opened.cleanup();

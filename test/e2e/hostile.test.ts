@@ -17,17 +17,39 @@ import { fuzzRuns } from '../support/fast-check';
 import { settle } from '../support/wait';
 import { send, serve, type Served } from '../pipeline/http-load';
 
-const kinds = (process.env.EAL_STORES ? STORE_KINDS.filter((k) => process.env.EAL_STORES!.split(',').includes(k)) : STORE_KINDS).filter((k): k is StoreKind => k !== 'file');
+const kinds = (process.env.EAL_STORES ? STORE_KINDS.filter((k) => process.env.EAL_STORES!.split(',').includes(k)) : STORE_KINDS).filter(
+  (k): k is StoreKind => k !== 'file',
+);
 
 /** Strings that appear only inside stored entries: an error body that contains one leaks audit data. */
 const MARKERS = ['marker-user-5f2c9e', 'marker-note-a81d07', 'marker-payload-c3b6e4'];
 
 function seedEntry(overrides: Partial<AuditEntry>): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(), date: new Date(), method: 'POST', action: 'Create', endpoint: '/role', user: MARKERS[0]!,
-    collectionName: 'role', childCollectionName: null, associationType: null, documents: ['d1'], payload: { secretish: MARKERS[2]! },
-    params: null, result: null, statusCode: 201, isError: false, responseMessage: null, ipAddress: '127.0.0.1', notes: MARKERS[1]!,
-    requestId: null, traceId: null, durationMs: 1, userAgent: null, truncated: null, ...overrides,
+    _id: new ObjectId().toHexString(),
+    date: new Date(),
+    method: 'POST',
+    action: 'Create',
+    endpoint: '/role',
+    user: MARKERS[0]!,
+    collectionName: 'role',
+    childCollectionName: null,
+    associationType: null,
+    documents: ['d1'],
+    payload: { secretish: MARKERS[2]! },
+    params: null,
+    result: null,
+    statusCode: 201,
+    isError: false,
+    responseMessage: null,
+    ipAddress: '127.0.0.1',
+    notes: MARKERS[1]!,
+    requestId: null,
+    traceId: null,
+    durationMs: 1,
+    userAgent: null,
+    truncated: null,
+    ...overrides,
   };
 }
 
@@ -90,9 +112,24 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
       const circular: Record<string, unknown> = { name: 'loop' };
       circular.self = circular;
       req.body = {
-        big: 2n ** 70n, when: new Date('2026-02-03T04:05:06.007Z'), badDate: new Date('nope'), id: new ObjectId('65f0c0ffee65f0c0ffee65f0'),
-        map: new Map<unknown, unknown>([['k', 1], [2, 'two']]), set: new Set([1, 'a']), buf: Buffer.from('abc'), bytes: new Uint8Array(5),
-        circular, fn: () => 1, sym: Symbol('s'), undef: undefined, nan: NaN, inf: -Infinity, list: [undefined, () => 1, 3],
+        big: 2n ** 70n,
+        when: new Date('2026-02-03T04:05:06.007Z'),
+        badDate: new Date('nope'),
+        id: new ObjectId('65f0c0ffee65f0c0ffee65f0'),
+        map: new Map<unknown, unknown>([
+          ['k', 1],
+          [2, 'two'],
+        ]),
+        set: new Set([1, 'a']),
+        buf: Buffer.from('abc'),
+        bytes: new Uint8Array(5),
+        circular,
+        fn: () => 1,
+        sym: Symbol('s'),
+        undef: undefined,
+        nan: NaN,
+        inf: -Infinity,
+        list: [undefined, () => 1, 3],
       };
       res.status(201).json({ ok: true });
     });
@@ -100,15 +137,32 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
       const circular: Record<string, unknown> = { name: 'loop' };
       circular.self = circular;
       switch (req.params.kind) {
-        case 'bigint': res.json({ n: 10n }); return;
-        case 'circular-json': res.json(circular); return;
-        case 'circular-send': res.send(circular); return;
-        case 'buffer': res.type('application/octet-stream').send(Buffer.from([0, 1, 2, 255])); return;
-        case 'bad-utf8': res.type('text/plain').send(Buffer.from([0x61, 0xff, 0xfe, 0x62])); return;
-        case 'exotic-json': res.json({ when: new Date('2026-02-03T04:05:06.007Z'), id: new ObjectId('65f0c0ffee65f0c0ffee65f0'), map: new Map([['k', 1]]), set: new Set([1]) }); return;
-        case 'deep': res.json(nested(100)); return;
-        case 'big': res.json({ blob: 'x'.repeat(1_000_000) }); return;
-        default: res.status(404).json({ message: 'no such kind' });
+        case 'bigint':
+          res.json({ n: 10n });
+          return;
+        case 'circular-json':
+          res.json(circular);
+          return;
+        case 'circular-send':
+          res.send(circular);
+          return;
+        case 'buffer':
+          res.type('application/octet-stream').send(Buffer.from([0, 1, 2, 255]));
+          return;
+        case 'bad-utf8':
+          res.type('text/plain').send(Buffer.from([0x61, 0xff, 0xfe, 0x62]));
+          return;
+        case 'exotic-json':
+          res.json({ when: new Date('2026-02-03T04:05:06.007Z'), id: new ObjectId('65f0c0ffee65f0c0ffee65f0'), map: new Map([['k', 1]]), set: new Set([1]) });
+          return;
+        case 'deep':
+          res.json(nested(100));
+          return;
+        case 'big':
+          res.json({ blob: 'x'.repeat(1_000_000) });
+          return;
+        default:
+          res.status(404).json({ message: 'no such kind' });
       }
     });
     app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
@@ -179,7 +233,11 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
   });
 
   test('binary: a Buffer body and a binary result become a marker with their size; text that is not UTF-8 is decoded with U+FFFD', async () => {
-    const res = await request(app).post('/ok').set('Content-Type', 'application/octet-stream').send(Buffer.from([1, 2, 3, 0xff, 0])).expect(201);
+    const res = await request(app)
+      .post('/ok')
+      .set('Content-Type', 'application/octet-stream')
+      .send(Buffer.from([1, 2, 3, 0xff, 0]))
+      .expect(201);
     expect((await entryOf(res)).entry.payload).toBe('[Binary: 5 bytes]');
 
     const binary = await request(app).post('/result/buffer').expect(200);
@@ -193,9 +251,18 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
     const res = await request(app).post('/exotic-body').expect(201);
     const { entry } = await entryOf(res);
     expect(entry.payload).toEqual({
-      big: '1180591620717411303424', when: '2026-02-03T04:05:06.007Z', badDate: null, id: '65f0c0ffee65f0c0ffee65f0',
-      map: { k: 1, 2: 'two' }, set: [1, 'a'], buf: '[Binary: 3 bytes]', bytes: '[Binary: 5 bytes]',
-      circular: { name: 'loop', self: '[Circular]' }, nan: null, inf: null, list: [null, null, 3],
+      big: '1180591620717411303424',
+      when: '2026-02-03T04:05:06.007Z',
+      badDate: null,
+      id: '65f0c0ffee65f0c0ffee65f0',
+      map: { k: 1, 2: 'two' },
+      set: [1, 'a'],
+      buf: '[Binary: 3 bytes]',
+      bytes: '[Binary: 5 bytes]',
+      circular: { name: 'loop', self: '[Circular]' },
+      nan: null,
+      inf: null,
+      list: [null, null, 3],
     });
   });
 
@@ -225,7 +292,8 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
   });
 
   test("'__proto__' and 'constructor' keys are stored as data, faithfully, and never pollute a prototype", async () => {
-    const text = '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"nested":{"__proto__":{"isAdmin":true}},"list":[{"__proto__":{"x":1}}]}';
+    const text =
+      '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"nested":{"__proto__":{"isAdmin":true}},"list":[{"__proto__":{"x":1}}]}';
     const res = await request(app).post('/echo').set('Content-Type', 'application/json').send(text).expect(200);
     const { entry } = await entryOf(res);
     expect(JSON.stringify(entry.payload)).toBe(text);
@@ -235,7 +303,11 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect((Object.prototype as unknown as Record<string, unknown>).x).toBeUndefined();
     // $where paths reach such keys as they were sent.
-    const found = await request(app).get('/auditLog').query({ $where: JSON.stringify({ 'payload.__proto__.polluted': 'yes', 'payload.nested.__proto__.isAdmin': true }) }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    const found = await request(app)
+      .get('/auditLog')
+      .query({ $where: JSON.stringify({ 'payload.__proto__.polluted': 'yes', 'payload.nested.__proto__.isAdmin': true }) })
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .expect(200);
     expect(found.body.docs.map((doc: AuditEntry) => doc._id)).toEqual([entry._id]);
   });
 
@@ -245,7 +317,11 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
     const { entry } = await entryOf(res);
     expect(entry.payload).toEqual(body);
     expect(entry.result).toEqual(body);
-    const found = await request(app).get('/auditLog').query({ $where: JSON.stringify({ 'payload.%': 'pct', 'payload.%2E': 'literal', 'payload.a\u0000b': 'nul' }) }).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+    const found = await request(app)
+      .get('/auditLog')
+      .query({ $where: JSON.stringify({ 'payload.%': 'pct', 'payload.%2E': 'literal', 'payload.a\u0000b': 'nul' }) })
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .expect(200);
     expect(found.body.docs.map((doc: AuditEntry) => doc._id)).toEqual([entry._id]);
   });
 
@@ -260,8 +336,51 @@ describe.each(kinds)('hostile bodies and results on the %s store', (kind) => {
 /* ------------------------------------------------------------------------------------------ */
 
 const FIELD_NAMES = Object.keys(FIELDS);
-const CONTROL = ['$select', '$sort', '$skip', '$page', '$limit', '$count', '$term', '$searchFields', '$where', '$exclude', 'from', 'to', '$embed', '$flatten', '$text'];
-const OPERATORS = ['$and', '$or', '$nor', '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$size', '$all', '$elemMatch', '$not', '$regex', '$options', '$where', '$expr', '$function', '$text', '$mod', '$type', '$jsonSchema', '$comment'];
+const CONTROL = [
+  '$select',
+  '$sort',
+  '$skip',
+  '$page',
+  '$limit',
+  '$count',
+  '$term',
+  '$searchFields',
+  '$where',
+  '$exclude',
+  'from',
+  'to',
+  '$embed',
+  '$flatten',
+  '$text',
+];
+const OPERATORS = [
+  '$and',
+  '$or',
+  '$nor',
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$size',
+  '$all',
+  '$elemMatch',
+  '$not',
+  '$regex',
+  '$options',
+  '$where',
+  '$expr',
+  '$function',
+  '$text',
+  '$mod',
+  '$type',
+  '$jsonSchema',
+  '$comment',
+];
 
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -280,19 +399,47 @@ const fieldPath = fc.oneof(
 
 const { where } = fc.letrec<{ where: Record<string, unknown>; condition: unknown; operators: Record<string, unknown> }>((tie) => ({
   where: fc.dictionary(fc.oneof(fieldPath, fc.constantFrom(...OPERATORS)), tie('condition'), { maxKeys: 3 }),
-  condition: fc.oneof({ maxDepth: 4, depthIdentifier: 'where' }, scalar, fc.array(fc.oneof(scalar, tie('where')), { maxLength: 3 }), tie('operators'), tie('where')),
-  operators: fc.dictionary(fc.constantFrom(...OPERATORS), fc.oneof({ maxDepth: 4, depthIdentifier: 'where' }, scalar, fc.array(scalar, { maxLength: 3 }), tie('operators')), { maxKeys: 3 }),
+  condition: fc.oneof(
+    { maxDepth: 4, depthIdentifier: 'where' },
+    scalar,
+    fc.array(fc.oneof(scalar, tie('where')), { maxLength: 3 }),
+    tie('operators'),
+    tie('where'),
+  ),
+  operators: fc.dictionary(
+    fc.constantFrom(...OPERATORS),
+    fc.oneof({ maxDepth: 4, depthIdentifier: 'where' }, scalar, fc.array(scalar, { maxLength: 3 }), tie('operators')),
+    { maxKeys: 3 },
+  ),
 }));
 
 /** Shapes MongoDB accepts but mongoose refused to cast (503s): operators about arrays on fields that hold one scalar. */
-const typedShape = fc.tuple(
-  fc.constantFrom(...FIELD_NAMES),
-  fc.constantFrom<unknown>({ $size: 0 }, { $size: 1 }, { $elemMatch: { $eq: 'a' } }, { $elemMatch: { $gt: 1 } }, { $all: [] }, { $all: ['a'] }, { $all: [null] }, { $not: { $size: 0 } }, { $gte: null }, { $exists: false }),
-).map(([field, condition]) => ({ [field]: condition }));
+const typedShape = fc
+  .tuple(
+    fc.constantFrom(...FIELD_NAMES),
+    fc.constantFrom<unknown>(
+      { $size: 0 },
+      { $size: 1 },
+      { $elemMatch: { $eq: 'a' } },
+      { $elemMatch: { $gt: 1 } },
+      { $all: [] },
+      { $all: ['a'] },
+      { $all: [null] },
+      { $not: { $size: 0 } },
+      { $gte: null },
+      { $exists: false },
+    ),
+  )
+  .map(([field, condition]) => ({ [field]: condition }));
 
 const queryKey = fc.oneof(
   fc.constantFrom(...CONTROL, ...FIELD_NAMES),
-  fc.tuple(fc.constantFrom(...CONTROL, ...FIELD_NAMES), fc.constantFrom('[$ne]', '[$gt]', '[]', '[0]', '[a][b]', '[__proto__]', '[constructor][prototype]', '.x', '[', ']')).map(([k, s]) => k + s),
+  fc
+    .tuple(
+      fc.constantFrom(...CONTROL, ...FIELD_NAMES),
+      fc.constantFrom('[$ne]', '[$gt]', '[]', '[0]', '[a][b]', '[__proto__]', '[constructor][prototype]', '.x', '[', ']'),
+    )
+    .map(([k, s]) => k + s),
   fc.constantFrom('__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', '__proto__[polluted]', 'a[__proto__][polluted]'),
   fc.string({ maxLength: 10 }),
 );
@@ -302,8 +449,37 @@ const queryValue = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.integer().map(String),
   fc.double().map(String),
-  fc.constantFrom('-1', '0', '1', '20', '1000', '1001', '1000000', '1000001', '1e3', '0x10', ' 5', '1.5', '99999999999999999999', 'NaN', 'Infinity',
-    'true', 'false', 'null', '[]', '{}', '["a",1]', '{"$gt":0}', '{"$ne":null}', '15m', '7d', '-date', 'user,-date', 'payload', '_id,,user'),
+  fc.constantFrom(
+    '-1',
+    '0',
+    '1',
+    '20',
+    '1000',
+    '1001',
+    '1000000',
+    '1000001',
+    '1e3',
+    '0x10',
+    ' 5',
+    '1.5',
+    '99999999999999999999',
+    'NaN',
+    'Infinity',
+    'true',
+    'false',
+    'null',
+    '[]',
+    '{}',
+    '["a",1]',
+    '{"$gt":0}',
+    '{"$ne":null}',
+    '15m',
+    '7d',
+    '-date',
+    'user,-date',
+    'payload',
+    '_id,,user',
+  ),
   where.map((w) => JSON.stringify(w)),
   fc.string({ minLength: 200, maxLength: 3000 }),
   fc.constantFrom('.*', '(a+)+$', '[', '\\', '^$', '(?<x>a)\\k<x>', 'a{1,99999}', '%', '%zz', '%E0%A4', '%00', '\u0000'),
@@ -316,7 +492,8 @@ function pct(text: string, keep: (byte: number) => boolean): string {
   return out;
 }
 
-const UNRESERVED = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
+const UNRESERVED = (b: number) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
 
 /**
  * Three ways a client may put text in a URL: properly encoded; raw where HTTP lets it be
@@ -326,16 +503,18 @@ const UNRESERVED = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <=
 function encodeAs(text: string, how: 'encoded' | 'raw' | 'latin1'): string {
   if (how === 'encoded') return pct(text, UNRESERVED);
   if (how === 'raw') return pct(text, (b) => b > 0x20 && b < 0x7f && b !== 0x26 && b !== 0x3d && b !== 0x23);
-  return [...text].map((ch) => {
-    const code = ch.codePointAt(0)!;
-    return code > 0x20 && code <= 0xff && code !== 0x7f && ch !== '&' && ch !== '=' && ch !== '#' ? ch : pct(ch, UNRESERVED);
-  }).join('');
+  return [...text]
+    .map((ch) => {
+      const code = ch.codePointAt(0)!;
+      return code > 0x20 && code <= 0xff && code !== 0x7f && ch !== '&' && ch !== '=' && ch !== '#' ? ch : pct(ch, UNRESERVED);
+    })
+    .join('');
 }
 
 const encoding = fc.constantFrom('encoded' as const, 'raw' as const, 'latin1' as const);
-const queryString = fc.array(fc.tuple(queryKey, fc.option(queryValue, { nil: undefined }), encoding), { maxLength: 5 }).map((pairs) =>
-  pairs.map(([key, value, how]) => (value === undefined ? encodeAs(key, how) : `${encodeAs(key, how)}=${encodeAs(value, how)}`)).join('&'),
-);
+const queryString = fc
+  .array(fc.tuple(queryKey, fc.option(queryValue, { nil: undefined }), encoding), { maxLength: 5 })
+  .map((pairs) => pairs.map(([key, value, how]) => (value === undefined ? encodeAs(key, how) : `${encodeAs(key, how)}=${encodeAs(value, how)}`)).join('&'));
 
 interface Routes {
   served: Served;
@@ -452,8 +631,16 @@ describe.each(kinds)('query routes under arbitrary input (%s store)', (kind) => 
     test('$term with regular-expression metacharacters is literal; very long values are refused; the worst case is bounded', async () => {
       const [s0, s1, s2] = routes.seeded.map((entry) => entry._id);
       const expected: Array<[string, string[]]> = [
-        ['.*', [s0!]], ['a.*b ^$ \\d+ |x|', [s0!]], ['(USD) WAS 1.5*2? [SIC]', [s0!]], ['[', [s0!]], ['\\', [s0!]],
-        ['(a+)+$', []], ['^alice$', []], ['ALICE', [s2!]], ['"$ne"', [s1!]], ['%', []],
+        ['.*', [s0!]],
+        ['a.*b ^$ \\d+ |x|', [s0!]],
+        ['(USD) WAS 1.5*2? [SIC]', [s0!]],
+        ['[', [s0!]],
+        ['\\', [s0!]],
+        ['(a+)+$', []],
+        ['^alice$', []],
+        ['ALICE', [s2!]],
+        ['"$ne"', [s1!]],
+        ['%', []],
       ];
       for (const [term, ids] of expected) {
         const answer = await get(routes, `/auditLog?$term=${encodeURIComponent(term)}&$sort=_id`);
@@ -470,9 +657,21 @@ describe.each(kinds)('query routes under arbitrary input (%s store)', (kind) => 
 
     test('$limit, $skip and $page out of range are 400, naming the parameter', async () => {
       const cases: Array<[string, string]> = [
-        ['$limit=0', '$limit'], ['$limit=1001', '$limit'], ['$limit=-1', '$limit'], ['$limit=1.5', '$limit'], ['$limit=1e3', '$limit'],
-        ['$limit=99999999999999999999', '$limit'], ['$limit=', '$limit'], ['$skip=-1', '$skip'], ['$skip=1000001', '$skip'], ['$skip=x', '$skip'],
-        ['$page=0', '$page'], ['$page=-1', '$page'], ['$page=1.5', '$page'], ['$page=50002', '$page'], ['$limit=1&$page=1000002', '$page'],
+        ['$limit=0', '$limit'],
+        ['$limit=1001', '$limit'],
+        ['$limit=-1', '$limit'],
+        ['$limit=1.5', '$limit'],
+        ['$limit=1e3', '$limit'],
+        ['$limit=99999999999999999999', '$limit'],
+        ['$limit=', '$limit'],
+        ['$skip=-1', '$skip'],
+        ['$skip=1000001', '$skip'],
+        ['$skip=x', '$skip'],
+        ['$page=0', '$page'],
+        ['$page=-1', '$page'],
+        ['$page=1.5', '$page'],
+        ['$page=50002', '$page'],
+        ['$limit=1&$page=1000002', '$page'],
       ];
       for (const [query, parameter] of cases) {
         const answer = await get(routes, `/auditLog?${query}`);
@@ -518,23 +717,98 @@ describe('error answers of the audit routes', () => {
     { name: 'no token, one entry', status: 401, make: () => request(t.app).get(`/auditLog/${seeded._id}`) },
     { name: 'no token, history', status: 401, make: () => request(t.app).get('/auditLog/history/role/d1') },
     { name: 'no token, manual entry', status: 401, make: () => request(t.app).post('/auditLog').send({ action: 'X' }) },
-    { name: 'a bad signature (the app\'s auth rejects it)', status: 401, ours: false, make: () => request(t.app).get('/auditLog').set('Authorization', `Bearer ${good.slice(0, -4)}AAAA`) },
-    { name: 'an expired token (the app\'s auth rejects it)', status: 401, ours: false, make: () => request(t.app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'auditor audit:read' }, { expiresIn: -60 })}`) },
-    { name: 'the wrong scope', status: 403, make: () => request(t.app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'user' })}`) },
-    { name: "a forbidden '!' scope", status: 403, make: () => request(t.app).get(`/auditLog/${seeded._id}`).set('Authorization', `Bearer ${token({ sub: 'a', scope: ['auditor', 'audit:read', 'suspended'] })}`) },
-    { name: "a missing '+' scope", status: 403, make: () => request(t.app).get('/auditLog/history/role/d1').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin' })}`) },
-    { name: 'a scope claim that is an object', status: 403, make: () => request(t.app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: { admin: true } })}`) },
-    { name: 'a scope claim array with non-strings', status: 403, make: () => request(t.app).get('/auditLog').set('Authorization', `Bearer ${token({ sub: 'a', scope: [1, null, ['admin']] })}`) },
+    {
+      name: "a bad signature (the app's auth rejects it)",
+      status: 401,
+      ours: false,
+      make: () =>
+        request(t.app)
+          .get('/auditLog')
+          .set('Authorization', `Bearer ${good.slice(0, -4)}AAAA`),
+    },
+    {
+      name: "an expired token (the app's auth rejects it)",
+      status: 401,
+      ours: false,
+      make: () =>
+        request(t.app)
+          .get('/auditLog')
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'auditor audit:read' }, { expiresIn: -60 })}`),
+    },
+    {
+      name: 'the wrong scope',
+      status: 403,
+      make: () =>
+        request(t.app)
+          .get('/auditLog')
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'user' })}`),
+    },
+    {
+      name: "a forbidden '!' scope",
+      status: 403,
+      make: () =>
+        request(t.app)
+          .get(`/auditLog/${seeded._id}`)
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: ['auditor', 'audit:read', 'suspended'] })}`),
+    },
+    {
+      name: "a missing '+' scope",
+      status: 403,
+      make: () =>
+        request(t.app)
+          .get('/auditLog/history/role/d1')
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin' })}`),
+    },
+    {
+      name: 'a scope claim that is an object',
+      status: 403,
+      make: () =>
+        request(t.app)
+          .get('/auditLog')
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: { admin: true } })}`),
+    },
+    {
+      name: 'a scope claim array with non-strings',
+      status: 403,
+      make: () =>
+        request(t.app)
+          .get('/auditLog')
+          .set('Authorization', `Bearer ${token({ sub: 'a', scope: [1, null, ['admin']] })}`),
+    },
     { name: 'a bad parameter', status: 400, make: () => request(t.app).get('/auditLog?user[$ne]=x').set('Authorization', `Bearer ${good}`) },
     { name: 'a malformed id', status: 400, make: () => request(t.app).get('/auditLog/not-an-id').set('Authorization', `Bearer ${good}`) },
     { name: 'an unknown id', status: 404, make: () => request(t.app).get(`/auditLog/${new ObjectId().toHexString()}`).set('Authorization', `Bearer ${good}`) },
     { name: 'an unknown route', status: 404, make: () => request(t.app).get(`/auditLog/${seeded._id}/more`).set('Authorization', `Bearer ${good}`) },
-    { name: 'changing an entry', status: 405, make: () => request(t.app).put(`/auditLog/${seeded._id}`).set('Authorization', `Bearer ${good}`).send({ notes: 'x' }) },
+    {
+      name: 'changing an entry',
+      status: 405,
+      make: () => request(t.app).put(`/auditLog/${seeded._id}`).set('Authorization', `Bearer ${good}`).send({ notes: 'x' }),
+    },
     { name: 'deleting the log', status: 405, make: () => request(t.app).delete('/auditLog').set('Authorization', `Bearer ${good}`) },
-    { name: 'a manual entry that is not JSON', status: 415, make: () => request(t.app).post('/auditLog').set('Authorization', `Bearer ${good}`).set('Content-Type', 'text/plain').send('action=X') },
-    { name: 'a manual entry that is not valid JSON', status: 400, make: () => request(bare).post('/auditLog').set('Authorization', `Bearer ${good}`).set('Content-Type', 'application/json').send('{"action":') },
-    { name: 'a manual entry over 1 MB', status: 413, make: () => request(bare).post('/auditLog').set('Authorization', `Bearer ${good}`).send({ action: 'X', notes: 'n'.repeat(1_100_000) }) },
-    { name: 'a manual entry with server fields', status: 400, make: () => request(t.app).post('/auditLog').set('Authorization', `Bearer ${good}`).send({ action: 'X', _id: seeded._id }) },
+    {
+      name: 'a manual entry that is not JSON',
+      status: 415,
+      make: () => request(t.app).post('/auditLog').set('Authorization', `Bearer ${good}`).set('Content-Type', 'text/plain').send('action=X'),
+    },
+    {
+      name: 'a manual entry that is not valid JSON',
+      status: 400,
+      make: () => request(bare).post('/auditLog').set('Authorization', `Bearer ${good}`).set('Content-Type', 'application/json').send('{"action":'),
+    },
+    {
+      name: 'a manual entry over 1 MB',
+      status: 413,
+      make: () =>
+        request(bare)
+          .post('/auditLog')
+          .set('Authorization', `Bearer ${good}`)
+          .send({ action: 'X', notes: 'n'.repeat(1_100_000) }),
+    },
+    {
+      name: 'a manual entry with server fields',
+      status: 400,
+      make: () => request(t.app).post('/auditLog').set('Authorization', `Bearer ${good}`).send({ action: 'X', _id: seeded._id }),
+    },
   ];
 
   test.each(cases)('$name → $status, with no audit data in the body', async ({ status, make, ours }) => {
@@ -543,7 +817,12 @@ describe('error answers of the audit routes', () => {
     expect(containsMarker(res.text)).toBe(false);
     expect(res.body).toEqual(expect.objectContaining({ message: expect.any(String) }));
     if (ours !== false) {
-      expect(res.body).toEqual({ statusCode: status, error: expect.any(String), message: expect.any(String), ...(res.body.parameter !== undefined && { parameter: expect.any(String) }) });
+      expect(res.body).toEqual({
+        statusCode: status,
+        error: expect.any(String),
+        message: expect.any(String),
+        ...(res.body.parameter !== undefined && { parameter: expect.any(String) }),
+      });
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
@@ -568,7 +847,11 @@ describe('error answers of the audit routes', () => {
   test('successful answers carry the same headers', async () => {
     for (const path of ['/auditLog', `/auditLog/${seeded._id}`, '/auditLog/history/role/d1', '/auditLog?$count=true']) {
       const res = await request(t.app).get(path).set('Authorization', `Bearer ${good}`).expect(200);
-      expect({ path, cache: res.headers['cache-control'], sniff: res.headers['x-content-type-options'] }).toEqual({ path, cache: 'no-store', sniff: 'nosniff' });
+      expect({ path, cache: res.headers['cache-control'], sniff: res.headers['x-content-type-options'] }).toEqual({
+        path,
+        cache: 'no-store',
+        sniff: 'nosniff',
+      });
     }
   });
 });
@@ -586,7 +869,13 @@ describe.each(kinds)('secrets never reach the %s store', (kind) => {
     app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'], credentialsRequired: false }));
     app.use(audit);
     app.post('/users/:id/password/:resetToken', (req, res) => {
-      res.status(201).json({ id: req.params.id, changed: true, echo: req.body, query: req.query, headers: { authorization: req.headers.authorization, cookie: req.headers.cookie } });
+      res.status(201).json({
+        id: req.params.id,
+        changed: true,
+        echo: req.body,
+        query: req.query,
+        headers: { authorization: req.headers.authorization, cookie: req.headers.cookie },
+      });
     });
     app.post('/login', (req, res) => {
       res.status(401).json({ message: 'wrong password', tried: { password: req.body.password } });
@@ -602,7 +891,11 @@ describe.each(kinds)('secrets never reach the %s store', (kind) => {
         .send({ password: PASSWORD, profile: { newPassword: PASSWORD, history: [{ password: PASSWORD }, [{ PASSWORD }]] }, ssn: PASSWORD, secrets: [PASSWORD] })
         .expect(201);
       await request(app).post('/login').send({ user: 'u-1', password: PASSWORD }).expect(401);
-      await request(app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Reset', payload: { password: PASSWORD }, result: { token: PASSWORD } }).expect(201);
+      await request(app)
+        .post('/auditLog')
+        .set('Authorization', `Bearer ${ADMIN}`)
+        .send({ action: 'Reset', payload: { password: PASSWORD }, result: { token: PASSWORD } })
+        .expect(201);
       // Route params named like a secret are redacted too.
       const reset = express();
       reset.use(express.json());
@@ -624,8 +917,16 @@ describe.each(kinds)('secrets never reach the %s store', (kind) => {
       expect(resetEntry!.documents ?? []).not.toContain(PASSWORD);
       const [changed, login, manual] = stored;
       expect(changed!.endpoint).toBe('/users/u-1/password/[REDACTED]'); // no query string; :resetToken is a secret param
-      expect(changed!.payload).toEqual({ password: '[REDACTED]', profile: { newPassword: '[REDACTED]', history: [{ password: '[REDACTED]' }, [{ PASSWORD: '[REDACTED]' }]] }, ssn: '[REDACTED]', secrets: '[REDACTED]' });
-      expect(changed!.result).toMatchObject({ query: { password: '[REDACTED]', token: '[REDACTED]', next: '/home' }, headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' } });
+      expect(changed!.payload).toEqual({
+        password: '[REDACTED]',
+        profile: { newPassword: '[REDACTED]', history: [{ password: '[REDACTED]' }, [{ PASSWORD: '[REDACTED]' }]] },
+        ssn: '[REDACTED]',
+        secrets: '[REDACTED]',
+      });
+      expect(changed!.result).toMatchObject({
+        query: { password: '[REDACTED]', token: '[REDACTED]', next: '/home' },
+        headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' },
+      });
       expect(login).toMatchObject({ statusCode: 401, result: null, responseMessage: 'wrong password' });
       expect(manual).toMatchObject({ action: 'Reset', payload: { password: '[REDACTED]' }, result: { token: '[REDACTED]' } });
     } finally {

@@ -24,7 +24,10 @@ test(`${REQUESTS} requests over ${CONNECTIONS} keep-alive connections: exactly $
     const answers = await pool(REQUESTS, CONNECTIONS, async (i) => {
       const model = i % 2 === 0 ? 'role' : 'user';
       const body = { name: `n-${i}`, email: `u${i}@example.com`, i, nested: { tags: [`t${i % 7}`], password: `pw-${i}` } };
-      const answer = await send(served, 'POST', `/${model}?via=load&i=${i}`, { body, headers: { 'x-request-id': `load-${i}`, authorization: `Bearer ${USER}`, 'user-agent': `load/${i}` } });
+      const answer = await send(served, 'POST', `/${model}?via=load&i=${i}`, {
+        body,
+        headers: { 'x-request-id': `load-${i}`, authorization: `Bearer ${USER}`, 'user-agent': `load/${i}` },
+      });
       return { i, model, status: answer.status, requestId: answer.headers['x-request-id'], result: answer.json() as { _id: string } };
     });
     expect(answers.filter((a) => a.status !== 201)).toEqual([]);
@@ -35,7 +38,7 @@ test(`${REQUESTS} requests over ${CONNECTIONS} keep-alive connections: exactly $
     await audit.flush();
     expect(audit.stats()).toMatchObject({ recorded: REQUESTS, written: REQUESTS, failed: 0, dropped: 0, spooled: 0, queued: 0 });
 
-    const collection = connection.db!.collection("auditLog");
+    const collection = connection.db!.collection('auditLog');
     expect(await collection.countDocuments()).toBe(REQUESTS);
     const docs = await collection.find({}).toArray();
     const byRequestId = new Map(docs.map((doc) => [doc.requestId as string, doc]));
@@ -60,8 +63,13 @@ test(`${REQUESTS} requests over ${CONNECTIONS} keep-alive connections: exactly $
         truncated: null,
       };
       const actual = doc && Object.fromEntries(Object.keys(expected).map((key) => [key, doc[key]]));
-      const ok = a.requestId === `load-${a.i}` && doc && JSON.stringify(actual) === JSON.stringify(expected) &&
-        /127\.0\.0\.1/.test(String(doc.ipAddress)) && doc.date instanceof Date && typeof doc.durationMs === 'number';
+      const ok =
+        a.requestId === `load-${a.i}` &&
+        doc &&
+        JSON.stringify(actual) === JSON.stringify(expected) &&
+        /127\.0\.0\.1/.test(String(doc.ipAddress)) &&
+        doc.date instanceof Date &&
+        typeof doc.durationMs === 'number';
       if (!ok) wrong.push({ i: a.i, expected, actual, ipAddress: doc?.ipAddress, date: doc?.date });
     }
     expect(wrong.slice(0, 3)).toEqual([]);

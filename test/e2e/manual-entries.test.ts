@@ -40,7 +40,12 @@ describe('who posted it', () => {
     const t = app({ scope: 'admin' });
     for (const field of ['postedBy', 'message', 'changes']) {
       const res = await post(t, { action: 'Import', [field]: 'x' });
-      expect({ field, status: res.status, parameter: res.body.parameter, message: res.body.message }).toEqual({ field, status: 400, parameter: field, message: `${field} is set by the server and cannot be given.` });
+      expect({ field, status: res.status, parameter: res.body.parameter, message: res.body.message }).toEqual({
+        field,
+        status: 400,
+        parameter: field,
+        message: `${field} is set by the server and cannot be given.`,
+      });
     }
   });
 
@@ -57,8 +62,18 @@ describe('request ids', () => {
   test("a manual entry never takes the POST's X-Request-Id: each POST gets a fresh id, shared by its entries", async () => {
     const t = app({ scope: 'admin' });
     await request(t.app).post('/role').set('Authorization', `Bearer ${USER}`).set('X-Request-Id', 'real-request-1').send({ name: 'r' }).expect(201);
-    const one = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).set('X-Request-Id', 'real-request-1').send({ action: 'Note' }).expect(201);
-    const two = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).set('X-Request-Id', 'real-request-1').send([{ action: 'A' }, { action: 'B' }]).expect(201);
+    const one = await request(t.app)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .set('X-Request-Id', 'real-request-1')
+      .send({ action: 'Note' })
+      .expect(201);
+    const two = await request(t.app)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .set('X-Request-Id', 'real-request-1')
+      .send([{ action: 'A' }, { action: 'B' }])
+      .expect(201);
     expect(one.body.requestId).not.toBe('real-request-1');
     expect(one.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(two.body[0].requestId).toBe(two.body[1].requestId);
@@ -107,14 +122,28 @@ describe('the same road as every entry', () => {
         return entry.action === 'Drop' ? null : { ...entry, notes: `tenant ${req?.headers['x-tenant']}` };
       },
     });
-    const kept = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).set('X-Tenant', '7').send([{ action: 'Keep' }, { action: 'Drop' }]).expect(201);
+    const kept = await request(t.app)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .set('X-Tenant', '7')
+      .send([{ action: 'Keep' }, { action: 'Drop' }])
+      .expect(201);
     expect(kept.body).toEqual([expect.objectContaining({ action: 'Keep', notes: 'tenant 7' })]);
-    expect(seen).toEqual([['Keep', '7'], ['Drop', '7']]);
+    expect(seen).toEqual([
+      ['Keep', '7'],
+      ['Drop', '7'],
+    ]);
     await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Drop' }).expect(204);
   });
 
   test('a transform that throws: 500, reported, nothing of the batch queued', async () => {
-    const t = app({ scope: 'admin', transform: (entry) => { if (entry.action === 'Bad') throw new Error('tenant lookup failed'); return entry; } });
+    const t = app({
+      scope: 'admin',
+      transform: (entry) => {
+        if (entry.action === 'Bad') throw new Error('tenant lookup failed');
+        return entry;
+      },
+    });
     const errors: Error[] = [];
     t.audit.on('error', (error) => errors.push(error));
     const res = await post(t, [{ action: 'Fine' }, { action: 'Bad' }]);
@@ -126,7 +155,13 @@ describe('the same road as every entry', () => {
 
   test('transform sees events outside a request too, with req null', async () => {
     const seen: Array<[string | null, unknown]> = [];
-    const t = app({ scope: 'admin', transform: (entry, req) => { seen.push([entry.action, req]); return { ...entry, notes: req ? 'http' : 'job' }; } });
+    const t = app({
+      scope: 'admin',
+      transform: (entry, req) => {
+        seen.push([entry.action, req]);
+        return { ...entry, notes: req ? 'http' : 'job' };
+      },
+    });
     t.audit.record(null, { action: 'Nightly' });
     await settle(t.audit, 1);
     expect(seen).toEqual([['Nightly', null]]);

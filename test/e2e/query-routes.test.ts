@@ -10,10 +10,30 @@ const HOUR = 3600_000;
 
 function entry(overrides: Partial<AuditEntry>): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(), date: new Date(), method: 'POST', action: 'Create', endpoint: '/role', user: null,
-    collectionName: 'role', childCollectionName: null, associationType: null, documents: null, payload: null, params: null,
-    result: null, statusCode: 201, isError: false, responseMessage: null, ipAddress: '127.0.0.1', notes: null,
-    requestId: null, traceId: null, durationMs: 1, userAgent: null, truncated: null, ...overrides,
+    _id: new ObjectId().toHexString(),
+    date: new Date(),
+    method: 'POST',
+    action: 'Create',
+    endpoint: '/role',
+    user: null,
+    collectionName: 'role',
+    childCollectionName: null,
+    associationType: null,
+    documents: null,
+    payload: null,
+    params: null,
+    result: null,
+    statusCode: 201,
+    isError: false,
+    responseMessage: null,
+    ipAddress: '127.0.0.1',
+    notes: null,
+    requestId: null,
+    traceId: null,
+    durationMs: 1,
+    userAgent: null,
+    truncated: null,
+    ...overrides,
   };
 }
 
@@ -24,8 +44,7 @@ describe.each(kinds)('query routes on the %s store', (kind) => {
   const now = Date.now();
   const seeded: AuditEntry[] = [];
 
-  const get = (query: Record<string, unknown> | string = {}) =>
-    request(t.app).get('/auditLog').query(query).set('Authorization', `Bearer ${ADMIN}`);
+  const get = (query: Record<string, unknown> | string = {}) => request(t.app).get('/auditLog').query(query).set('Authorization', `Bearer ${ADMIN}`);
 
   beforeAll(async () => {
     opened = await openStore(kind);
@@ -33,18 +52,20 @@ describe.each(kinds)('query routes on the %s store', (kind) => {
     t = createTestApp({ store, scope: 'admin' });
     await t.audit.flush(); // the store is initialised
     for (let i = 0; i < 30; i++) {
-      seeded.push(entry({
-        date: new Date(now - i * HOUR),
-        user: i % 3 === 0 ? 'alice' : i % 3 === 1 ? 'bob' : 'auth0|carol',
-        action: i % 2 === 0 ? 'Create' : 'Delete',
-        method: i % 2 === 0 ? 'POST' : 'DELETE',
-        statusCode: i % 5 === 0 ? 500 : 201,
-        isError: i % 5 === 0,
-        documents: [`doc-${i}`, 'shared'],
-        collectionName: i < 10 ? 'role' : 'user',
-        notes: i === 7 ? 'price (USD) was 1.5*2? [sic]' : null,
-        payload: i === 3 ? { nested: { deep: 'value' } } : null,
-      }));
+      seeded.push(
+        entry({
+          date: new Date(now - i * HOUR),
+          user: i % 3 === 0 ? 'alice' : i % 3 === 1 ? 'bob' : 'auth0|carol',
+          action: i % 2 === 0 ? 'Create' : 'Delete',
+          method: i % 2 === 0 ? 'POST' : 'DELETE',
+          statusCode: i % 5 === 0 ? 500 : 201,
+          isError: i % 5 === 0,
+          documents: [`doc-${i}`, 'shared'],
+          collectionName: i < 10 ? 'role' : 'user',
+          notes: i === 7 ? 'price (USD) was 1.5*2? [sic]' : null,
+          payload: i === 3 ? { nested: { deep: 'value' } } : null,
+        }),
+      );
     }
     await store.insertMany(seeded);
   });
@@ -196,12 +217,30 @@ describe.each(kinds)('query routes on the %s store', (kind) => {
   });
 
   test('POST /auditLog: manual entries validated, server fields not forgeable, 201', async () => {
-    const one = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Export', notes: 'quarterly', documents: [1, 'b'], payload: { token: 'abc' } }).expect(201);
-    expect(one.body).toMatchObject({ action: 'Export', notes: 'quarterly', user: 'admin-1', documents: ['1', 'b'], isError: false, payload: { token: '[REDACTED]' } });
+    const one = await request(t.app)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ action: 'Export', notes: 'quarterly', documents: [1, 'b'], payload: { token: 'abc' } })
+      .expect(201);
+    expect(one.body).toMatchObject({
+      action: 'Export',
+      notes: 'quarterly',
+      user: 'admin-1',
+      documents: ['1', 'b'],
+      isError: false,
+      payload: { token: '[REDACTED]' },
+    });
     const stored = await request(t.app).get(`/auditLog/${one.body._id}`).set('Authorization', `Bearer ${ADMIN}`).expect(200);
     expect(stored.body.action).toBe('Export');
-    const many = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send([{ action: 'A' }, { action: 'B', user: 'someone' }]).expect(201);
-    expect(many.body.map((e: AuditEntry) => [e.action, e.user])).toEqual([['A', 'admin-1'], ['B', 'someone']]);
+    const many = await request(t.app)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send([{ action: 'A' }, { action: 'B', user: 'someone' }])
+      .expect(201);
+    expect(many.body.map((e: AuditEntry) => [e.action, e.user])).toEqual([
+      ['A', 'admin-1'],
+      ['B', 'someone'],
+    ]);
     for (const [body, parameter] of [
       [{ action: 'X', date: '2001-01-01' }, 'date'],
       [{ action: 'X', ipAddress: '1.2.3.4' }, 'ipAddress'],
@@ -211,7 +250,10 @@ describe.each(kinds)('query routes on the %s store', (kind) => {
       [[{ action: 'ok' }, { action: 'X', isError: 'yes' }], '[1].isError'],
       [[], 'body'],
     ] as const) {
-      const res = await request(t.app).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send(body as object);
+      const res = await request(t.app)
+        .post('/auditLog')
+        .set('Authorization', `Bearer ${ADMIN}`)
+        .send(body as object);
       expect({ body, status: res.status, parameter: res.body.parameter }).toEqual({ body, status: 400, parameter });
     }
   });

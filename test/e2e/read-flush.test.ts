@@ -30,7 +30,9 @@ import { settle, until } from '../support/wait';
 
   test('list, count, one entry, history and export answer while the writer waits on a held insert; the writer carries on once the store replies', async () => {
     const inserts: string[] = [];
-    target.server!.on('command', (event: { name: string }) => { if (event.name === 'insert') inserts.push(event.name); });
+    target.server!.on('command', (event: { name: string }) => {
+      if (event.name === 'insert') inserts.push(event.name);
+    });
     target.server!.faults.delay(600_000, { command: 'insert' });
     await request(t.app).post('/role').set('Authorization', `Bearer ${USER}`).send({ name: 'held' }).expect(201);
     await until(() => inserts.length > 0, 'the insert to reach the server'); // the writer is now stuck on it

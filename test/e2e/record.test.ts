@@ -52,9 +52,21 @@ describe.each(kinds)('recording on the %s store', (kind) => {
     const { res, entry } = await recorded((a) => a.post('/role').set('Authorization', `Bearer ${USER}`).send({ name: 'User' }));
     expect(res.status).toBe(201);
     expect(entry).toMatchObject({
-      method: 'POST', action: 'Create', endpoint: '/role', user: 'user-1', collectionName: 'role', childCollectionName: null,
-      associationType: null, params: { model: 'role' }, payload: { name: 'User' }, result: res.body, documents: [res.body._id],
-      statusCode: 201, isError: false, responseMessage: null, truncated: null,
+      method: 'POST',
+      action: 'Create',
+      endpoint: '/role',
+      user: 'user-1',
+      collectionName: 'role',
+      childCollectionName: null,
+      associationType: null,
+      params: { model: 'role' },
+      payload: { name: 'User' },
+      result: res.body,
+      documents: [res.body._id],
+      statusCode: 201,
+      isError: false,
+      responseMessage: null,
+      truncated: null,
     });
     expectRecent(entry);
     expect(entry.durationMs).toEqual(expect.any(Number));
@@ -90,13 +102,24 @@ describe.each(kinds)('recording on the %s store', (kind) => {
     expected++;
     const id = created.body._id;
     const ok = await recorded((a) => a.put(`/user/${id}`).send({ email: 'new@x.io' }));
-    expect(ok.entry).toMatchObject({ method: 'PUT', action: 'Update', endpoint: `/user/${id}`, params: { id }, result: ok.res.body, documents: [id], user: null, statusCode: 200 });
+    expect(ok.entry).toMatchObject({
+      method: 'PUT',
+      action: 'Update',
+      endpoint: `/user/${id}`,
+      params: { id },
+      result: ok.res.body,
+      documents: [id],
+      user: null,
+      statusCode: 200,
+    });
     const bad = await recorded((a) => a.put(`/user/${id}`).send({ email: 'error@user.com' }));
     expect(bad.entry).toMatchObject({ action: 'Update', result: null, documents: [id], isError: true, statusCode: 400, responseMessage: 'user error' });
   });
 
   test('delete one, many, and missing', async () => {
-    const made = await request(t.app).post('/user').send([{ email: 'a@d.io' }, { email: 'b@d.io' }, { email: 'c@d.io' }]);
+    const made = await request(t.app)
+      .post('/user')
+      .send([{ email: 'a@d.io' }, { email: 'b@d.io' }, { email: 'c@d.io' }]);
     expected++;
     const [a, b, c] = made.body.map((u: { _id: string }) => u._id);
     const one = await recorded((x) => x.delete(`/user/${a}`).send({}));
@@ -108,7 +131,9 @@ describe.each(kinds)('recording on the %s store', (kind) => {
   });
 
   test('hard delete payloads: documents from {_id} objects', async () => {
-    const made = await request(t.app).post('/user').send([{ email: 'h1@d.io' }, { email: 'h2@d.io' }]);
+    const made = await request(t.app)
+      .post('/user')
+      .send([{ email: 'h1@d.io' }, { email: 'h2@d.io' }]);
     expected++;
     const ids = made.body.map((u: { _id: string }) => u._id);
     const { entry } = await recorded((x) => x.delete('/user').send(ids.map((_id: string) => ({ _id, hardDelete: true }))));
@@ -127,7 +152,15 @@ describe.each(kinds)('recording on the %s store', (kind) => {
     const [c1, c2, c3] = ['65f000000000000000000001', '65f000000000000000000002', '65f000000000000000000003'];
 
     const addOne = await recorded((x) => x.put(`/${ownerName}/${owner}/${child}/${c1}`));
-    expect(addOne.entry).toMatchObject({ method: 'PUT', action: 'Add', collectionName: ownerName, childCollectionName: child, associationType: type, documents: [owner, c1], payload: null });
+    expect(addOne.entry).toMatchObject({
+      method: 'PUT',
+      action: 'Add',
+      collectionName: ownerName,
+      childCollectionName: child,
+      associationType: type,
+      documents: [owner, c1],
+      payload: null,
+    });
     const addMany = await recorded((x) => x.post(`/${ownerName}/${owner}/${child}`).send([{ childId: c2, enabled: true }, c3]));
     expect(addMany.entry).toMatchObject({ method: 'POST', action: 'Add', documents: [owner, c2, c3], associationType: type });
     const removeOne = await recorded((x) => x.delete(`/${ownerName}/${owner}/${child}/${c1}`));

@@ -25,16 +25,32 @@ describe('audit.audited(fn)', () => {
     expect(add(2, 3)).toBe(5);
     const [entry] = await stored(audit, 1);
     expect(entry).toMatchObject({
-      action: 'math.add', collectionName: 'numbers', payload: { args: [2, 3] }, result: { status: 'Success', value: 5 },
-      isError: false, responseMessage: null, method: null, endpoint: null, statusCode: null, user: null,
+      action: 'math.add',
+      collectionName: 'numbers',
+      payload: { args: [2, 3] },
+      result: { status: 'Success', value: 5 },
+      isError: false,
+      responseMessage: null,
+      method: null,
+      endpoint: null,
+      statusCode: null,
+      user: null,
     });
     expect(entry!.durationMs).toBeGreaterThanOrEqual(0);
   });
 
   test('an async call is recorded when it settles, with the resolved value', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    const load = audit.audited(async (id: string) => { await gate; return { id, title: 'Dune' }; }, { action: 'book.load', documents: ([id]) => [id] });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const load = audit.audited(
+      async (id: string) => {
+        await gate;
+        return { id, title: 'Dune' };
+      },
+      { action: 'book.load', documents: ([id]) => [id] },
+    );
     const pending = load('b1');
     expect(audit.stats().recorded).toBe(0);
     release();
@@ -45,7 +61,12 @@ describe('audit.audited(fn)', () => {
 
   test('a sync throw: Failure with name, message, code and stack; the same error object is rethrown', async () => {
     const error = new PaymentDeclined('card declined');
-    const charge = audit.audited((_amount: number) => { throw error; }, { action: 'payment.charge' });
+    const charge = audit.audited(
+      (_amount: number) => {
+        throw error;
+      },
+      { action: 'payment.charge' },
+    );
     const thrown = thrownBy(() => charge(10));
     expect(thrown).toBe(error);
     const [entry] = await stored(audit, 1);
@@ -58,7 +79,12 @@ describe('audit.audited(fn)', () => {
 
   test('an async rejection is rethrown unchanged; a non-Error rejection is described', async () => {
     const error = new TypeError('bad input');
-    const fails = audit.audited(async () => { throw error; }, { action: 'a.fail' });
+    const fails = audit.audited(
+      async () => {
+        throw error;
+      },
+      { action: 'a.fail' },
+    );
     const rejectsString = audit.audited(() => Promise.reject('plain string'), { action: 'a.string' });
     await expect(fails()).rejects.toBe(error);
     await expect(rejectsString()).rejects.toBe('plain string');
@@ -70,12 +96,22 @@ describe('audit.audited(fn)', () => {
   });
 
   test('this, name and length are kept; a thenable that is not a promise is returned untouched', async () => {
-    const counter = { count: 1, bump: audit.audited(function bump(this: { count: number }, by: number) { this.count += by; return this.count; }, {}) };
+    const counter = {
+      count: 1,
+      bump: audit.audited(function bump(this: { count: number }, by: number) {
+        this.count += by;
+        return this.count;
+      }, {}),
+    };
     expect(counter.bump(2)).toBe(3);
     expect(counter.bump.name).toBe('bump');
     expect(counter.bump.length).toBe(1);
     let thenCalls = 0;
-    const lazy = { then: () => { thenCalls++; } };
+    const lazy = {
+      then: () => {
+        thenCalls++;
+      },
+    };
     const query = audit.audited(() => lazy, { action: 'lazy.query' });
     expect(query()).toBe(lazy);
     expect(thenCalls).toBe(0);
@@ -84,7 +120,13 @@ describe('audit.audited(fn)', () => {
   });
 
   test('arguments are a snapshot at the call, redacted and capped; captureArgs/captureResult turn them off', async () => {
-    const mutate = audit.audited((user: { name: string; password: string }) => { user.name = 'changed'; return user; }, { action: 'u.mutate' });
+    const mutate = audit.audited(
+      (user: { name: string; password: string }) => {
+        user.name = 'changed';
+        return user;
+      },
+      { action: 'u.mutate' },
+    );
     mutate({ name: 'ann', password: 'hunter2' });
     const big = audit.audited((_blob: string) => 'ok', { action: 'u.big' });
     big('x'.repeat(10_000));
@@ -101,7 +143,12 @@ describe('audit.audited(fn)', () => {
   test('a throwing documents() picker costs the ids, never the call', async () => {
     const errors: Error[] = [];
     audit.on('error', (error) => errors.push(error));
-    const fn = audit.audited(() => 1, { action: 'x', documents: () => { throw new Error('picker'); } });
+    const fn = audit.audited(() => 1, {
+      action: 'x',
+      documents: () => {
+        throw new Error('picker');
+      },
+    });
     expect(fn()).toBe(1);
     await until(() => errors.length === 1, 'the picker failure reported');
     expect(errors[0]!.message).toMatch(/picker/);
@@ -111,10 +158,46 @@ describe('audit.audited(fn)', () => {
     const cases: Array<[() => unknown, string]> = [
       [() => audit.audited('nope' as never), 'fn'],
       [() => audit.audited(() => 1), 'action'],
-      [() => audit.audited(function named() { return 1; }, { acton: 'x' } as never), 'acton'],
-      [() => audit.audited(function named() { return 1; }, { documents: ['a'] } as never), 'documents'],
-      [() => audit.audited(function named() { return 1; }, { audit } as never), 'audit'],
-      [() => audited(function named() { return 1; }, { audit: {} as never }), 'audit'],
+      [
+        () =>
+          audit.audited(
+            function named() {
+              return 1;
+            },
+            { acton: 'x' } as never,
+          ),
+        'acton',
+      ],
+      [
+        () =>
+          audit.audited(
+            function named() {
+              return 1;
+            },
+            { documents: ['a'] } as never,
+          ),
+        'documents',
+      ],
+      [
+        () =>
+          audit.audited(
+            function named() {
+              return 1;
+            },
+            { audit } as never,
+          ),
+        'audit',
+      ],
+      [
+        () =>
+          audited(
+            function named() {
+              return 1;
+            },
+            { audit: {} as never },
+          ),
+        'audit',
+      ],
     ];
     for (const [call, option] of cases) {
       const thrown = thrownBy(call);
@@ -159,7 +242,13 @@ describe('which instance records a call', () => {
 
   test('runWithContext: calls inside inherit the instance, user and requestId, across awaits', async () => {
     const audit = auditLog({ store: memoryStore() });
-    const step = audited(async (n: number) => { await new Promise((r) => setImmediate(r)); return n; }, { action: 'job.step' });
+    const step = audited(
+      async (n: number) => {
+        await new Promise((r) => setImmediate(r));
+        return n;
+      },
+      { action: 'job.step' },
+    );
     const requestId = await audit.runWithContext({ user: 'job:nightly', traceId: 'trace-1' }, async () => {
       await step(1);
       await step(2);
@@ -179,7 +268,12 @@ describe('which instance records a call', () => {
     const audit = auditLog({ store: memoryStore(), actions: { 'book.publish': {} }, strictActions: true });
     expect(() => audit.audited(() => 1, { action: 'book.pubish' })).toThrow(expect.objectContaining({ code: 'EAUDIT_UNKNOWN_ACTION' }));
     let ran = false;
-    const loose = audited(() => { ran = true; }, { action: 'book.pubish' });
+    const loose = audited(
+      () => {
+        ran = true;
+      },
+      { action: 'book.pubish' },
+    );
     expect(() => audit.runWithContext({}, () => loose())).toThrow(expect.objectContaining({ code: 'EAUDIT_UNKNOWN_ACTION' }));
     expect(ran).toBe(false);
     await audit.close();
@@ -205,7 +299,13 @@ describe('@Audited() on class methods (TC39 decorators)', () => {
     expect(service.approve('inv-1')).toEqual({ id: 'inv-1', approved: true });
     await expect(service.void('inv-2')).rejects.toThrow('cannot void inv-2');
     const entries = await stored(audit, 2);
-    expect(entries[0]).toMatchObject({ action: 'approve', collectionName: 'invoices', documents: ['inv-1'], payload: { args: ['inv-1'] }, result: { status: 'Success', value: { id: 'inv-1', approved: true } } });
+    expect(entries[0]).toMatchObject({
+      action: 'approve',
+      collectionName: 'invoices',
+      documents: ['inv-1'],
+      payload: { args: ['inv-1'] },
+      result: { status: 'Success', value: { id: 'inv-1', approved: true } },
+    });
     expect(entries[1]).toMatchObject({ action: 'invoice.void', isError: true, responseMessage: 'cannot void inv-2' });
     await audit.close();
   });
@@ -224,7 +324,11 @@ describe('@Audited() on class methods (TC39 decorators)', () => {
         res.status(201).json(await books.publish(req.body.bookId));
       });
     });
-    const res = await request(app).post('/publications').set('Authorization', `Bearer ${token({ sub: 'editor-1' })}`).send({ bookId: 'b7' }).expect(201);
+    const res = await request(app)
+      .post('/publications')
+      .set('Authorization', `Bearer ${token({ sub: 'editor-1' })}`)
+      .send({ bookId: 'b7' })
+      .expect(201);
     const requestId = res.headers['x-request-id'];
     await stored(audit, 2);
     const listed = await request(app).get('/auditLog').query({ requestId, $sort: 'action' }).set('Authorization', `Bearer ${ADMIN}`);

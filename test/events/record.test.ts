@@ -13,13 +13,36 @@ describe('record(null, event) outside a request', () => {
 
   test('stores the event with the fields given and nulls for HTTP ones, and returns its id', async () => {
     audit = auditLog({ store: memoryStore() });
-    const id = audit.record(null, { action: 'Export', collectionName: 'invoices', documents: ['a1', 42], notes: 'monthly', user: 'job:nightly', payload: { format: 'csv' }, result: { rows: 3 } });
+    const id = audit.record(null, {
+      action: 'Export',
+      collectionName: 'invoices',
+      documents: ['a1', 42],
+      notes: 'monthly',
+      user: 'job:nightly',
+      payload: { format: 'csv' },
+      result: { rows: 3 },
+    });
     expect(id).toMatch(/^[0-9a-f]{24}$/);
     const [entry] = await stored(audit, 1);
     expect(entry).toMatchObject({
-      _id: id, action: 'Export', collectionName: 'invoices', documents: ['a1', '42'], notes: 'monthly', user: 'job:nightly',
-      payload: { format: 'csv' }, result: { rows: 3 }, method: null, endpoint: null, statusCode: null, isError: false,
-      requestId: null, traceId: null, ipAddress: null, message: null, changes: null, truncated: null,
+      _id: id,
+      action: 'Export',
+      collectionName: 'invoices',
+      documents: ['a1', '42'],
+      notes: 'monthly',
+      user: 'job:nightly',
+      payload: { format: 'csv' },
+      result: { rows: 3 },
+      method: null,
+      endpoint: null,
+      statusCode: null,
+      isError: false,
+      requestId: null,
+      traceId: null,
+      ipAddress: null,
+      message: null,
+      changes: null,
+      truncated: null,
     });
     expect(entry!.date).toBeInstanceOf(Date);
   });
@@ -67,7 +90,10 @@ describe('registered actions and messages', () => {
   });
 
   test('a failed attempt gets the failureMessage template, or no message rather than an untrue one', async () => {
-    audit = auditLog({ store: memoryStore(), actions: { Login: { message: '{user} signed in', failureMessage: '{user} failed to sign in' }, Approve: { message: '{user} approved' } } });
+    audit = auditLog({
+      store: memoryStore(),
+      actions: { Login: { message: '{user} signed in', failureMessage: '{user} failed to sign in' }, Approve: { message: '{user} approved' } },
+    });
     audit.record(null, { action: 'Login', user: 'ann' });
     audit.record(null, { action: 'Login', user: 'eve', isError: true });
     audit.record(null, { action: 'Approve', user: 'eve', isError: true });
@@ -125,7 +151,11 @@ describe('registered actions and messages', () => {
         res.json({ ok: true });
       });
     });
-    await request(app).put('/role/r1/rename').set('Authorization', `Bearer ${token({ sub: 'ann' })}`).send({ name: 'x' }).expect(200);
+    await request(app)
+      .put('/role/r1/rename')
+      .set('Authorization', `Bearer ${token({ sub: 'ann' })}`)
+      .send({ name: 'x' })
+      .expect(200);
     const [entry] = await stored(audit, 1);
     expect(entry).toMatchObject({ action: 'role.rename', method: 'PUT', message: 'ann renamed role r1' });
   });
@@ -153,7 +183,11 @@ describe('bad calls throw coded errors; bad values never do', () => {
   test('cyclic, exotic and hostile payloads are stored as markers', async () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    const hostile = { get boom() { throw new Error('getter'); } };
+    const hostile = {
+      get boom() {
+        throw new Error('getter');
+      },
+    };
     audit.record(null, { action: 'Odd', payload: { cyclic, fn: () => 1, big: 10n }, result: hostile, notes: 'n'.repeat(20_000) });
     const [entry] = await stored(audit, 1);
     expect(entry!.payload).toEqual({ cyclic: { a: 1, self: '[Circular]' }, big: '10' });
@@ -164,7 +198,12 @@ describe('bad calls throw coded errors; bad values never do', () => {
 
 describe('record(req, event) in a request', () => {
   test('user, ip, requestId and traceId come from the request; the entry is found by requestId and by $term on its message', async () => {
-    const audit = auditLog({ store: memoryStore(), echoRequestId: true, scope: ['admin'], actions: { Login: { message: '{user} logged in from {ipAddress}' } } });
+    const audit = auditLog({
+      store: memoryStore(),
+      echoRequestId: true,
+      scope: ['admin'],
+      actions: { Login: { message: '{user} logged in from {ipAddress}' } },
+    });
     const app = appWith(audit, (app) => {
       app.post('/login', (req, res) => {
         const ok = req.body.password === 'right';
@@ -189,8 +228,13 @@ describe('record(req, event) in a request', () => {
     expect(byRequest.body.docs.map((e: { action: string }) => e.action).sort()).toEqual(['Create', 'Login']);
     const login1 = byRequest.body.docs.find((e: { action: string }) => e.action === 'Login');
     expect(login1).toMatchObject({
-      user: 'ann', requestId: 'login-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', method: null, endpoint: null,
-      payload: { username: 'ann', password: '[REDACTED]' }, isError: false,
+      user: 'ann',
+      requestId: 'login-1',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      method: null,
+      endpoint: null,
+      payload: { username: 'ann', password: '[REDACTED]' },
+      isError: false,
     });
     expect(login1.ipAddress).toMatch(/127\.0\.0\.1|::1/);
     expect(login1.message).toMatch(/^ann logged in from .*(127\.0\.0\.1|::1)/);
@@ -222,11 +266,16 @@ describe('record(req, event) in a request', () => {
     });
     await request(app).post('/approve').expect(204);
     const entries = await stored(audit, 2);
-    expect(entries.map((e) => [e.action, e.user])).toEqual(expect.arrayContaining([['Approve', 'late-user'], ['Create', 'late-user']]));
+    expect(entries.map((e) => [e.action, e.user])).toEqual(
+      expect.arrayContaining([
+        ['Approve', 'late-user'],
+        ['Create', 'late-user'],
+      ]),
+    );
     await audit.close();
   });
 
-  test('a record(req) made before the recorder ran shares the request id of the request\'s entry', async () => {
+  test("a record(req) made before the recorder ran shares the request id of the request's entry", async () => {
     const audit = auditLog({ store: memoryStore(), echoRequestId: true });
     const app = express();
     app.use((req, _res, next) => {
@@ -237,7 +286,12 @@ describe('record(req, event) in a request', () => {
     app.post('/things', (_req, res) => res.status(201).json({ _id: 't1' }));
     const res = await request(app).post('/things').expect(201);
     const entries = await stored(audit, 2);
-    expect(entries.map((e) => [e.action, e.requestId])).toEqual(expect.arrayContaining([['Seen', res.headers['x-request-id']], ['Create', res.headers['x-request-id']]]));
+    expect(entries.map((e) => [e.action, e.requestId])).toEqual(
+      expect.arrayContaining([
+        ['Seen', res.headers['x-request-id']],
+        ['Create', res.headers['x-request-id']],
+      ]),
+    );
     await audit.close();
   });
 

@@ -10,7 +10,7 @@ import { auditLog, memoryStore } from 'express-audit-log';
 import { contextConsumed } from '../../src/events/context';
 import { stored } from './helpers';
 
-test('record(req) during a recorded request shares the request id of the request\'s entry and header', async () => {
+test("record(req) during a recorded request shares the request id of the request's entry and header", async () => {
   expect(contextConsumed()).toBe(false); // the case under test: nothing in this file reads contexts
   const audit = auditLog({ store: memoryStore(), echoRequestId: true });
   const app = express();
@@ -24,7 +24,12 @@ test('record(req) during a recorded request shares the request id of the request
   const requestId = res.headers['x-request-id'];
   expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
   const entries = await stored(audit, 2);
-  expect(entries.map((e) => [e.action, e.requestId])).toEqual(expect.arrayContaining([['Approve', requestId], ['Create', requestId]]));
+  expect(entries.map((e) => [e.action, e.requestId])).toEqual(
+    expect.arrayContaining([
+      ['Approve', requestId],
+      ['Create', requestId],
+    ]),
+  );
   expect(contextConsumed()).toBe(false);
   await audit.close();
 });

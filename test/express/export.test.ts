@@ -10,10 +10,30 @@ import { settle, until } from '../support/wait';
 
 function entry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(), date: new Date(Date.UTC(2026, 0, 1) + i * 1000), method: 'POST', action: 'Create', endpoint: '/role',
-    user: i % 2 ? 'odd' : 'even', collectionName: 'role', childCollectionName: null, associationType: null, documents: [`d${i}`],
-    payload: { i }, params: null, result: null, statusCode: 201, isError: false, responseMessage: null, ipAddress: '127.0.0.1',
-    notes: null, requestId: `r${i}`, traceId: null, durationMs: 1, userAgent: null, truncated: null, ...overrides,
+    _id: new ObjectId().toHexString(),
+    date: new Date(Date.UTC(2026, 0, 1) + i * 1000),
+    method: 'POST',
+    action: 'Create',
+    endpoint: '/role',
+    user: i % 2 ? 'odd' : 'even',
+    collectionName: 'role',
+    childCollectionName: null,
+    associationType: null,
+    documents: [`d${i}`],
+    payload: { i },
+    params: null,
+    result: null,
+    statusCode: 201,
+    isError: false,
+    responseMessage: null,
+    ipAddress: '127.0.0.1',
+    notes: null,
+    requestId: `r${i}`,
+    traceId: null,
+    durationMs: 1,
+    userAgent: null,
+    truncated: null,
+    ...overrides,
   };
 }
 
@@ -36,7 +56,10 @@ describe('export', () => {
     const res = await request(t.app).get('/auditLog/export?user=even&to=2026-01-01T00:10:00Z').set('Authorization', `Bearer ${ADMIN}`).expect(200);
     expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="auditLog-.*\.ndjson"/);
-    const lines = res.text.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = res.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.payload.i)).toEqual(Array.from({ length: 301 }, (_, k) => 600 - 2 * k));
   });
 
@@ -46,7 +69,12 @@ describe('export', () => {
     expect(res.text.trim().split('\n')).toHaveLength(1000);
     await settle(t.audit, before + 1);
     const found = await request(t.app).get('/auditLog?action=Export').set('Authorization', `Bearer ${ADMIN}`).expect(200);
-    expect(found.body.docs[0]).toMatchObject({ action: 'Export', user: 'admin-1', payload: { action: 'Create' }, result: { rows: 1000, format: 'ndjson', capped: true } });
+    expect(found.body.docs[0]).toMatchObject({
+      action: 'Export',
+      user: 'admin-1',
+      payload: { action: 'Create' },
+      result: { rows: 1000, format: 'ndjson', capped: true },
+    });
   });
 
   test('CSV: header, JSON columns, and formula injection defused', async () => {
@@ -59,7 +87,16 @@ describe('export', () => {
     expect(res.text).toContain('"{""i"":6}"');
   });
 
-  test.each([['=1+1', "'=1+1"], ['+cmd', "'+cmd"], ['-2', "'-2"], ['@SUM(A1)', "'@SUM(A1)"], ['a,b', '"a,b"'], ['plain', 'plain'], [null, ''], [3, '3']])('csvCell(%p) → %p', (value, cell) => {
+  test.each([
+    ['=1+1', "'=1+1"],
+    ['+cmd', "'+cmd"],
+    ['-2', "'-2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['a,b', '"a,b"'],
+    ['plain', 'plain'],
+    [null, ''],
+    [3, '3'],
+  ])('csvCell(%p) → %p', (value, cell) => {
     expect(csvCell(value)).toBe(cell);
   });
 

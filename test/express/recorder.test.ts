@@ -79,8 +79,17 @@ describe('describing from the route that matched', () => {
       res.json({ _id: req.params.id });
     });
     t.app.use(mount, router);
-    await request(t.app).put(`${mount}${route.replace(':id', '7')}`).send({ name: 'x' }).expect(200);
-    expect(await t.last()).toMatchObject({ action: 'Update', collectionName: 'users', documents: ['7'], params: { id: '7' }, endpoint: `${mount}${route.replace(':id', '7')}` });
+    await request(t.app)
+      .put(`${mount}${route.replace(':id', '7')}`)
+      .send({ name: 'x' })
+      .expect(200);
+    expect(await t.last()).toMatchObject({
+      action: 'Update',
+      collectionName: 'users',
+      documents: ['7'],
+      params: { id: '7' },
+      endpoint: `${mount}${route.replace(':id', '7')}`,
+    });
   });
 
   test('a router mounted at a name: that name is the collection, its routes are what is done to it (POST /v1/auth/login)', async () => {
@@ -130,7 +139,13 @@ describe('describing from the route that matched', () => {
     await request(t.app).delete('/orgs/o1/members/m1').expect(204);
     const [add, remove] = await t.entries().then(async (all) => (all.length === 2 ? all : (await settle(t.audit, 2), t.entries())));
     expect(add).toMatchObject({ action: 'Add', collectionName: 'users', childCollectionName: 'groups', documents: ['u1', 'g1'] });
-    expect(remove).toMatchObject({ action: 'Remove', collectionName: 'orgs', childCollectionName: 'members', associationType: 'MANY_MANY', documents: ['o1', 'm1'] });
+    expect(remove).toMatchObject({
+      action: 'Remove',
+      collectionName: 'orgs',
+      childCollectionName: 'members',
+      associationType: 'MANY_MANY',
+      documents: ['o1', 'm1'],
+    });
   });
 
   test('a route that hands its error to next(err) is still described by that route', async () => {
@@ -144,7 +159,14 @@ describe('describing from the route that matched', () => {
       res.status(error.status).json({ message: error.message });
     });
     await request(t.app).patch('/api/users/5').send({ a: 1 }).expect(409);
-    expect(await t.last()).toMatchObject({ collectionName: 'users', documents: ['5'], params: { id: '5' }, statusCode: 409, isError: true, responseMessage: 'nope' });
+    expect(await t.last()).toMatchObject({
+      collectionName: 'users',
+      documents: ['5'],
+      params: { id: '5' },
+      statusCode: 409,
+      isError: true,
+      responseMessage: 'nope',
+    });
   });
 
   test('a request no route handled is described from its path, below the audit middleware', async () => {
@@ -159,10 +181,13 @@ describe('every way of ending a response gives the same entry', () => {
     ['res.status(204).end()', (res) => res.status(204).end()],
     ['res.sendStatus(204)', (res) => res.sendStatus(204)],
     ['res.redirect()', (res) => res.redirect(303, '/elsewhere')],
-    ['a piped stream', (res) => {
-      res.status(200).type('text/plain');
-      Readable.from(['a', 'b']).pipe(res);
-    }],
+    [
+      'a piped stream',
+      (res) => {
+        res.status(200).type('text/plain');
+        Readable.from(['a', 'b']).pipe(res);
+      },
+    ],
     ['res.json()', (res) => res.status(200).json({ ok: true })],
   ];
   test.each(endings)('%s: params, collection and documents are kept', async (_name, end) => {
@@ -170,7 +195,11 @@ describe('every way of ending a response gives the same entry', () => {
     t.app.delete('/roles/:ownerId/users/:childId', (_req, res) => end(res));
     await request(t.app).delete('/roles/r1/users/u1');
     expect(await t.last()).toMatchObject({
-      action: 'Remove', collectionName: 'roles', childCollectionName: 'users', documents: ['r1', 'u1'], params: { ownerId: 'r1', childId: 'u1' },
+      action: 'Remove',
+      collectionName: 'roles',
+      childCollectionName: 'users',
+      documents: ['r1', 'u1'],
+      params: { ownerId: 'r1', childId: 'u1' },
     });
   });
 });
@@ -191,12 +220,14 @@ describe('method and URL are read once, when the recorder sees the request', () 
   });
 
   test('method-override before the audit middleware: the overridden method is recorded and filtered', async () => {
-    const t = track(recordedApp({ methods: ['DELETE'] }, (app) => {
-      app.use((req, _res, next) => {
-        if (req.headers['x-http-method-override']) req.method = String(req.headers['x-http-method-override']);
-        next();
-      });
-    }));
+    const t = track(
+      recordedApp({ methods: ['DELETE'] }, (app) => {
+        app.use((req, _res, next) => {
+          if (req.headers['x-http-method-override']) req.method = String(req.headers['x-http-method-override']);
+          next();
+        });
+      }),
+    );
     t.app.delete('/items/:id', (_req, res) => {
       res.status(204).end();
     });
@@ -258,7 +289,7 @@ describe('a client that hangs up', () => {
 });
 
 describe('transparency', () => {
-  test('the send patch keeps the property descriptor of Express\'s response', async () => {
+  test("the send patch keeps the property descriptor of Express's response", async () => {
     const before = { ...Object.getOwnPropertyDescriptor(express.response, 'send'), value: undefined };
     const t = track(recordedApp());
     t.app.post('/x', (_req, res) => {
@@ -270,7 +301,7 @@ describe('transparency', () => {
     expect(Object.keys(express.response)).toContain('send');
   });
 
-  test('every argument reaches an app\'s own send', async () => {
+  test("every argument reaches an app's own send", async () => {
     const t = track(recordedApp());
     const app = t.app as Express & { response: Response };
     const plainSend = express.response.send;
@@ -361,13 +392,19 @@ describe('the recorder never changes the answer', () => {
   });
 
   test('a failure inside the recorder is reported as EAUDIT_CAPTURE and the request goes on', async () => {
-    const t = track(recordedApp({ include: ['/q'] }, (app) => {
-      app.use((req, _res, next) => {
-        // The recorder reads the app's routing settings for include; the route never does.
-        Object.defineProperty(req, 'app', { get() { throw new Error('hostile request object'); } });
-        next();
-      });
-    }));
+    const t = track(
+      recordedApp({ include: ['/q'] }, (app) => {
+        app.use((req, _res, next) => {
+          // The recorder reads the app's routing settings for include; the route never does.
+          Object.defineProperty(req, 'app', {
+            get() {
+              throw new Error('hostile request object');
+            },
+          });
+          next();
+        });
+      }),
+    );
     const errors: Array<{ code: string }> = [];
     t.audit.on('error', (error) => errors.push(error));
     t.app.post('/q', (_req, res) => {
@@ -379,8 +416,8 @@ describe('the recorder never changes the answer', () => {
   });
 });
 
-describe('include / exclude follow the app\'s routing settings', () => {
-  test('case-insensitive by default: include [\'/role\'] covers POST /ROLE', async () => {
+describe("include / exclude follow the app's routing settings", () => {
+  test("case-insensitive by default: include ['/role'] covers POST /ROLE", async () => {
     const t = track(recordedApp({ include: ['/role'] }));
     t.app.post('/role', (_req, res) => {
       res.status(201).json({});
@@ -400,7 +437,7 @@ describe('include / exclude follow the app\'s routing settings', () => {
     expect(await t.last()).toMatchObject({ endpoint: '/role' });
   });
 
-  test('exclude [\'/health/\'] also skips /HEALTH without strict routing', async () => {
+  test("exclude ['/health/'] also skips /HEALTH without strict routing", async () => {
     const t = track(recordedApp({ exclude: ['/health/'] }));
     t.app.post('/health', (_req, res) => {
       res.json({});

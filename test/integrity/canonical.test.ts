@@ -11,7 +11,15 @@ import { fuzzRuns } from '../support/fast-check';
 
 describe('the canonical form', () => {
   test('sorted keys, null and absent alike, Dates as their ISO string, no hash; compact JSON', () => {
-    const entry = { _id: 'ab', date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), user: null, notes: undefined, action: 'Create', payload: { b: 1, a: [null, undefined, 1.5], c: null }, hash: 'ignored' };
+    const entry = {
+      _id: 'ab',
+      date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+      user: null,
+      notes: undefined,
+      action: 'Create',
+      payload: { b: 1, a: [null, undefined, 1.5], c: null },
+      hash: 'ignored',
+    };
     expect(canonicalEntry(entry)).toBe('{"_id":"ab","action":"Create","date":"2026-01-02T03:04:05.006Z","payload":{"a":[null,null,1.5],"b":1}}');
     expect(hashEntry(entry)).toBe(hashEntry({ ...entry, date: '2026-01-02T03:04:05.006Z', user: undefined, payload: { a: [null, null, 1.5], b: 1 } }));
   });
@@ -24,7 +32,9 @@ describe('the canonical form', () => {
   });
 
   test('numbers as JSON writes them (1.0 is 1, -0 is 0, NaN and Infinity are null); lone surrogates as U+FFFD, as UTF-8 stores them', () => {
-    expect(canonicalEntry({ a: 1.0, b: -0, c: Number.NaN, d: [Number.POSITIVE_INFINITY], e: 2 ** 60, f: 1e21 })).toBe('{"a":1,"b":0,"d":[null],"e":1152921504606847000,"f":1e+21}');
+    expect(canonicalEntry({ a: 1.0, b: -0, c: Number.NaN, d: [Number.POSITIVE_INFINITY], e: 2 ** 60, f: 1e21 })).toBe(
+      '{"a":1,"b":0,"d":[null],"e":1152921504606847000,"f":1e+21}',
+    );
     expect(canonicalEntry({ s: 'a\uD800b', t: '\uDC00', u: '😀', ['k\uD800']: 1 })).toBe(`{"k\uFFFD":1,"s":"a\uFFFDb","t":"\uFFFD","u":"😀"}`);
     expect(canonicalEntry({ s: 'a\uD800b' })).toBe(canonicalEntry({ s: 'a\uFFFDb' }));
   });
@@ -37,8 +47,13 @@ test('regression (found by the property on MongoDB): two keys that become one U+
 
 // What record() accepts, as an app would pass it: JSON shapes with Dates, keys MongoDB refuses, big and odd numbers, any text.
 /** Any UTF-16 code units, lone surrogates included (fast-check's own string units are all well-formed). */
-const codeUnits = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 8 }).map((units) => String.fromCharCode(...units));
-const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('$set', 'a.b', '$', '.', '%', '%2E', '__proto__', 'constructor', 'x\u0000y', 'ключ', '🔑', ''));
+const codeUnits = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 8 })
+  .map((units) => String.fromCharCode(...units));
+const key = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('$set', 'a.b', '$', '.', '%', '%2E', '__proto__', 'constructor', 'x\u0000y', 'ключ', '🔑', ''),
+);
 const leaf = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 8 }),
   codeUnits,
@@ -55,7 +70,13 @@ const { value } = fc.letrec((tie) => ({
 // What a `transform` may add, never sanitized: lone surrogates, undefined members and elements, nested Dates (keys every store accepts).
 const rawKey = codeUnits.filter((k) => !k.includes('.') && !k.startsWith('$') && !k.includes('\u0000') && k !== '__proto__');
 const { raw } = fc.letrec((tie) => ({
-  raw: fc.oneof({ depthSize: 'small', maxDepth: 3 }, leaf, fc.constant(undefined), fc.array(tie('raw'), { maxLength: 3 }), fc.dictionary(rawKey, tie('raw'), { maxKeys: 3 })),
+  raw: fc.oneof(
+    { depthSize: 'small', maxDepth: 3 },
+    leaf,
+    fc.constant(undefined),
+    fc.array(tie('raw'), { maxLength: 3 }),
+    fc.dictionary(rawKey, tie('raw'), { maxKeys: 3 }),
+  ),
 }));
 
 /** The entry as the routes and the NDJSON export show it: keys decoded, then JSON (Dates become ISO strings). */
@@ -82,20 +103,23 @@ describe.each(STORE_KINDS)('a round trip through the %s store', (kind: StoreKind
 
   test('property: every entry the capture makes (and what a transform adds) hashes the same read back, and as exported, as when it was written', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ payload: value, result: value, notes: fc.string({ unit: 'binary', maxLength: 12 }), extra: raw }), { minLength: 1, maxLength: 3 }), async (events) => {
-        const ids = events.map(({ extra: added, ...event }) => {
-          extra = added;
-          return audit.record(null, { action: 'Property', ...event })!;
-        });
-        extra = undefined;
-        await audit.flush();
-        const { docs } = await opened.store.find({ filter: { _id: { $in: ids } }, sort: [['seq', 1]], skip: 0, limit: ids.length, select: null });
-        expect(docs).toHaveLength(ids.length);
-        for (const doc of docs as AuditEntry[]) {
-          expect({ id: doc._id, hash: hashEntry(doc) }).toEqual({ id: doc._id, hash: doc.hash });
-          expect({ id: doc._id, exported: hashEntry(exported(doc), true) }).toEqual({ id: doc._id, exported: doc.hash });
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ payload: value, result: value, notes: fc.string({ unit: 'binary', maxLength: 12 }), extra: raw }), { minLength: 1, maxLength: 3 }),
+        async (events) => {
+          const ids = events.map(({ extra: added, ...event }) => {
+            extra = added;
+            return audit.record(null, { action: 'Property', ...event })!;
+          });
+          extra = undefined;
+          await audit.flush();
+          const { docs } = await opened.store.find({ filter: { _id: { $in: ids } }, sort: [['seq', 1]], skip: 0, limit: ids.length, select: null });
+          expect(docs).toHaveLength(ids.length);
+          for (const doc of docs as AuditEntry[]) {
+            expect({ id: doc._id, hash: hashEntry(doc) }).toEqual({ id: doc._id, hash: doc.hash });
+            expect({ id: doc._id, exported: hashEntry(exported(doc), true) }).toEqual({ id: doc._id, exported: doc.hash });
+          }
+        },
+      ),
       { numRuns: fuzzRuns(kind === 'mongo' ? 40 : 60) },
     );
   });

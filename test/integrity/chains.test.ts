@@ -38,7 +38,10 @@ describe.each(STORE_KINDS)('on a %s store', (kind: StoreKind) => {
   test('thousands of entries from three writers at once, interleaved: three chains, every entry checked, clean', async () => {
     const opened = await openStore(kind);
     // Three writers into one log, like three app instances: the MongoDB ones each have their own store object.
-    const stores = kind === 'mongo' ? [opened.store, mongoStore({ connection: opened.connection! }), mongoStore({ connection: opened.connection! })] : [opened.store, opened.store, opened.store];
+    const stores =
+      kind === 'mongo'
+        ? [opened.store, mongoStore({ connection: opened.connection! }), mongoStore({ connection: opened.connection! })]
+        : [opened.store, opened.store, opened.store];
     const writers = stores.map((store) => auditLog({ store, integrity }));
     for (let round = 0; round < 10; round++) {
       for (const [w, audit] of writers.entries()) record(audit, 70, `w${w}r${round}`);
@@ -79,7 +82,7 @@ describe.each(STORE_KINDS)('on a %s store', (kind: StoreKind) => {
 });
 
 describe('restarts', () => {
-  test("each start opens a new chain naming the newest checkpoint it found; a removed chain is then missing", async () => {
+  test('each start opens a new chain naming the newest checkpoint it found; a removed chain is then missing', async () => {
     const log = await tamperableLog('memory');
     const store = await log.open();
     const first = auditLog({ store, integrity });
@@ -160,10 +163,17 @@ describe('what the writer goes through keeps the chain intact', () => {
     fs.rmSync(path.dirname(spoolDir), { recursive: true, force: true });
   });
 
-  test("a process whose store never came up: the next one replays its spooled chain, and stores the opening checkpoint it could not", async () => {
+  test('a process whose store never came up: the next one replays its spooled chain, and stores the opening checkpoint it could not', async () => {
     const { store, state } = flakyStore();
     const spoolDir = path.join(tempDir(), 'spool');
-    const down = new Proxy(store, { get: (target, key) => (key === 'init' ? async () => { throw new Error('no database'); } : Reflect.get(target, key, target)) });
+    const down = new Proxy(store, {
+      get: (target, key) =>
+        key === 'init'
+          ? async () => {
+              throw new Error('no database');
+            }
+          : Reflect.get(target, key, target),
+    });
     const first = auditLog({ store: down, integrity, spoolDir, maxQueueEntries: 5 });
     record(first, 25, 'never stored');
     await first.close(100);
@@ -211,10 +221,13 @@ describe('stores', () => {
     const inner = memoryStore();
     let refuse = true;
     const store = new Proxy(inner, {
-      get: (target, key) => (key === 'insertCheckpoints' ? async (checkpoints: AuditCheckpoint[]) => {
-        if (refuse) throw new Error('no permission on auditLog.checkpoints');
-        return target.insertCheckpoints!(checkpoints);
-      } : Reflect.get(target, key, target)),
+      get: (target, key) =>
+        key === 'insertCheckpoints'
+          ? async (checkpoints: AuditCheckpoint[]) => {
+              if (refuse) throw new Error('no permission on auditLog.checkpoints');
+              return target.insertCheckpoints!(checkpoints);
+            }
+          : Reflect.get(target, key, target),
     }) as AuditStore;
     const codes: string[] = [];
     const audit = auditLog({ store, integrity: { ...integrity, checkpointEvery: 5 }, retryMinDelayMs: 1, retryMaxDelayMs: 5 });
@@ -232,10 +245,13 @@ describe('stores', () => {
     const inner = memoryStore();
     const limits: number[] = [];
     const store = new Proxy(inner, {
-      get: (target, key) => (key === 'find' ? async (query: Parameters<AuditStore['find']>[0]) => {
-        limits.push(query.limit);
-        return target.find(query);
-      } : Reflect.get(target, key, target)),
+      get: (target, key) =>
+        key === 'find'
+          ? async (query: Parameters<AuditStore['find']>[0]) => {
+              limits.push(query.limit);
+              return target.find(query);
+            }
+          : Reflect.get(target, key, target),
     }) as AuditStore;
     const audit = auditLog({ store: inner, integrity });
     record(audit, 2600, 'paged');

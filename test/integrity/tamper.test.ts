@@ -23,7 +23,11 @@ async function writeLog(log: TamperLog): Promise<AuditEntry[]> {
   const store = await log.open();
   const { app, audit } = createTestApp({ store, integrity });
   for (let i = 0; i < ENTRIES; i++) {
-    await request(app).post('/thing').set('Authorization', `Bearer ${ADMIN}`).send({ name: `t${i}`, 'dotted.key': i, $op: 'x', when: '2026-01-01T00:00:00.000Z' }).expect(201);
+    await request(app)
+      .post('/thing')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ name: `t${i}`, 'dotted.key': i, $op: 'x', when: '2026-01-01T00:00:00.000Z' })
+      .expect(201);
   }
   await audit.flush();
   const { docs } = await store.find({ filter: {}, sort: [['seq', 1]], skip: 0, limit: 1000, select: null });
@@ -43,7 +47,13 @@ async function verify(log: TamperLog) {
 
 /** The problems, reduced to what the test names. */
 function found(body: { problems: Array<Record<string, unknown>> }) {
-  return body.problems.map(({ kind, seq, fromSeq, toSeq, entryId, checkpointId }) => ({ kind, ...(seq !== undefined && { seq }), ...(fromSeq !== undefined && { fromSeq, toSeq }), ...(entryId !== undefined && { entryId }), ...(checkpointId !== undefined && { checkpointId }) }));
+  return body.problems.map(({ kind, seq, fromSeq, toSeq, entryId, checkpointId }) => ({
+    kind,
+    ...(seq !== undefined && { seq }),
+    ...(fromSeq !== undefined && { fromSeq, toSeq }),
+    ...(entryId !== undefined && { entryId }),
+    ...(checkpointId !== undefined && { checkpointId }),
+  }));
 }
 
 describe.each(STORE_KINDS)('tampering with a %s store', (kind: StoreKind) => {
@@ -86,13 +96,15 @@ describe.each(STORE_KINDS)('tampering with a %s store', (kind: StoreKind) => {
     await log.insertEntry(claiming);
     const problems = found(await verify(log));
     expect(problems).toHaveLength(2);
-    expect(problems).toEqual(expect.arrayContaining([
-      { kind: 'inserted', entryId: unchained._id },
-      { kind: 'inserted', seq: 20, entryId: claiming._id },
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { kind: 'inserted', entryId: unchained._id },
+        { kind: 'inserted', seq: 20, entryId: claiming._id },
+      ]),
+    );
   });
 
-  test('two entries swapped (each moved to the other one\'s place): reordered, both', async () => {
+  test("two entries swapped (each moved to the other one's place): reordered, both", async () => {
     await log.updateEntry(entries[4]!._id, (doc) => {
       doc.seq = 6;
     });
@@ -101,10 +113,12 @@ describe.each(STORE_KINDS)('tampering with a %s store', (kind: StoreKind) => {
     });
     const problems = found(await verify(log));
     expect(problems).toHaveLength(2);
-    expect(problems).toEqual(expect.arrayContaining([
-      { kind: 'reordered', seq: 6, entryId: entries[4]!._id },
-      { kind: 'reordered', seq: 5, entryId: entries[5]!._id },
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { kind: 'reordered', seq: 6, entryId: entries[4]!._id },
+        { kind: 'reordered', seq: 5, entryId: entries[5]!._id },
+      ]),
+    );
   });
 
   test('the tail truncated (the last three entries deleted): truncated, the run a checkpoint covers', async () => {

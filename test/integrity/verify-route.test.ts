@@ -28,8 +28,14 @@ test('authenticated even with publicRoutes, and verifyScope on top of scope', as
   const { app: strict, audit } = app({ scope: ['admin'], verifyScope: ['+auditor'] });
   const denied = await request(strict).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(403);
   expect(denied.body.message).toMatch(/verifying the audit log needs/);
-  await request(strict).get('/auditLog/verify').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'auditor' })}`).expect(403); // lacks scope's admin
-  await request(strict).get('/auditLog/verify').set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin auditor' })}`).expect(200);
+  await request(strict)
+    .get('/auditLog/verify')
+    .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'auditor' })}`)
+    .expect(403); // lacks scope's admin
+  await request(strict)
+    .get('/auditLog/verify')
+    .set('Authorization', `Bearer ${token({ sub: 'a', scope: 'admin auditor' })}`)
+    .expect(200);
   await audit.close();
 });
 
@@ -65,7 +71,10 @@ test('a date range checks the entries in it: those outside are not missing, a ho
   await log.removeEntry(old);
   await log.removeEntry(recent);
   expect((await check('from=1d')).problems).toEqual([expect.objectContaining({ kind: 'missing', fromSeq: 25, toSeq: 25 })]);
-  expect((await check('')).problems).toEqual([expect.objectContaining({ kind: 'missing', fromSeq: 3, toSeq: 3 }), expect.objectContaining({ kind: 'missing', fromSeq: 25, toSeq: 25 })]);
+  expect((await check('')).problems).toEqual([
+    expect.objectContaining({ kind: 'missing', fromSeq: 3, toSeq: 3 }),
+    expect.objectContaining({ kind: 'missing', fromSeq: 25, toSeq: 25 }),
+  ]);
 });
 
 test('checkpoints written without a key fail a verifier that has one: checkpoint-signature for each', async () => {
@@ -76,14 +85,21 @@ test('checkpoints written without a key fail a verifier that has one: checkpoint
   const { app: server, audit } = app({ store });
   const res = await request(server).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(200);
   await audit.close();
-  expect(res.body.problems.map((p: { kind: string; seq: number }) => [p.kind, p.seq])).toEqual([['checkpoint-signature', 0], ['checkpoint-signature', 1]]);
+  expect(res.body.problems.map((p: { kind: string; seq: number }) => [p.kind, p.seq])).toEqual([
+    ['checkpoint-signature', 0],
+    ['checkpoint-signature', 1],
+  ]);
   expect(res.body.problems[0].message).toMatch(/not signed, and a public key is configured/);
 });
 
 test('manual entries cannot set chain fields', async () => {
   const { app: server, audit } = app();
   for (const field of ['chain', 'seq', 'prevHash', 'hash']) {
-    const res = await request(server).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Note', [field]: 'x' }).expect(400);
+    const res = await request(server)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ action: 'Note', [field]: 'x' })
+      .expect(400);
     expect(res.body).toMatchObject({ parameter: field, message: expect.stringMatching(/set by the server/) });
   }
   await audit.close();

@@ -58,7 +58,13 @@ afterEach(() => audit.close());
 const job = <T>(fn: () => Promise<T>) => audit.runWithContext({ user: 'job:1', requestId: 'job-run-1' }, fn);
 
 async function newBook(fields: Partial<Book> = {}) {
-  return Book.create({ title: 'Dune', status: 'draft', meta: { pages: 412, tags: ['sf'], publisher: { name: 'Chilton', city: 'Philadelphia' } }, apiKey: 'k-1', ...fields });
+  return Book.create({
+    title: 'Dune',
+    status: 'draft',
+    meta: { pages: 412, tags: ['sf'], publisher: { name: 'Chilton', city: 'Philadelphia' } },
+    apiKey: 'k-1',
+    ...fields,
+  });
 }
 
 const change = (fields: Partial<AuditChange>) => expect.objectContaining(fields);
@@ -113,7 +119,11 @@ describe('in a job context (runWithContext): each write becomes an entry of its 
       await Book.deleteOne({ title: 'no such book' });
     });
     const entries = await stored(audit, 3);
-    expect(entries.map((e) => [e.action, e.documents])).toEqual([['Delete', [a.id]], ['Delete', [b.id]], ['Delete', [c.id]]]);
+    expect(entries.map((e) => [e.action, e.documents])).toEqual([
+      ['Delete', [a.id]],
+      ['Delete', [b.id]],
+      ['Delete', [c.id]],
+    ]);
     const changes = entries[0]!.changes!;
     expect(changes.every((x) => x.op === 'delete' && !('to' in x))).toBe(true);
     expect(changes.map((x) => x.path)).toEqual(expect.arrayContaining(['title', 'status', 'meta', 'apiKey', 'createdAt']));
@@ -171,7 +181,7 @@ describe('outside any context', () => {
     expect(entry!.changes).toEqual([change({ collectionName: 'loose-books', path: 'title', from: 'loose', to: 'tight' })]);
   });
 
-  test('a disabled instance\'s context records nothing and reads nothing', async () => {
+  test("a disabled instance's context records nothing and reads nothing", async () => {
     const off = auditLog({ enabled: false });
     const book = await newBook();
     const findOne = jest.spyOn(Book, 'findOne');
@@ -200,7 +210,9 @@ describe('it never gets in the way of the write', () => {
     const book = await newBook();
     const errors: Error[] = [];
     audit.on('error', (error) => errors.push(error));
-    const findOne = jest.spyOn(Book, 'findOne').mockImplementation(() => { throw new Error('read refused'); });
+    const findOne = jest.spyOn(Book, 'findOne').mockImplementation(() => {
+      throw new Error('read refused');
+    });
     try {
       await job(() => Book.updateOne({ _id: book._id }, { $set: { title: 'still written' } }).exec());
     } finally {
@@ -223,7 +235,11 @@ describe('it never gets in the way of the write', () => {
   });
 
   test('bad plugin options fail when the plugin is applied', () => {
-    expect(() => new mongoose.Schema({}).plugin(auditChanges, { audit: {} as never })).toThrow(expect.objectContaining({ code: 'EAUDIT_PLUGIN', option: 'audit' }));
-    expect(() => new mongoose.Schema({}).plugin(auditChanges, { ignored: [] } as never)).toThrow(expect.objectContaining({ code: 'EAUDIT_PLUGIN', option: 'ignored' }));
+    expect(() => new mongoose.Schema({}).plugin(auditChanges, { audit: {} as never })).toThrow(
+      expect.objectContaining({ code: 'EAUDIT_PLUGIN', option: 'audit' }),
+    );
+    expect(() => new mongoose.Schema({}).plugin(auditChanges, { ignored: [] } as never)).toThrow(
+      expect.objectContaining({ code: 'EAUDIT_PLUGIN', option: 'ignored' }),
+    );
   });
 });

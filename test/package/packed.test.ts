@@ -46,7 +46,11 @@ let tarball: string;
 const installed = new Map<string, Promise<string>>();
 
 async function npm(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await run('npm', args, { cwd, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  const { stdout } = await run('npm', args, {
+    cwd,
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  });
   return stdout;
 }
 
@@ -105,11 +109,16 @@ describe('the tarball', () => {
   let files: string[];
   beforeAll(async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    files = stdout.split('\n').filter(Boolean).map((name) => name.replace(/^package\//, ''));
+    files = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((name) => name.replace(/^package\//, ''));
   });
 
   test('ships the built package, its types, README, LICENSE and CHANGELOG', () => {
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/ui/static/index.html']));
+    expect(files).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/ui/static/index.html']),
+    );
   });
 
   test('and no sources, tests, maps or configuration', () => {
@@ -121,7 +130,9 @@ describe('the tarball', () => {
     const dir = path.join(work, 'unpacked');
     fs.mkdirSync(dir, { recursive: true });
     await run('tar', ['-xzf', tarball, '-C', dir]);
-    const naming = files.filter((name) => name.endsWith('.d.ts') && /from ['"]mongoose['"]|import\(['"]mongoose['"]\)/.test(fs.readFileSync(path.join(dir, 'package', name), 'utf8')));
+    const naming = files.filter(
+      (name) => name.endsWith('.d.ts') && /from ['"]mongoose['"]|import\(['"]mongoose['"]\)/.test(fs.readFileSync(path.join(dir, 'package', name), 'utf8')),
+    );
     expect(naming).toEqual([]);
   });
 });
@@ -143,7 +154,7 @@ describe.each(PROJECTS)('installed into a fresh project: $name', (project) => {
       expect(await node(binary, dir, program)).toMatch(/^ok: 1 entry recorded/);
     });
     if (project.mongoose) {
-      test('the mongoose parts work with the app\'s mongoose', async () => {
+      test("the mongoose parts work with the app's mongoose", async () => {
         expect(await node(binary, dir, 'mongoose.cjs')).toMatch(/^ok: mongoose/);
       });
     }

@@ -135,5 +135,8 @@ export function tempDirs(): () => string {
 }
 
 export function segmentFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.ndjson')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.ndjson'))
+    .sort();
 }

@@ -100,7 +100,12 @@ test('dates survive the round trip as Date objects; every other field as it was,
   const where = dir();
   const spool = new FileSpool(where, () => undefined);
   // U+2028 and U+2029 end a line for a regular expression's `.`; JSON.stringify leaves them raw.
-  const original = { ...entry('d'), payload: { nested: [1, 'two', null, { three: true }], text: 'a\u2028b\u2029c\r\nd' }, documents: ['a', 'b'], statusCode: 201 };
+  const original = {
+    ...entry('d'),
+    payload: { nested: [1, 'two', null, { three: true }], text: 'a\u2028b\u2029c\r\nd' },
+    documents: ['a', 'b'],
+    statusCode: 201,
+  };
   spool.append([original]);
   const [back] = await spool.next(1);
   expect(back!.date).toBeInstanceOf(Date);
@@ -164,7 +169,7 @@ test('files are private to the process owner', async () => {
   expect(fs.statSync(path.join(where, segmentFiles(where)[0]!)).mode & 0o777).toBe(0o600);
 });
 
-describe('trust: only what this process\'s user wrote is replayed', () => {
+describe("trust: only what this process's user wrote is replayed", () => {
   const isRoot = process.getuid?.() === 0;
   /** A uid that is not ours, for chown (only root can give a file away). */
   const OTHER_UID = 54321;
@@ -184,26 +189,34 @@ describe('trust: only what this process\'s user wrote is replayed', () => {
     return path.join(elsewhere, segmentFiles(elsewhere)[0]!);
   }
 
-  unixOnly.each([['0777', 'its group and others'], ['0770', 'its group'], ['0703', 'others'], ['1777', 'its group and others']])('a spoolDir %s (writable by %s) is refused: reported as EAUDIT_SPOOL_UNSAFE, nothing written there, left as it is, used once fixed', async (octal, who) => {
-    const where = dir();
-    const mode = parseInt(octal, 8);
-    fs.chmodSync(where, mode);
-    const errors: Error[] = [];
-    const spool = new FileSpool(where, (error) => errors.push(error));
-    expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
-    expect(errors[0]!.message).toContain(where);
-    expect(errors[0]!.message).toContain(`can be written by ${who} (mode ${octal})`);
-    expect(errors[0]!.message).toContain('chmod 700');
-    expect(spool.append([entry('x')])).toBe(false);
-    expect(spool.prepend([entry('y')])).toBe(false);
-    expect(fs.readdirSync(where)).toEqual([]);
-    // The mode is the operator's to fix, not ours: it is left as it was.
-    expect(fs.statSync(where).mode & 0o7777).toBe(mode);
-    fs.chmodSync(where, 0o700);
-    expect(spool.append([entry('z')])).toBe(true);
-    await spool.close();
-    expect(await drain(where)).toEqual(['z']);
-  });
+  unixOnly.each([
+    ['0777', 'its group and others'],
+    ['0770', 'its group'],
+    ['0703', 'others'],
+    ['1777', 'its group and others'],
+  ])(
+    'a spoolDir %s (writable by %s) is refused: reported as EAUDIT_SPOOL_UNSAFE, nothing written there, left as it is, used once fixed',
+    async (octal, who) => {
+      const where = dir();
+      const mode = parseInt(octal, 8);
+      fs.chmodSync(where, mode);
+      const errors: Error[] = [];
+      const spool = new FileSpool(where, (error) => errors.push(error));
+      expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
+      expect(errors[0]!.message).toContain(where);
+      expect(errors[0]!.message).toContain(`can be written by ${who} (mode ${octal})`);
+      expect(errors[0]!.message).toContain('chmod 700');
+      expect(spool.append([entry('x')])).toBe(false);
+      expect(spool.prepend([entry('y')])).toBe(false);
+      expect(fs.readdirSync(where)).toEqual([]);
+      // The mode is the operator's to fix, not ours: it is left as it was.
+      expect(fs.statSync(where).mode & 0o7777).toBe(mode);
+      fs.chmodSync(where, 0o700);
+      expect(spool.append([entry('z')])).toBe(true);
+      await spool.close();
+      expect(await drain(where)).toEqual(['z']);
+    },
+  );
 
   asRoot('a spoolDir owned by another user is refused, even when only its owner can write it', () => {
     const where = dir();
@@ -248,7 +261,7 @@ describe('trust: only what this process\'s user wrote is replayed', () => {
     expect(fs.readFileSync(target, 'utf8')).toBe(targetText);
   });
 
-  unixOnly('appends never write through a link planted under the next segment\'s name: a new file is made beside it', async () => {
+  unixOnly("appends never write through a link planted under the next segment's name: a new file is made beside it", async () => {
     const where = dir();
     const outside = path.join(dir(), 'victim.txt');
     fs.writeFileSync(outside, 'untouched');
@@ -370,7 +383,7 @@ describe('trust: only what this process\'s user wrote is replayed', () => {
     expect((errors[0] as Error & { entries: number }).entries).toBe(8);
   });
 
-  test('lines written by 0.1.0 (the entry\'s JSON alone) still replay, whole', async () => {
+  test("lines written by 0.1.0 (the entry's JSON alone) still replay, whole", async () => {
     const where = dir();
     const old = { ...entry('old'), payload: { a: [1, { b: null }] }, documents: ['x'], statusCode: 200, custom: 'added by a transform' };
     fs.writeFileSync(path.join(where, 'spool-0000000000000001-1.ndjson'), `${JSON.stringify(old)}\n`, { mode: 0o600 });
@@ -388,8 +401,16 @@ test('through auditLog(): an unsafe spoolDir is reported at startup as EAUDIT_SP
   const logged: string[] = [];
   const hung = memoryStore();
   hung.insertMany = () => new Promise(() => undefined);
-  const audit = auditLog({ store: hung, spoolDir: where, maxQueueEntries: 2, batchSize: 1, logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
-  expect(logged).toEqual([expect.stringMatching(new RegExp(`spoolDir ${where} can be written by its group and others \\(mode 0777\\).*\\[EAUDIT_SPOOL_UNSAFE\\]`))]);
+  const audit = auditLog({
+    store: hung,
+    spoolDir: where,
+    maxQueueEntries: 2,
+    batchSize: 1,
+    logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+  });
+  expect(logged).toEqual([
+    expect.stringMatching(new RegExp(`spoolDir ${where} can be written by its group and others \\(mode 0777\\).*\\[EAUDIT_SPOOL_UNSAFE\\]`)),
+  ]);
   const errors: AuditLogStoreError[] = [];
   audit.on('error', (error) => errors.push(error));
   for (let i = 0; i < 6; i++) audit.record(null, { action: 'Export', notes: String(i) });

@@ -20,7 +20,10 @@ function notes(entries: Array<{ notes: string | null }>): string[] {
 
 /** Entries come in by being recorded or read back from the spool, and go out written, spooled or dropped, or are still queued. */
 function expectBalanced(stats: AuditStats): void {
-  expect({ in: stats.recorded + stats.replayed, out: stats.written + stats.spooled + stats.dropped + stats.queued }).toEqual({ in: stats.recorded + stats.replayed, out: stats.recorded + stats.replayed });
+  expect({ in: stats.recorded + stats.replayed, out: stats.written + stats.spooled + stats.dropped + stats.queued }).toEqual({
+    in: stats.recorded + stats.replayed,
+    out: stats.recorded + stats.replayed,
+  });
 }
 
 function range(n: number, prefix = ''): string[] {
@@ -82,35 +85,47 @@ describe('writing', () => {
       fc.record({ op: fc.constant('tick' as const) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 8 }), fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }), async (commands, batchSize, spoolPast) => {
-        const store = new FakeStore();
-        // Half the runs with a spool behind a small queue, so entries also travel through the disk.
-        const spool = spoolPast === null ? null : new FileSpool(spoolDir(), () => undefined);
-        const writer = new Writer(store, settings({ batchSize, flushIntervalMs: 0, maxQueueEntries: spoolPast ?? 1000 }), () => undefined, spool);
-        const pushed: string[] = [];
-        const flushes: Array<Promise<void>> = [];
-        for (const c of commands) {
-          if (c.op === 'push') for (let i = 0; i < c.n; i++) {
-            const label = String(pushed.length);
-            pushed.push(label);
-            writer.push(entry(label), 10);
+      fc.asyncProperty(
+        fc.array(command, { maxLength: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }),
+        async (commands, batchSize, spoolPast) => {
+          const store = new FakeStore();
+          // Half the runs with a spool behind a small queue, so entries also travel through the disk.
+          const spool = spoolPast === null ? null : new FileSpool(spoolDir(), () => undefined);
+          const writer = new Writer(store, settings({ batchSize, flushIntervalMs: 0, maxQueueEntries: spoolPast ?? 1000 }), () => undefined, spool);
+          const pushed: string[] = [];
+          const flushes: Array<Promise<void>> = [];
+          for (const c of commands) {
+            if (c.op === 'push')
+              for (let i = 0; i < c.n; i++) {
+                const label = String(pushed.length);
+                pushed.push(label);
+                writer.push(entry(label), 10);
+              }
+            if (c.op === 'flush') flushes.push(writer.flush());
+            if (c.op === 'mode') store.mode = c.mode;
+            if (c.op === 'tick') await new Promise((resolve) => setImmediate(resolve));
+            expectBalanced(writer.stats());
           }
-          if (c.op === 'flush') flushes.push(writer.flush());
-          if (c.op === 'mode') store.mode = c.mode;
-          if (c.op === 'tick') await new Promise((resolve) => setImmediate(resolve));
+          store.mode = 'up';
+          await Promise.all(flushes);
+          await until(() => writer.stats().written === pushed.length, 'everything written');
+          expect(store.maxActive).toBeLessThanOrEqual(1);
+          expect(notes(store.stored)).toEqual(pushed);
+          const { recorded, written, dropped, queued, queuedBytes, spooled, replayed } = writer.stats();
+          expect({ recorded, written, dropped, queued, queuedBytes }).toEqual({
+            recorded: pushed.length,
+            written: pushed.length,
+            dropped: 0,
+            queued: 0,
+            queuedBytes: 0,
+          });
+          expect(replayed).toBe(spooled);
           expectBalanced(writer.stats());
-        }
-        store.mode = 'up';
-        await Promise.all(flushes);
-        await until(() => writer.stats().written === pushed.length, 'everything written');
-        expect(store.maxActive).toBeLessThanOrEqual(1);
-        expect(notes(store.stored)).toEqual(pushed);
-        const { recorded, written, dropped, queued, queuedBytes, spooled, replayed } = writer.stats();
-        expect({ recorded, written, dropped, queued, queuedBytes }).toEqual({ recorded: pushed.length, written: pushed.length, dropped: 0, queued: 0, queuedBytes: 0 });
-        expect(replayed).toBe(spooled);
-        expectBalanced(writer.stats());
-        await writer.close();
-      }),
+          await writer.close();
+        },
+      ),
       { numRuns: fuzzRuns(60) },
     );
   });
@@ -312,7 +327,10 @@ describe('close(deadline)', () => {
   });
 
   test.each([
-    [Number.NaN, 1], ['soon' as unknown as number, 1], [Number.POSITIVE_INFINITY, 1], [-5, 0],
+    [Number.NaN, 1],
+    ['soon' as unknown as number, 1],
+    [Number.POSITIVE_INFINITY, 1],
+    [-5, 0],
   ])('a deadline of %p still closes (the default, the longest a timer can wait, or now)', async (deadline, written) => {
     const store = new FakeStore();
     const writer = new Writer(store, settings(), () => undefined);

@@ -64,25 +64,49 @@ describe('from / to', () => {
 describe('parseWhere', () => {
   test('coerces dates and keeps allowed operators', () => {
     expect(parseWhere('{"date":{"$gte":"2026-01-01"},"documents":{"$all":["a","b"]}}')).toEqual({
-      date: { $gte: new Date('2026-01-01') }, documents: { $all: ['a', 'b'] },
+      date: { $gte: new Date('2026-01-01') },
+      documents: { $all: ['a', 'b'] },
     });
   });
-  test.each(['{"$where":"1"}', '{"a":{"$function":1}}', '{"user":{"$regex":"x"}}', '{"$expr":{}}', '{"user":{"$accumulator":{}}}', '[]', '"x"', '{"payload.$x":1}'])('%s is refused', (text) => {
+  test.each([
+    '{"$where":"1"}',
+    '{"a":{"$function":1}}',
+    '{"user":{"$regex":"x"}}',
+    '{"$expr":{}}',
+    '{"user":{"$accumulator":{}}}',
+    '[]',
+    '"x"',
+    '{"payload.$x":1}',
+  ])('%s is refused', (text) => {
     expect(refused(() => parseWhere(text)).parameter).toBe('$where');
   });
   test('a date as milliseconds becomes a Date; one no Date can hold is refused, not passed to the store (found by the $where property test)', () => {
     expect(parseWhere('{"date":{"$lt":1767225600000}}')).toEqual({ date: { $lt: new Date(1767225600000) } });
-    expect(refused(() => parseWhere('{"date":{"$nin":[8640000000000001]}}')).message).toMatch(/'date' holds a date; 8640000000000001 is not a time a date can hold/);
+    expect(refused(() => parseWhere('{"date":{"$nin":[8640000000000001]}}')).message).toMatch(
+      /'date' holds a date; 8640000000000001 is not a time a date can hold/,
+    );
     expect(refused(() => parseWhere('{"date":-8640000000000001}')).parameter).toBe('$where');
   });
   test('$size and $elemMatch on a field that holds one scalar are a 400 naming $where (mongoose refused to cast them: a 503 on MongoDB)', () => {
-    for (const text of ['{"_id":{"$size":0}}', '{"user":{"$size":1}}', '{"date":{"$elemMatch":{"$gt":"2026-01-01"}}}', '{"statusCode":{"$not":{"$size":1}}}', '{"isError":{"$elemMatch":{"$eq":true}}}']) {
+    for (const text of [
+      '{"_id":{"$size":0}}',
+      '{"user":{"$size":1}}',
+      '{"date":{"$elemMatch":{"$gt":"2026-01-01"}}}',
+      '{"statusCode":{"$not":{"$size":1}}}',
+      '{"isError":{"$elemMatch":{"$eq":true}}}',
+    ]) {
       const error = refused(() => parseWhere(text));
-      expect({ text, parameter: error.parameter, message: error.message }).toEqual({ text, parameter: '$where', message: expect.stringMatching(/applies to lists: documents, truncated, or paths into payload/) });
+      expect({ text, parameter: error.parameter, message: error.message }).toEqual({
+        text,
+        parameter: '$where',
+        message: expect.stringMatching(/applies to lists: documents, truncated, or paths into payload/),
+      });
     }
     // Where a list can be, they stay.
     expect(parseWhere('{"documents":{"$size":0},"payload.tags":{"$elemMatch":{"$eq":"a"}},"truncated":{"$size":1}}')).toEqual({
-      documents: { $size: 0 }, 'payload.tags': { $elemMatch: { $eq: 'a' } }, truncated: { $size: 1 },
+      documents: { $size: 0 },
+      'payload.tags': { $elemMatch: { $eq: 'a' } },
+      truncated: { $size: 1 },
     });
   });
   test('depth and size are bounded', () => {
@@ -96,7 +120,12 @@ describe('parseWhere', () => {
 describe('scopeAllows (hapi semantics)', () => {
   const rule = { anyOf: ['a', 'b'], allOf: ['c'], noneOf: ['d'] };
   test.each([
-    [['a', 'c'], true], [['b', 'c'], true], [['c'], false], [['a'], false], [['a', 'c', 'd'], false], [[], false],
+    [['a', 'c'], true],
+    [['b', 'c'], true],
+    [['c'], false],
+    [['a'], false],
+    [['a', 'c', 'd'], false],
+    [[], false],
   ])('%j → %p', (granted, allowed) => {
     expect(scopeAllows(rule, granted)).toBe(allowed);
   });

@@ -62,7 +62,9 @@ test('memoryStore is bounded by default (10,000 entries: it is for tests and sma
   await store.init({ ttlSeconds: null });
   const { ObjectId } = await import('bson');
   for (let batch = 0; batch < 12; batch++) {
-    await store.insertMany(Array.from({ length: 1000 }, (_, i) => ({ _id: new ObjectId().toHexString(), date: new Date(1_700_000_000_000 + batch * 1000 + i) })) as never);
+    await store.insertMany(
+      Array.from({ length: 1000 }, (_, i) => ({ _id: new ObjectId().toHexString(), date: new Date(1_700_000_000_000 + batch * 1000 + i) })) as never,
+    );
   }
   const kept = await store.count({});
   expect(kept).toBeLessThanOrEqual(10_000);

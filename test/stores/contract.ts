@@ -22,11 +22,29 @@ const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 
 function entry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(), date: new Date(T0 - i * 60_000), method: i % 2 ? 'DELETE' : 'POST', action: i % 2 ? 'Delete' : 'Create',
-    endpoint: `/items/${i}`, user: `user-${i % 3}`, collectionName: i < 5 ? 'items' : 'orders', childCollectionName: null, associationType: null,
-    documents: [`id-${i}`, 'common'], payload: { i, tags: ['a', 'b'], nested: { n: i } }, params: { id: String(i) }, result: i % 4 ? null : { ok: true },
-    statusCode: i % 5 === 0 ? 500 : 200, isError: i % 5 === 0, responseMessage: i % 5 === 0 ? 'Internal error (x)' : null, ipAddress: '10.0.0.1',
-    notes: i === 3 ? 'Needle in [a] hay*stack' : null, requestId: `req-${i}`, traceId: null, durationMs: i / 10, userAgent: 'jest', truncated: null,
+    _id: new ObjectId().toHexString(),
+    date: new Date(T0 - i * 60_000),
+    method: i % 2 ? 'DELETE' : 'POST',
+    action: i % 2 ? 'Delete' : 'Create',
+    endpoint: `/items/${i}`,
+    user: `user-${i % 3}`,
+    collectionName: i < 5 ? 'items' : 'orders',
+    childCollectionName: null,
+    associationType: null,
+    documents: [`id-${i}`, 'common'],
+    payload: { i, tags: ['a', 'b'], nested: { n: i } },
+    params: { id: String(i) },
+    result: i % 4 ? null : { ok: true },
+    statusCode: i % 5 === 0 ? 500 : 200,
+    isError: i % 5 === 0,
+    responseMessage: i % 5 === 0 ? 'Internal error (x)' : null,
+    ipAddress: '10.0.0.1',
+    notes: i === 3 ? 'Needle in [a] hay*stack' : null,
+    requestId: `req-${i}`,
+    traceId: null,
+    durationMs: i / 10,
+    userAgent: 'jest',
+    truncated: null,
     ...overrides,
   };
 }
@@ -64,7 +82,7 @@ export function storeContract(name: string, target: () => ContractTarget): void 
     test('a retried batch with already-stored ids counts as written and duplicates nothing', async () => {
       const extra = entry(100, { user: 'retry', action: 'Retry', statusCode: 200, isError: false, collectionName: 'retries', responseMessage: null });
       await store.insertMany([seeded[0]!, extra, seeded[1]!]);
-      expect((await store.count({}))).toBe(13);
+      expect(await store.count({})).toBe(13);
       const found = await store.findById(extra._id);
       expect(found?.endpoint).toBe('/items/100');
     });
@@ -89,7 +107,7 @@ export function storeContract(name: string, target: () => ContractTarget): void 
     // MongoDB's meaning of a filter, which every store must give (the same ids on memory, file and
     // MongoDB): only own keys exist, arrays are looked into, null also finds a missing path,
     // comparisons stay within one type, $all is an $and of equalities.
-    test('$where semantics are MongoDB\'s: own keys only, arrays, null vs missing, type bracketing, $all, $size, $elemMatch', async () => {
+    test("$where semantics are MongoDB's: own keys only, arrays, null vs missing, type bracketing, $all, $size, $elemMatch", async () => {
       const own = await t.open();
       await own.init({ ttlSeconds: null });
       const made = {
@@ -155,7 +173,16 @@ export function storeContract(name: string, target: () => ContractTarget): void 
     });
 
     test('sort, skip, limit and a stable order for ties', async () => {
-      const byStatus = await store.find(all({ sort: [['statusCode', -1], ['date', 1]], skip: 1, limit: 3 }));
+      const byStatus = await store.find(
+        all({
+          sort: [
+            ['statusCode', -1],
+            ['date', 1],
+          ],
+          skip: 1,
+          limit: 3,
+        }),
+      );
       expect(byStatus.docs.map((d) => d.requestId)).toEqual(['req-5', 'req-0', 'req-100']);
       expect(byStatus.total).toBe(13);
       // Ties on the sort key still page deterministically (the stores break ties by _id).
@@ -216,12 +243,28 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       await own.init({ ttlSeconds: 3600, integrity: true });
       const old = new Date(Date.now() - 10 * DAY);
       const checkpoint = (chain: string, seq: number, at: Date): AuditCheckpoint => ({
-        _id: `${chain}:${String(seq).padStart(16, '0')}`, chain, seq, hash: seq === 0 ? null : 'ab'.repeat(32), count: seq, dropped: 0, firstDate: seq === 0 ? null : old, lastDate: seq === 0 ? null : at, at,
-        ttlSeconds: 3600, ...(seq === 0 ? { previous: null } : {}), keyId: 'k1', signature: 'c2ln',
+        _id: `${chain}:${String(seq).padStart(16, '0')}`,
+        chain,
+        seq,
+        hash: seq === 0 ? null : 'ab'.repeat(32),
+        count: seq,
+        dropped: 0,
+        firstDate: seq === 0 ? null : old,
+        lastDate: seq === 0 ? null : at,
+        at,
+        ttlSeconds: 3600,
+        ...(seq === 0 ? { previous: null } : {}),
+        keyId: 'k1',
+        signature: 'c2ln',
       });
       const a = 'a'.repeat(24);
       const b = 'b'.repeat(24);
-      const made = [checkpoint(b, 0, new Date(old.getTime() + 3000)), checkpoint(a, 1000, new Date(old.getTime() + 2000)), checkpoint(a, 0, old), checkpoint(a, 20, new Date(old.getTime() + 1000))];
+      const made = [
+        checkpoint(b, 0, new Date(old.getTime() + 3000)),
+        checkpoint(a, 1000, new Date(old.getTime() + 2000)),
+        checkpoint(a, 0, old),
+        checkpoint(a, 20, new Date(old.getTime() + 1000)),
+      ];
       expect(await own.latestCheckpoint!()).toBeNull();
       await own.insertCheckpoints!(made);
       await own.insertCheckpoints!([made[1]!, { ...made[2]!, count: 99 }]); // a retry: already written, kept as first stored

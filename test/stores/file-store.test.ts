@@ -89,7 +89,7 @@ describe('fileStore on SQLite', () => {
     return count;
   }
 
-  test('a changed ttl applies as MongoDB\'s TTL index does (expiry = date + the ttl in force): expired entries are deleted, not only hidden', async () => {
+  test("a changed ttl applies as MongoDB's TTL index does (expiry = date + the ttl in force): expired entries are deleted, not only hidden", async () => {
     const file = path.join(dir, 'audit.db');
     const dayTtl = fileStore({ path: file });
     await dayTtl.init({ ttlSeconds: 86_400 });
@@ -125,7 +125,10 @@ describe('fileStore on SQLite', () => {
     const store = fileStore({ path: path.join(dir, 'audit.db') });
     await store.init({ ttlSeconds: null });
     const bad = made(new Date(Number.NaN));
-    await expect(store.insertMany([made(new Date()), bad])).rejects.toMatchObject({ rejected: true, message: expect.stringMatching(/date must be a valid Date/) });
+    await expect(store.insertMany([made(new Date()), bad])).rejects.toMatchObject({
+      rejected: true,
+      message: expect.stringMatching(/date must be a valid Date/),
+    });
     expect(await store.count({})).toBe(0); // one transaction per batch: nothing of it was written
     await store.close();
   });
@@ -148,7 +151,9 @@ describe('better-sqlite3 is an optional peer dependency', () => {
       });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const isolated = require('express-audit-log') as typeof import('express-audit-log');
-      expect(() => isolated.fileStore({ path: 'audit.db' })).toThrow(expect.objectContaining({ code: 'EAUDIT_NO_SQLITE', message: expect.stringContaining('npm install better-sqlite3@12') }));
+      expect(() => isolated.fileStore({ path: 'audit.db' })).toThrow(
+        expect.objectContaining({ code: 'EAUDIT_NO_SQLITE', message: expect.stringContaining('npm install better-sqlite3@12') }),
+      );
       // The other stores do not need it.
       expect(() => isolated.memoryStore()).not.toThrow();
     });

@@ -73,16 +73,30 @@ describe('TTL index kept in sync with the ttl option', () => {
     const connection = await connect();
     await mongoStore({ connection, collection: 'with_indexes' }).init({ ttlSeconds: null });
     const names = (await connection.db!.collection('with_indexes').listIndexes().toArray()).map((index) => index.name).sort();
-    expect(names).toEqual(['_id_', 'action_1_date_-1', 'collectionName_1_date_-1', 'date_1', 'documents_1', 'requestId_1', 'statusCode_1_date_-1', 'user_1_date_-1']);
+    expect(names).toEqual([
+      '_id_',
+      'action_1_date_-1',
+      'collectionName_1_date_-1',
+      'date_1',
+      'documents_1',
+      'requestId_1',
+      'statusCode_1_date_-1',
+      'user_1_date_-1',
+    ]);
   });
 });
 
 describe('connections', () => {
-  test('works when the app connects after auditLog(); never closes the caller\'s connection', async () => {
+  test("works when the app connects after auditLog(); never closes the caller's connection", async () => {
     const connection = mongoose.createConnection(); // not open yet
     opened.push(connection);
     const audit = auditLog({ store: mongoStore({ connection, collection: 'later' }), retryMinDelayMs: 5, retryMaxDelayMs: 20 });
-    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({ _id: 't1' }); });
+    const app = express()
+      .use(express.json())
+      .use(audit)
+      .post('/things', (_req, res) => {
+        res.status(201).json({ _id: 't1' });
+      });
     await request(app).post('/things').send({ a: 1 }).expect(201);
     await until(() => audit.stats().recorded === 1, 'the entry recorded');
     expect(audit.stats().written).toBe(0);
@@ -100,7 +114,12 @@ describe('connections', () => {
     const audit = auditLog({ store: mongoStore({ connection, collection: 'no_conn', connectTimeoutMs: 20 }), retryMinDelayMs: 5, retryMaxDelayMs: 20 });
     const errors: AuditLogStoreError[] = [];
     audit.on('error', (error) => errors.push(error));
-    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({}); });
+    const app = express()
+      .use(express.json())
+      .use(audit)
+      .post('/things', (_req, res) => {
+        res.status(201).json({});
+      });
     await request(app).post('/things').send({}).expect(201);
     await until(() => errors.length > 0, 'the no-connection error');
     expect(errors[0]!.code).toBe('EAUDIT_STORE_INIT');
@@ -113,7 +132,12 @@ describe('connections', () => {
 
   test('the default store is the default mongoose connection', async () => {
     const audit = auditLog({ retryMinDelayMs: 5, retryMaxDelayMs: 20 });
-    const app = express().use(express.json()).use(audit).post('/things', (_req, res) => { res.status(201).json({ _id: 'x' }); });
+    const app = express()
+      .use(express.json())
+      .use(audit)
+      .post('/things', (_req, res) => {
+        res.status(201).json({ _id: 'x' });
+      });
     await request(app).post('/things').send({ a: 1 }).expect(201);
     await mongoose.connect(target.uri, { dbName: target.dbName, serverSelectionTimeoutMS: 5000 });
     try {
@@ -137,7 +161,10 @@ describe('association types inferred from registered mongoose models', () => {
   test('MANY_MANY, ONE_MANY and _MANY', async () => {
     const connection = await connect();
     const { Schema } = mongoose;
-    connection.model('User', new Schema({ name: String, groups: [{ type: Schema.Types.ObjectId, ref: 'Group' }], hashtags: [{ type: Schema.Types.ObjectId, ref: 'Hashtag' }] }));
+    connection.model(
+      'User',
+      new Schema({ name: String, groups: [{ type: Schema.Types.ObjectId, ref: 'Group' }], hashtags: [{ type: Schema.Types.ObjectId, ref: 'Hashtag' }] }),
+    );
     connection.model('Group', new Schema({ name: String, users: [{ type: Schema.Types.ObjectId, ref: 'User' }] }));
     const role = new Schema({ name: String });
     role.virtual('people', { ref: 'Person', localField: '_id', foreignField: 'role' });
@@ -153,7 +180,12 @@ describe('association types inferred from registered mongoose models', () => {
     expect(store.associationType!('nothing', 'groups')).toBeNull();
 
     const audit = auditLog({ store });
-    const app = express().use(express.json()).use(audit).put('/users/:id/groups/:gid', (_req, res) => { res.status(204).end(); });
+    const app = express()
+      .use(express.json())
+      .use(audit)
+      .put('/users/:id/groups/:gid', (_req, res) => {
+        res.status(204).end();
+      });
     await request(app).put('/users/u1/groups/g1').expect(204);
     await settle(audit, 1);
     const [doc] = await connection.db!.collection('assoc').find().toArray();
@@ -172,7 +204,10 @@ describe('maxTimeMS on every read', () => {
     };
     target.server.on('command', listen);
     try {
-      for (const [store, expected] of [[mongoStore({ connection, collection: 'max_time' }), 10_000], [mongoStore({ connection, collection: 'max_time', maxTimeMS: 2500 }), 2500]] as const) {
+      for (const [store, expected] of [
+        [mongoStore({ connection, collection: 'max_time' }), 10_000],
+        [mongoStore({ connection, collection: 'max_time', maxTimeMS: 2500 }), 2500],
+      ] as const) {
         await store.init({ ttlSeconds: null });
         sent.length = 0;
         await store.find({ filter: { user: 'u' }, sort: [['date', -1]], skip: 0, limit: 5, select: null });

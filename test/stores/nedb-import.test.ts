@@ -17,8 +17,15 @@ const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);
 function entry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
     ...blankEntry(new ObjectId().toHexString(), new Date(T0 + i * 1000)),
-    method: 'POST', action: 'Create', endpoint: `/users/${i}`, user: 'alice', collectionName: 'users', documents: [`u${i}`],
-    payload: { name: `n${i}`, at: new Date(T0 - i), tags: ['a', { deep: new Date(T0) }] }, statusCode: 201, requestId: `r${i}`,
+    method: 'POST',
+    action: 'Create',
+    endpoint: `/users/${i}`,
+    user: 'alice',
+    collectionName: 'users',
+    documents: [`u${i}`],
+    payload: { name: `n${i}`, at: new Date(T0 - i), tags: ['a', { deep: new Date(T0) }] },
+    statusCode: 201,
+    requestId: `r${i}`,
     ...overrides,
   };
 }
@@ -55,7 +62,12 @@ describe('a 0.1 nedb data file at the path', () => {
     expect(await store.count({ documents: 'u2' })).toBe(1); // indexed like any stored entry
     await store.close();
 
-    expect(warnings).toEqual([{ code: 'EAUDIT_NEDB_MIGRATED', message: expect.stringMatching(/imported 2 entries from the express-audit-log 0.1 nedb file .* kept as .*audit\.db\.nedb-migrated/) }]);
+    expect(warnings).toEqual([
+      {
+        code: 'EAUDIT_NEDB_MIGRATED',
+        message: expect.stringMatching(/imported 2 entries from the express-audit-log 0.1 nedb file .* kept as .*audit\.db\.nedb-migrated/),
+      },
+    ]);
     expect(fs.readFileSync(`${file}.nedb-migrated`, 'utf8')).toBe(written);
     expect(fs.readFileSync(file).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
     if (process.platform !== 'win32') expect(fs.statSync(file).mode & 0o777).toBe(0o600);

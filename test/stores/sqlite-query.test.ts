@@ -38,45 +38,115 @@ const entryFields = fc.record(
     payload: fc.option(fc.oneof(objectJson, json), { freq: 4 }),
     params: fc.option(objectJson),
     result: fc.option(json),
-    changes: fc.option(fc.array(fc.oneof(
-      { weight: 5, arbitrary: fc.record({ collectionName: fc.oneof(fc.constantFrom('users', 'items'), fc.constantFrom(['users', 'items'], ['items', 3])), document: fc.option(fc.constantFrom('a', 'b')), op: fc.constant('update'), path: fc.constant('p'), to: scalar }, { requiredKeys: ['collectionName', 'document', 'op', 'path'] }) },
-      { weight: 1, arbitrary: json },
-    ), { maxLength: 3 })),
+    changes: fc.option(
+      fc.array(
+        fc.oneof(
+          {
+            weight: 5,
+            arbitrary: fc.record(
+              {
+                collectionName: fc.oneof(fc.constantFrom('users', 'items'), fc.constantFrom(['users', 'items'], ['items', 3])),
+                document: fc.option(fc.constantFrom('a', 'b')),
+                op: fc.constant('update'),
+                path: fc.constant('p'),
+                to: scalar,
+              },
+              { requiredKeys: ['collectionName', 'document', 'op', 'path'] },
+            ),
+          },
+          { weight: 1, arbitrary: json },
+        ),
+        { maxLength: 3 },
+      ),
+    ),
     message: fc.option(str),
     aborted: fc.constant(true),
     postedBy: fc.option(str),
   },
   // The optional fields are sometimes absent, not null: $exists and null-matching tell them apart.
-  { requiredKeys: ['user', 'action', 'collectionName', 'documents', 'truncated', 'statusCode', 'isError', 'durationMs', 'notes', 'payload', 'params', 'result'] },
+  {
+    requiredKeys: ['user', 'action', 'collectionName', 'documents', 'truncated', 'statusCode', 'isError', 'durationMs', 'notes', 'payload', 'params', 'result'],
+  },
 );
 
 function entries(count: number, seed: number): AuditEntry[] {
-  return fc.sample(entryFields, { numRuns: count, seed }).map((fields, i) => ({
-    _id: (0x100000 + i).toString(16).padStart(24, '0'),
-    // Repeating dates: ties, broken by _id.
-    date: new Date(T0 - (i % 40) * 1000),
-    method: 'POST', endpoint: `/e/${i}`, childCollectionName: null, associationType: null, ipAddress: null, requestId: `r${i}`, traceId: null, userAgent: null, responseMessage: null,
-    ...fields,
-  }) as AuditEntry);
+  return fc.sample(entryFields, { numRuns: count, seed }).map(
+    (fields, i) =>
+      ({
+        _id: (0x100000 + i).toString(16).padStart(24, '0'),
+        // Repeating dates: ties, broken by _id.
+        date: new Date(T0 - (i % 40) * 1000),
+        method: 'POST',
+        endpoint: `/e/${i}`,
+        childCollectionName: null,
+        associationType: null,
+        ipAddress: null,
+        requestId: `r${i}`,
+        traceId: null,
+        userAgent: null,
+        responseMessage: null,
+        ...fields,
+      }) as AuditEntry,
+  );
 }
 
-const PATHS = ['user', 'action', 'collectionName', 'notes', 'statusCode', 'durationMs', 'isError', 'aborted', 'date', '_id', 'documents', 'truncated', 'message', 'postedBy',
-  'payload', 'payload.a', 'payload.a.b', 'payload.0', 'payload.a.0', 'payload.b.c', 'payload.c.a.b', 'params.a', 'result', 'result.a', 'changes', 'changes.document', 'changes.collectionName', 'changes.0.to', 'nothere'];
+const PATHS = [
+  'user',
+  'action',
+  'collectionName',
+  'notes',
+  'statusCode',
+  'durationMs',
+  'isError',
+  'aborted',
+  'date',
+  '_id',
+  'documents',
+  'truncated',
+  'message',
+  'postedBy',
+  'payload',
+  'payload.a',
+  'payload.a.b',
+  'payload.0',
+  'payload.a.0',
+  'payload.b.c',
+  'payload.c.a.b',
+  'params.a',
+  'result',
+  'result.a',
+  'changes',
+  'changes.document',
+  'changes.collectionName',
+  'changes.0.to',
+  'nothere',
+];
 const anyOperand = fc.oneof(scalar, fc.constantFrom(200, 500, 1.5, 'Create', 'users', 'r3', '000000000000000000100003'));
 /** Mostly values the path holds (so filters select some entries, not none), sometimes any value (type bracketing). */
 function pool(path: string): fc.Arbitrary<unknown> {
   const root = path.split('.')[0]!;
   const own: Record<string, fc.Arbitrary<unknown>> = {
-    user: fc.constantFrom('alice', 'bob', 'Alice'), action: fc.constantFrom('Create', 'Update', 'Delete'), collectionName: fc.constantFrom('users', 'items'),
-    notes: fc.constantFrom('needle', 'Needle in hay', 'éclair', 'a.b'), message: str, postedBy: str,
-    statusCode: fc.constantFrom(200, 201, 404, 500), durationMs: fc.integer({ min: 0, max: 30 }).map((n) => n / 10), isError: fc.boolean(), aborted: fc.boolean(),
-    date: fc.integer({ min: 0, max: 45 }).map((k) => new Date(T0 - k * 1000)), _id: fc.integer({ min: 0, max: 260 }).map((i) => (0x100000 + i).toString(16).padStart(24, '0')),
-    documents: fc.constantFrom('a', 'b', 'c'), truncated: fc.constantFrom('payload', 'result'),
+    user: fc.constantFrom('alice', 'bob', 'Alice'),
+    action: fc.constantFrom('Create', 'Update', 'Delete'),
+    collectionName: fc.constantFrom('users', 'items'),
+    notes: fc.constantFrom('needle', 'Needle in hay', 'éclair', 'a.b'),
+    message: str,
+    postedBy: str,
+    statusCode: fc.constantFrom(200, 201, 404, 500),
+    durationMs: fc.integer({ min: 0, max: 30 }).map((n) => n / 10),
+    isError: fc.boolean(),
+    aborted: fc.boolean(),
+    date: fc.integer({ min: 0, max: 45 }).map((k) => new Date(T0 - k * 1000)),
+    _id: fc.integer({ min: 0, max: 260 }).map((i) => (0x100000 + i).toString(16).padStart(24, '0')),
+    documents: fc.constantFrom('a', 'b', 'c'),
+    truncated: fc.constantFrom('payload', 'result'),
   };
   return fc.oneof({ weight: 4, arbitrary: own[root] ?? scalar }, { weight: 1, arbitrary: anyOperand }, { weight: 1, arbitrary: fc.constant(null) });
 }
 const literal = fc.constantFrom('needle', 'NEEDLE', 'x\u0000Y', 'éclair', 'ÉCLAIR', '%_', 'a.b', 'A', 'li', '');
-const regex = fc.tuple(literal, fc.constantFrom('', 'i')).map(([text, flags]) => new RegExp(text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&').replace(/\0/g, '\\x00'), flags));
+const regex = fc
+  .tuple(literal, fc.constantFrom('', 'i'))
+  .map(([text, flags]) => new RegExp(text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&').replace(/\0/g, '\\x00'), flags));
 function opsFor(operand: fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unknown>> {
   return fc.letrec<{ ops: Record<string, unknown> }>((tie) => ({
     ops: fc.oneof(
@@ -84,7 +154,9 @@ function opsFor(operand: fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unk
       fc.record({ $eq: fc.oneof(operand, regex) }),
       fc.record({ $ne: operand }),
       fc.tuple(fc.constantFrom('$gt', '$gte', '$lt', '$lte'), operand).map(([op, value]) => ({ [op]: value })),
-      fc.tuple(fc.constantFrom('$in', '$nin', '$all'), fc.array(fc.oneof({ weight: 5, arbitrary: operand }, { weight: 1, arbitrary: regex }), { maxLength: 3 })).map(([op, list]) => ({ [op]: op === '$all' ? list.filter((item) => !(item instanceof RegExp)) : list })),
+      fc
+        .tuple(fc.constantFrom('$in', '$nin', '$all'), fc.array(fc.oneof({ weight: 5, arbitrary: operand }, { weight: 1, arbitrary: regex }), { maxLength: 3 }))
+        .map(([op, list]) => ({ [op]: op === '$all' ? list.filter((item) => !(item instanceof RegExp)) : list })),
       fc.record({ $exists: fc.boolean() }),
       fc.record({ $size: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ $regex: regex }),
@@ -95,7 +167,9 @@ function opsFor(operand: fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unk
   })).ops;
 }
 // The history route's condition on changes (an index lookup on the file store).
-const history = fc.record({ collectionName: fc.constantFrom('users', 'items', 'a'), document: fc.constantFrom('a', 'b', 'users') }).map((pair) => ({ changes: { $elemMatch: pair } }));
+const history = fc
+  .record({ collectionName: fc.constantFrom('users', 'items', 'a'), document: fc.constantFrom('a', 'b', 'users') })
+  .map((pair) => ({ changes: { $elemMatch: pair } }));
 const pathLeaf = fc.constantFrom(...PATHS).chain((path) => {
   const operand = pool(path);
   return fc.oneof(operand, regex, opsFor(operand)).map((condition) => ({ [path]: condition }));
@@ -158,7 +232,11 @@ describe('fileStore answers as the memory store does (random entries, random fil
   // regex tests in the SQL but bound after them, so each condition got the other's value.
   test('$in mixing regexes and plain values', async () => {
     const { memory, file } = stores[0]!;
-    for (const where of [{ user: { $in: ['alice', /needle/i] } }, { user: { $in: [/(?:)/, '000000000000000000100003'] } }, { notes: { $nin: [/NEEDLE/i, 'a.b'] }, user: 'bob' }]) {
+    for (const where of [
+      { user: { $in: ['alice', /needle/i] } },
+      { user: { $in: [/(?:)/, '000000000000000000100003'] } },
+      { notes: { $nin: [/NEEDLE/i, 'a.b'] }, user: 'bob' },
+    ]) {
       const query: AuditQuery = { filter: where, sort: [['date', 1]], skip: 0, limit: 1000, select: ['_id'] };
       const ids = async (store: AuditStore) => (await store.find(query)).docs.map((d) => d._id);
       expect({ where, ids: await ids(file) }).toEqual({ where, ids: await ids(memory) });

@@ -39,7 +39,11 @@ test('prints {"uri"} on one line, serves mongoose, and exits 0 on SIGTERM', asyn
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const [line] = await Promise.race([
-      readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]),
+      readline
+        .createInterface({ input: child.stdout })
+        [Symbol.asyncIterator]()
+        .next()
+        .then((r) => [r.value as string]),
       exited.then((code) => [`exited early with ${code}`]),
     ]);
     const { uri } = JSON.parse(line ?? '') as { uri: string };

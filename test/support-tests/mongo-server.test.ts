@@ -22,8 +22,7 @@ function db(c: mongoose.Connection): mongoose.mongo.Db {
   return c.db;
 }
 
-const auditSchema = (): Schema =>
-  new Schema({ date: { type: Date, expires: 86400 }, user: String, action: String });
+const auditSchema = (): Schema => new Schema({ date: { type: Date, expires: 86400 }, user: String, action: String });
 
 beforeAll(async () => {
   server = await startMongoTestServer();
@@ -65,11 +64,20 @@ describe('handshake and server commands', () => {
     const coll = db(c).collection('operands');
     await coll.insertMany([{ _id: 1, a: 5 }, { _id: 2, a: [5, 6] }, { _id: 3, a: null }, { _id: 4 }] as Document[]);
     const refused: Array<[Document, string]> = [
-      [{ a: { $size: 'x' } }, '$size needs a number'], [{ a: { $size: -1 } }, '$size may not be negative'], [{ a: { $size: 1.5 } }, '$size must be a whole number'],
-      [{ a: { $in: 5 } }, '$in needs an array'], [{ a: { $nin: 5 } }, '$nin needs an array'], [{ a: { $all: 5 } }, '$all needs an array'],
-      [{ a: { $elemMatch: 5 } }, '$elemMatch needs an Object'], [{ a: { $regex: 'a\u0000b' } }, 'Regular expression cannot contain an embedded null byte'],
-      [{ a: { $type: 'frob' } }, 'Unknown type name alias: frob'], [{ a: { $mod: [2] } }, 'malformed mod, not enough elements'], [{ a: { $mod: 2 } }, 'malformed mod, needs to be an array'],
-      [{ a: { $not: 5 } }, '$not needs a regex or a document'], [{ a: { $not: {} } }, '$not cannot be empty'], [{ $and: [] }, '$and/$or/$nor must be a nonempty array'],
+      [{ a: { $size: 'x' } }, '$size needs a number'],
+      [{ a: { $size: -1 } }, '$size may not be negative'],
+      [{ a: { $size: 1.5 } }, '$size must be a whole number'],
+      [{ a: { $in: 5 } }, '$in needs an array'],
+      [{ a: { $nin: 5 } }, '$nin needs an array'],
+      [{ a: { $all: 5 } }, '$all needs an array'],
+      [{ a: { $elemMatch: 5 } }, '$elemMatch needs an Object'],
+      [{ a: { $regex: 'a\u0000b' } }, 'Regular expression cannot contain an embedded null byte'],
+      [{ a: { $type: 'frob' } }, 'Unknown type name alias: frob'],
+      [{ a: { $mod: [2] } }, 'malformed mod, not enough elements'],
+      [{ a: { $mod: 2 } }, 'malformed mod, needs to be an array'],
+      [{ a: { $not: 5 } }, '$not needs a regex or a document'],
+      [{ a: { $not: {} } }, '$not cannot be empty'],
+      [{ $and: [] }, '$and/$or/$nor must be a nonempty array'],
     ];
     for (const [filter, message] of refused) {
       expect({ filter, error: await rejection(coll.find(filter).toArray()) }).toEqual({ filter, error: expect.objectContaining({ code: 2, message }) });
@@ -87,7 +95,9 @@ describe('handshake and server commands', () => {
     const a = await conn();
     const b = await mongoose.createConnection(server.uri, { dbName: a.name }).asPromise();
     opened.push(b);
-    await db(a).collection('shared').insertOne({ _id: 'from-a' } as Document);
+    await db(a)
+      .collection('shared')
+      .insertOne({ _id: 'from-a' } as Document);
     const counts = await Promise.all(Array.from({ length: 30 }, () => db(b).collection('shared').countDocuments()));
     expect(counts.every((n) => n === 1)).toBe(true);
     // Concurrent operations each took a pool connection of their own, plus each client's monitor.
@@ -214,7 +224,12 @@ describe('reads', () => {
   });
 
   test('find with filter, sort, skip, limit and projection', async () => {
-    const docs = await Row.find({ group: 'a', n: { $gte: 500 } }).sort({ n: -1 }).skip(2).limit(3).select({ n: 1, group: 1 }).lean();
+    const docs = await Row.find({ group: 'a', n: { $gte: 500 } })
+      .sort({ n: -1 })
+      .skip(2)
+      .limit(3)
+      .select({ n: 1, group: 1 })
+      .lean();
     expect(docs.map((d) => d.n)).toEqual([993, 990, 987]);
     expect(Object.keys(docs[0] ?? {})).toEqual(['_id', 'n', 'group']);
   });
@@ -233,7 +248,7 @@ describe('reads', () => {
     const all = await Row.find({}).sort({ n: 1 }).batchSize(300).lean();
     expect(all.map((d) => d.n)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect((server.commandCounts().getMore ?? 0) - before).toBe(3); // 300 + 300 + 300 + 100
-    const unbatched = (server.commandCounts().getMore ?? 0);
+    const unbatched = server.commandCounts().getMore ?? 0;
     expect(await Row.find({}).lean()).toHaveLength(1000); // first batch 101, then the rest at once
     expect((server.commandCounts().getMore ?? 0) - unbatched).toBe(1);
   });
@@ -260,7 +275,11 @@ describe('reads', () => {
 
   test('aggregate groups, and a mutating stage leaves stored documents alone', async () => {
     const sums = await Row.aggregate([{ $match: { n: { $lt: 9 } } }, { $group: { _id: '$group', total: { $sum: '$n' } } }, { $sort: { _id: 1 } }]);
-    expect(sums).toEqual([{ _id: 'a', total: 9 }, { _id: 'b', total: 12 }, { _id: 'c', total: 15 }]);
+    expect(sums).toEqual([
+      { _id: 'a', total: 9 },
+      { _id: 'b', total: 12 },
+      { _id: 'c', total: 15 },
+    ]);
     const changed = await Row.aggregate([{ $match: { n: 0 } }, { $set: { 'meta.source': 'gone' } }, { $project: { group: 0, 'meta.seq': 0 } }]);
     expect(changed[0]).toMatchObject({ meta: { source: 'gone' } });
     expect(changed[0]).not.toHaveProperty('group');
@@ -301,7 +320,10 @@ describe('writes', () => {
   test('findOneAndUpdate: upsert, before/after, sort, and findOneAndDelete', async () => {
     const c = await conn();
     const Counter = c.model('Counter', new Schema({ key: String, hits: Number }));
-    expect(await Counter.findOneAndUpdate({ key: 'a' }, { $inc: { hits: 5 } }, { upsert: true, returnDocument: 'after' }).lean()).toMatchObject({ key: 'a', hits: 5 });
+    expect(await Counter.findOneAndUpdate({ key: 'a' }, { $inc: { hits: 5 } }, { upsert: true, returnDocument: 'after' }).lean()).toMatchObject({
+      key: 'a',
+      hits: 5,
+    });
     expect(await Counter.findOneAndUpdate({ key: 'a' }, { $inc: { hits: 1 } }, { returnDocument: 'before' }).lean()).toMatchObject({ hits: 5 });
     expect(await Counter.findOneAndUpdate({ key: 'a' }, { $inc: { hits: 1 } }, { returnDocument: 'after' }).lean()).toMatchObject({ hits: 7 });
     expect(await Counter.findOneAndUpdate({ key: 'none' }, { $inc: { hits: 1 } }).lean()).toBeNull();
@@ -327,20 +349,32 @@ describe('writes', () => {
   test('collection(): stored documents reached behind the driver; changes made there are what the driver reads next', async () => {
     const c = await conn();
     const raw = db(c).collection('behind');
-    await raw.insertMany([{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }, { _id: 'c', v: 3 }] as unknown as Document[]);
+    await raw.insertMany([
+      { _id: 'a', v: 1 },
+      { _id: 'b', v: 2 },
+      { _id: 'c', v: 3 },
+    ] as unknown as Document[]);
     const stored = server.collection(c.name, 'behind')!;
     expect(stored.all().map((doc) => doc._id)).toEqual(['a', 'b', 'c']);
     stored.replace(stored.byId('a')!, { _id: 'a', v: 10 });
     stored.remove(stored.byId('b')!);
     stored.insert({ _id: 'd', v: 4 });
-    expect(await raw.find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 'a', v: 10 }, { _id: 'c', v: 3 }, { _id: 'd', v: 4 }]);
+    expect(await raw.find({}).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'a', v: 10 },
+      { _id: 'c', v: 3 },
+      { _id: 'd', v: 4 },
+    ]);
     expect(server.collection(c.name, 'nothing-here')).toBeUndefined();
   });
 
   test('deleteOne and deleteMany', async () => {
     const c = await conn();
     const M = c.model('Keyed', Keyed);
-    await M.insertMany([{ _id: 'a', v: 1 }, { _id: 'b', v: 1 }, { _id: 'c', v: 2 }]);
+    await M.insertMany([
+      { _id: 'a', v: 1 },
+      { _id: 'b', v: 1 },
+      { _id: 'c', v: 2 },
+    ]);
     expect(await M.deleteOne({ v: 1 })).toMatchObject({ deletedCount: 1 });
     expect(await M.deleteMany({ v: { $gte: 1 } })).toMatchObject({ deletedCount: 2 });
     expect(await M.countDocuments()).toBe(0);
@@ -452,10 +486,16 @@ describe('faults', () => {
 
   test('dropConnection after an insert: written, reply lost, a retry meets 11000', async () => {
     faulty.faults.dropConnection({ command: 'insert', when: 'after' });
-    const docs = [{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }];
+    const docs = [
+      { _id: 'a', v: 1 },
+      { _id: 'b', v: 2 },
+    ];
     const err = await rejection(Keyed.insertMany(docs));
     expect(isNetworkError(err)).toBe(true);
-    expect(await Keyed.find({}).sort({ _id: 1 }).lean()).toEqual([{ _id: 'a', v: 1, __v: 0 }, { _id: 'b', v: 2, __v: 0 }]);
+    expect(await Keyed.find({}).sort({ _id: 1 }).lean()).toEqual([
+      { _id: 'a', v: 1, __v: 0 },
+      { _id: 'b', v: 2, __v: 0 },
+    ]);
     const retry = await rejection(Keyed.insertMany(docs, { ordered: false }));
     expect(retry).toMatchObject({ code: 11000 });
     expect(retry.writeErrors).toHaveLength(2);
@@ -484,10 +524,12 @@ describe('faults', () => {
     faulty.faults.delay(60_000, { command: 'find' });
     const order: string[] = [];
     const findArrived = nextCommand(faulty, 'find');
-    const slow = Keyed.findById('x').lean().then((doc) => {
-      order.push('find');
-      return doc;
-    });
+    const slow = Keyed.findById('x')
+      .lean()
+      .then((doc) => {
+        order.push('find');
+        return doc;
+      });
     await findArrived;
     await Keyed.create({ _id: 'y' });
     order.push('insert');
@@ -541,7 +583,14 @@ describe('malformed input', () => {
 
   const garbage: Array<[string, Buffer]> = [
     ['random bytes', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
-    ['a length beyond 48 MB', (() => { const b = Buffer.alloc(16); b.writeInt32LE(100_000_000, 0); return b; })()],
+    [
+      'a length beyond 48 MB',
+      (() => {
+        const b = Buffer.alloc(16);
+        b.writeInt32LE(100_000_000, 0);
+        return b;
+      })(),
+    ],
     ['an unknown opcode', opMsg({ ping: 1, $db: 'admin' }, { opCode: 9999 })],
     ['OP_MSG with a corrupt BSON length', opMsg({ ping: 1, $db: 'admin' }, { corrupt: true })],
     ['OP_MSG with an unknown required flag', opMsg({ ping: 1, $db: 'admin' }, { flags: 1 << 4 })],

@@ -17,7 +17,10 @@ export function token(claims: Record<string, unknown>, options: jwt.SignOptions 
 export const ADMIN = token({ sub: 'admin-1', scope: 'admin' });
 export const USER = token({ sub: 'user-1', scope: 'user' });
 
-interface Doc { _id: string; [key: string]: unknown }
+interface Doc {
+  _id: string;
+  [key: string]: unknown;
+}
 
 export interface TestApp {
   app: express.Express;
@@ -47,7 +50,10 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
 
   app.get('/:model/:id', (req, res) => {
     const doc = collection(req.params.model as string).get(req.params.id as string);
-    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
+    if (!doc) {
+      res.status(404).json({ message: 'No resource was found with that id.' });
+      return;
+    }
     res.json(doc);
   });
 
@@ -56,7 +62,10 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
     const items: Record<string, unknown>[] = Array.isArray(req.body) ? req.body : [req.body];
     if (model === 'user') {
       const emails = new Set([...collection('user').values()].map((u) => u.email));
-      if (items.some((item) => emails.has(item.email))) { res.status(409).json({ statusCode: 409, error: 'Conflict', message: 'There was a duplicate key error.' }); return; }
+      if (items.some((item) => emails.has(item.email))) {
+        res.status(409).json({ statusCode: 409, error: 'Conflict', message: 'There was a duplicate key error.' });
+        return;
+      }
     }
     const created = items.map((item) => create(model, item));
     res.status(201).json(Array.isArray(req.body) ? created : created[0]);
@@ -65,21 +74,33 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
   app.put('/:model/:id', (req, res) => {
     const docs = collection(req.params.model as string);
     const doc = docs.get(req.params.id as string);
-    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
-    if (req.body?.email === 'error@user.com') { res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'user error' }); return; }
+    if (!doc) {
+      res.status(404).json({ message: 'No resource was found with that id.' });
+      return;
+    }
+    if (req.body?.email === 'error@user.com') {
+      res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'user error' });
+      return;
+    }
     Object.assign(doc, req.body);
     res.json(doc);
   });
 
   app.patch('/:model/:id', (req, res) => {
     const doc = collection(req.params.model as string).get(req.params.id as string);
-    if (!doc) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
+    if (!doc) {
+      res.status(404).json({ message: 'No resource was found with that id.' });
+      return;
+    }
     res.json(Object.assign(doc, req.body));
   });
 
   app.delete('/:model/:id', (req, res) => {
     const docs = collection(req.params.model as string);
-    if (!docs.delete(req.params.id as string)) { res.status(404).json({ message: 'No resource was found with that id.' }); return; }
+    if (!docs.delete(req.params.id as string)) {
+      res.status(404).json({ message: 'No resource was found with that id.' });
+      return;
+    }
     res.status(204).end();
   });
 
@@ -98,7 +119,7 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
   };
   const link = (doc: Doc, child: string, ids: string[], add: boolean) => {
     const current = new Set((doc[child] as string[] | undefined) ?? []);
-    for (const id of ids) (add ? current.add(id) : current.delete(id));
+    for (const id of ids) add ? current.add(id) : current.delete(id);
     doc[child] = [...current];
   };
   const childIds = (body: unknown): string[] =>
@@ -106,19 +127,31 @@ export function createTestApp(options: AuditLogOptions, configure?: (app: expres
 
   app.put('/:owner/:ownerId/:child/:childId', (req, res) => {
     const doc = owner(req, res);
-    if (doc) { link(doc, req.params.child as string, [req.params.childId as string], true); res.status(204).end(); }
+    if (doc) {
+      link(doc, req.params.child as string, [req.params.childId as string], true);
+      res.status(204).end();
+    }
   });
   app.post('/:owner/:ownerId/:child', (req, res) => {
     const doc = owner(req, res);
-    if (doc) { link(doc, req.params.child as string, childIds(req.body), true); res.status(204).end(); }
+    if (doc) {
+      link(doc, req.params.child as string, childIds(req.body), true);
+      res.status(204).end();
+    }
   });
   app.delete('/:owner/:ownerId/:child/:childId', (req, res) => {
     const doc = owner(req, res);
-    if (doc) { link(doc, req.params.child as string, [req.params.childId as string], false); res.status(204).end(); }
+    if (doc) {
+      link(doc, req.params.child as string, [req.params.childId as string], false);
+      res.status(204).end();
+    }
   });
   app.delete('/:owner/:ownerId/:child', (req, res) => {
     const doc = owner(req, res);
-    if (doc) { link(doc, req.params.child as string, childIds(req.body), false); res.status(204).end(); }
+    if (doc) {
+      link(doc, req.params.child as string, childIds(req.body), false);
+      res.status(204).end();
+    }
   });
 
   app.post('/crash/now', () => {

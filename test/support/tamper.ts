@@ -13,7 +13,6 @@ import type { AuditCheckpoint } from '../../src/integrity/checkpoint';
 import { tempDir, type StoreKind } from './stores';
 import { startMongo, stopMongo, type MongoTarget } from './mongo';
 
-
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into stored documents of any shape, as a database user would
 type Doc = Record<string, any>;
 
@@ -44,7 +43,10 @@ function edits(load: () => Promise<Contents>): Pick<TamperLog, 'updateEntry' | '
     },
     async removeEntry(id) {
       const state = await load();
-      state.entries.splice(state.entries.findIndex((doc) => doc._id === id), 1);
+      state.entries.splice(
+        state.entries.findIndex((doc) => doc._id === id),
+        1,
+      );
     },
     async insertEntry(entry) {
       (await load()).entries.push(entry as unknown as Doc);
@@ -54,7 +56,10 @@ function edits(load: () => Promise<Contents>): Pick<TamperLog, 'updateEntry' | '
     },
     async removeCheckpoint(id) {
       const state = await load();
-      state.checkpoints.splice(state.checkpoints.findIndex((doc) => doc._id === id), 1);
+      state.checkpoints.splice(
+        state.checkpoints.findIndex((doc) => doc._id === id),
+        1,
+      );
     },
   };
 }

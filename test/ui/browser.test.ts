@@ -16,7 +16,9 @@ import { closeServer, describeIfChromium, expectLocator, launchChromium, serveOn
 const d = describeIfChromium;
 
 // The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run never edits the repo.
-const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? path.join(__dirname, '..', '..', 'docs', 'admin-ui.png') : path.join(require('node:os').tmpdir(), 'eal-admin-ui.png');
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT
+  ? path.join(__dirname, '..', '..', 'docs', 'admin-ui.png')
+  : path.join(require('node:os').tmpdir(), 'eal-admin-ui.png');
 
 // ---- the fake API's data --------------------------------------------------------------------
 
@@ -97,7 +99,13 @@ function makeEntries(): Entry[] {
       durationMs: 5 + ((i * 37) % 240),
       userAgent: 'Mozilla/5.0 (test)',
       truncated: null,
-      changes: method === 'PATCH' ? [{ path: 'total', from: 10 * i - 5, to: 10 * i }, { path: 'status', from: 'open', to: 'paid' }] : undefined,
+      changes:
+        method === 'PATCH'
+          ? [
+              { path: 'total', from: 10 * i - 5, to: 10 * i },
+              { path: 'status', from: 'open', to: 'paid' },
+            ]
+          : undefined,
     });
   }
   // The hostile entry: oldest, so it never shows on the first page.
@@ -229,9 +237,7 @@ function fakeApi(entries: Entry[], requests: string[]): express.Express {
     const paging = pageParams(req, res);
     if (!paging) return;
     const { collection, id } = req.params;
-    const rows = entries
-      .filter((e) => e.collectionName === collection && (e.documents ?? []).includes(id))
-      .sort((a, b) => compare(b.date, a.date));
+    const rows = entries.filter((e) => e.collectionName === collection && (e.documents ?? []).includes(id)).sort((a, b) => compare(b.date, a.date));
     res.json(listBody(rows, paging.limit, paging.page));
   });
 
@@ -306,7 +312,9 @@ d('admin page in Chromium', () => {
   const apiRequests = () => requests.filter((r) => !r.startsWith('/auditLog/ui'));
 
   async function dates(): Promise<string[]> {
-    return rows().locator('td.c-date time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
+    return rows()
+      .locator('td.c-date time')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
   }
 
   test('asks for a token, keeps it in sessionStorage only, then lists entries newest first', async () => {
@@ -327,7 +335,7 @@ d('admin page in Chromium', () => {
     await page.screenshot({ path: SCREENSHOT });
   });
 
-  test('filters by user: the request has user= and only that user\'s rows show', async () => {
+  test("filters by user: the request has user= and only that user's rows show", async () => {
     await open();
     await signIn();
     await expectL(rows()).toHaveCount(20);
@@ -417,7 +425,7 @@ d('admin page in Chromium', () => {
     await expectL(detail).toBeHidden();
   });
 
-  test('a document link opens that document\'s history', async () => {
+  test("a document link opens that document's history", async () => {
     await open();
     await signIn();
     const target = byDateDesc.find((e) => e.documents?.includes('ord-1001'));
@@ -506,7 +514,7 @@ d('admin page in Chromium', () => {
     await expectL(page.getByLabel('Bearer token', { exact: true })).toBeVisible();
   });
 
-  test('a 400 shows the API\'s message', async () => {
+  test("a 400 shows the API's message", async () => {
     await open();
     await signIn();
     await expectL(rows()).toHaveCount(20);

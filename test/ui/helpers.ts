@@ -73,7 +73,11 @@ export function expectLocator(page: Page, locator: Locator) {
   return {
     toBeVisible: () => locator.waitFor({ state: 'visible' }),
     toBeHidden: () => locator.waitFor({ state: 'hidden' }),
-    toHaveCount: (n: number) => poll(() => locator.count(), (v) => expect(v).toBe(n)),
+    toHaveCount: (n: number) =>
+      poll(
+        () => locator.count(),
+        (v) => expect(v).toBe(n),
+      ),
     toHaveText: (expected: string | RegExp | Array<string | RegExp>) =>
       Array.isArray(expected)
         ? poll(
@@ -85,10 +89,26 @@ export function expectLocator(page: Page, locator: Locator) {
           )
         : poll(text, (v) => expect([v.trim(), matches(v, expected)]).toEqual([v.trim(), true])),
     toContainText: (s: string) => poll(text, (v) => expect(v).toContain(s)),
-    toHaveAttribute: (name: string, value: string) => poll(() => locator.getAttribute(name), (v) => expect(v).toBe(value)),
-    toHaveValue: (value: string) => poll(() => locator.inputValue(), (v) => expect(v).toBe(value)),
-    toBeChecked: (checked = true) => poll(() => locator.isChecked(), (v) => expect(v).toBe(checked)),
-    toBeDisabled: () => poll(() => locator.isDisabled(), (v) => expect(v).toBe(true)),
+    toHaveAttribute: (name: string, value: string) =>
+      poll(
+        () => locator.getAttribute(name),
+        (v) => expect(v).toBe(value),
+      ),
+    toHaveValue: (value: string) =>
+      poll(
+        () => locator.inputValue(),
+        (v) => expect(v).toBe(value),
+      ),
+    toBeChecked: (checked = true) =>
+      poll(
+        () => locator.isChecked(),
+        (v) => expect(v).toBe(checked),
+      ),
+    toBeDisabled: () =>
+      poll(
+        () => locator.isDisabled(),
+        (v) => expect(v).toBe(true),
+      ),
     toBeFocused: () =>
       poll(
         () => locator.evaluate((el) => el === el.ownerDocument.activeElement),

@@ -92,12 +92,15 @@ describe('createUiRouter', () => {
     expect(res.text).not.toContain('createUiRouter');
   });
 
-  test.each(['/auditLog/ui', '/auditLog/ui/', '/auditLog/ui/app.js', '/auditLog/ui/style.css'])('OPTIONS %s: 204 with Allow and the security headers', async (url) => {
-    const res = await request(app).options(url);
-    expect(res.status).toBe(204);
-    expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
-    expectSecurityHeaders(res);
-  });
+  test.each(['/auditLog/ui', '/auditLog/ui/', '/auditLog/ui/app.js', '/auditLog/ui/style.css'])(
+    'OPTIONS %s: 204 with Allow and the security headers',
+    async (url) => {
+      const res = await request(app).options(url);
+      expect(res.status).toBe(204);
+      expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
+      expectSecurityHeaders(res);
+    },
+  );
 
   test.each(['post', 'put', 'patch', 'delete'] as const)('%s on a page file: 405 with Allow and the security headers', async (method) => {
     for (const url of ['/auditLog/ui', '/auditLog/ui/app.js']) {
@@ -165,14 +168,12 @@ describe('createUiRouter', () => {
   });
 
   test('the static files stay small (< 30 KB together)', () => {
-    const total = ['index.html', 'app.js', 'style.css']
-      .map((f) => fs.statSync(path.join(UI_STATIC_DIR, f)).size)
-      .reduce((a, b) => a + b, 0);
+    const total = ['index.html', 'app.js', 'style.css'].map((f) => fs.statSync(path.join(UI_STATIC_DIR, f)).size).reduce((a, b) => a + b, 0);
     expect(total).toBeLessThan(30 * 1024);
   });
 });
 
-test('mounted by auditLog(): OPTIONS and a POST on the page carry the CSP, not only the query routes\' headers', async () => {
+test("mounted by auditLog(): OPTIONS and a POST on the page carry the CSP, not only the query routes' headers", async () => {
   const { auditLog, memoryStore } = await import('express-audit-log');
   const audit = auditLog({ store: memoryStore() });
   const app = express().use(audit);

@@ -7,7 +7,10 @@ const { auditLog, memoryStore } = require('../../../dist/index.js');
   const app = express();
   app.use(audit);
   // method-override style: a middleware changes req.method (express's own examples/route-separation does this)
-  app.use((req, res, next) => { if (req.query._method) req.method = req.query._method; next(); });
+  app.use((req, res, next) => {
+    if (req.query._method) req.method = req.query._method;
+    next();
+  });
   app.put('/user/:id/edit', (req, res) => res.redirect('/user/' + req.params.id));
   app.delete('/pet/:petId', (req, res) => res.sendStatus(204));
   app.post('/pet/:petId/photo', (req, res) => res.status(204).end());
@@ -15,12 +18,26 @@ const { auditLog, memoryStore } = require('../../../dist/index.js');
   const server = app.listen(0);
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${server.address().port}`;
-  for (const [method, path] of [['POST', '/user/1/edit?_method=PUT'], ['DELETE', '/pet/7'], ['POST', '/pet/7/photo'], ['PUT', '/ok/3']]) {
+  for (const [method, path] of [
+    ['POST', '/user/1/edit?_method=PUT'],
+    ['DELETE', '/pet/7'],
+    ['POST', '/pet/7/photo'],
+    ['PUT', '/ok/3'],
+  ]) {
     const res = await fetch(base + path, { method, redirect: 'manual' });
     await res.text();
   }
   server.close();
   await audit.flush();
-  const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 100, select: ['method', 'endpoint', 'statusCode', 'params', 'action', 'collectionName', 'documents'] });
-  for (const d of docs) { delete d._id; console.log(JSON.stringify(d)); }
+  const { docs } = await store.find({
+    filter: {},
+    sort: [['date', 1]],
+    skip: 0,
+    limit: 100,
+    select: ['method', 'endpoint', 'statusCode', 'params', 'action', 'collectionName', 'documents'],
+  });
+  for (const d of docs) {
+    delete d._id;
+    console.log(JSON.stringify(d));
+  }
 })();

@@ -16,6 +16,15 @@ const { auditLog, memoryStore } = require('../../../dist/index.js');
   await res.text();
   server.close();
   await audit.flush();
-  const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: ['statusCode', 'params', 'documents', 'collectionName', 'action'] });
-  for (const d of docs) { delete d._id; console.log(JSON.stringify(d)); }
+  const { docs } = await store.find({
+    filter: {},
+    sort: [['date', 1]],
+    skip: 0,
+    limit: 10,
+    select: ['statusCode', 'params', 'documents', 'collectionName', 'action'],
+  });
+  for (const d of docs) {
+    delete d._id;
+    console.log(JSON.stringify(d));
+  }
 })();

@@ -13,4 +13,7 @@ async function answer(withAudit) {
   server.close();
   return text;
 }
-(async () => { console.log('bare:', await answer(false)); console.log('with:', await answer(true)); })();
+(async () => {
+  console.log('bare:', await answer(false));
+  console.log('with:', await answer(true));
+})();

@@ -9,12 +9,15 @@ const http = require('node:http');
 function call(port, method, path, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -61,7 +64,10 @@ async function exercise(app, audit, auditLog) {
     const lazy = auditLog({ routes: false });
     await lazy.close(100);
   } else {
-    assert.throws(() => auditLog(), (error) => error.code === 'EAUDIT_NO_MONGOOSE' && /npm install mongoose/.test(error.message));
+    assert.throws(
+      () => auditLog(),
+      (error) => error.code === 'EAUDIT_NO_MONGOOSE' && /npm install mongoose/.test(error.message),
+    );
   }
   return `1 entry recorded (mongoose ${hasMongoose() ? 'installed' : 'absent'})`;
 }

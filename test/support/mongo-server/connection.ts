@@ -74,7 +74,7 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
     // that long makes the command run that long, so it answers MaxTimeMSExpired when time is up.
     const limit = timeLimit(request.body);
     const expired = fault.delayMs > 0 && limit !== null && fault.delayMs >= limit;
-    const reply = expired ? new CommandError(50, 'operation exceeded time limit').toReply() : fault.fail ?? answer(request, name);
+    const reply = expired ? new CommandError(50, 'operation exceeded time limit').toReply() : (fault.fail ?? answer(request, name));
     if (fault.drop === 'after') {
       socket.destroy();
       return;
@@ -99,7 +99,14 @@ export function serveConnection(socket: Socket, connectionId: number, host: Conn
 /** The command's maxTimeMS, when it sets a positive one (0 means no limit, as in mongod). */
 function timeLimit(body: Document): number | null {
   const value: unknown = body.maxTimeMS;
-  const ms = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : value !== null && typeof value === 'object' && 'toNumber' in value ? (value as { toNumber(): number }).toNumber() : NaN;
+  const ms =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'bigint'
+        ? Number(value)
+        : value !== null && typeof value === 'object' && 'toNumber' in value
+          ? (value as { toNumber(): number }).toNumber()
+          : NaN;
   return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 

@@ -172,12 +172,15 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
     this.tcp = null;
     const sockets = [...this.sockets];
     const socketsClosed = Promise.all(
-      sockets.map((socket) => new Promise<void>((resolve) => {
-        if (socket.closed) return resolve();
-        socket.once('close', () => resolve());
-        if (socket.readable && socket.writable) socket.resetAndDestroy();
-        else socket.destroy();
-      })),
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.closed) return resolve();
+            socket.once('close', () => resolve());
+            if (socket.readable && socket.writable) socket.resetAndDestroy();
+            else socket.destroy();
+          }),
+      ),
     );
     if (!tcp) return void (await socketsClosed);
     const serverClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));

@@ -51,7 +51,10 @@ export function aggregate(ctx: CommandContext): Document {
     const input = readOnly ? docs : docs.map(cloneDoc);
     const resolver = (name: string): Document[] => (ctx.storage.get(ctx.db, name)?.all() ?? []).map(cloneDoc);
     try {
-      docs = new Aggregator(rest.map(({ stage }) => stage), { ...MINGO_OPTIONS, collectionResolver: resolver }).run(input);
+      docs = new Aggregator(
+        rest.map(({ stage }) => stage),
+        { ...MINGO_OPTIONS, collectionResolver: resolver },
+      ).run(input);
     } catch (err) {
       throw toCommandError(err, 2);
     }

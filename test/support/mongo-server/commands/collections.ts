@@ -33,16 +33,17 @@ export function dropDatabase(ctx: CommandContext): Document {
 
 export function listCollections(ctx: CommandContext): Document {
   const nameOnly = ctx.body.nameOnly === true;
-  const infos = ctx.storage.collections(ctx.db).map((c): Document =>
-    nameOnly
-      ? { name: c.name, type: 'collection' }
-      : {
-          name: c.name,
-          type: 'collection',
-          options: c.options,
-          info: { readOnly: false, uuid: c.uuid },
-          idIndex: { ...ID_INDEX },
-        },
+  const infos = ctx.storage.collections(ctx.db).map(
+    (c): Document =>
+      nameOnly
+        ? { name: c.name, type: 'collection' }
+        : {
+            name: c.name,
+            type: 'collection',
+            options: c.options,
+            info: { readOnly: false, uuid: c.uuid },
+            idIndex: { ...ID_INDEX },
+          },
   );
   const cursorOpts = isPlainObject(ctx.body.cursor) ? ctx.body.cursor : {};
   return { cursor: ctx.cursors.first(`${ctx.db}.$cmd.listCollections`, filterInfos(ctx.body.filter, infos), cursorOpts), ok: 1 };

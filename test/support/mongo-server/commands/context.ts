@@ -26,8 +26,20 @@ export type CommandHandler = (ctx: CommandContext) => Document;
 
 /** Fields the driver adds to every command; they are never command options. */
 export const ENVELOPE_FIELDS = new Set([
-  '$db', 'lsid', '$clusterTime', '$readPreference', 'apiVersion', 'apiStrict', 'apiDeprecationErrors',
-  'writeConcern', 'readConcern', 'comment', 'maxTimeMS', 'txnNumber', 'autocommit', 'startTransaction',
+  '$db',
+  'lsid',
+  '$clusterTime',
+  '$readPreference',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'writeConcern',
+  'readConcern',
+  'comment',
+  'maxTimeMS',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
 ]);
 
 /** The collection a command names in its first field (`{find: 'users'}`). */

@@ -57,7 +57,10 @@ export function selectDocs(source: DocSource, filter: unknown, opts: SelectOptio
       let skipped = 0;
       for (const doc of candidates) {
         if (!query.test(doc)) continue;
-        if (skipped < skip) { skipped += 1; continue; }
+        if (skipped < skip) {
+          skipped += 1;
+          continue;
+        }
         out.push(doc);
         if (limit > 0 && out.length >= limit) break;
       }

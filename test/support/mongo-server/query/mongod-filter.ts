@@ -17,8 +17,28 @@ import { isOperatorObject, isPlainObject } from '../bson-utils';
 import { CommandError } from '../errors';
 
 const TYPE_ALIASES = new Set([
-  'double', 'string', 'object', 'array', 'binData', 'undefined', 'objectId', 'bool', 'date', 'null', 'regex', 'dbPointer',
-  'javascript', 'symbol', 'javascriptWithScope', 'int', 'timestamp', 'long', 'decimal', 'minKey', 'maxKey', 'number',
+  'double',
+  'string',
+  'object',
+  'array',
+  'binData',
+  'undefined',
+  'objectId',
+  'bool',
+  'date',
+  'null',
+  'regex',
+  'dbPointer',
+  'javascript',
+  'symbol',
+  'javascriptWithScope',
+  'int',
+  'timestamp',
+  'long',
+  'decimal',
+  'minKey',
+  'maxKey',
+  'number',
 ]);
 const TYPE_CODES = new Set([-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 127]);
 const LOGICAL = new Set(['$and', '$or', '$nor']);
@@ -62,15 +82,27 @@ function checkSize(operand: unknown): void {
 function checkOperators(condition: Document): void {
   for (const [op, operand] of Object.entries(condition)) {
     switch (op) {
-      case '$in': case '$nin': case '$all':
+      case '$in':
+      case '$nin':
+      case '$all':
         if (!Array.isArray(operand)) throw bad(`${op} needs an array`);
         for (const item of operand) if (item instanceof RegExp) checkRegex(item);
         break;
-      case '$size': checkSize(operand); break;
-      case '$type': checkType(operand); break;
-      case '$mod': checkMod(operand); break;
-      case '$regex': checkRegex(operand); break;
-      case '$eq': if (operand instanceof RegExp) checkRegex(operand); break;
+      case '$size':
+        checkSize(operand);
+        break;
+      case '$type':
+        checkType(operand);
+        break;
+      case '$mod':
+        checkMod(operand);
+        break;
+      case '$regex':
+        checkRegex(operand);
+        break;
+      case '$eq':
+        if (operand instanceof RegExp) checkRegex(operand);
+        break;
       case '$elemMatch':
         if (!isPlainObject(operand)) throw bad('$elemMatch needs an Object');
         if (isOperatorObject(operand)) checkOperators(operand);
@@ -82,7 +114,8 @@ function checkOperators(condition: Document): void {
         else if (Object.keys(operand).length === 0) throw bad('$not cannot be empty');
         else checkOperators(operand);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -121,7 +154,9 @@ function rewriteOperator(field: string, op: string, operand: unknown, whole: Doc
 }
 
 function rewriteField(field: string, condition: Document): Document {
-  const parts = Object.entries(condition).map(([op, operand]) => rewriteOperator(field, op, operand, condition)).filter((part) => Object.keys(part).length > 0);
+  const parts = Object.entries(condition)
+    .map(([op, operand]) => rewriteOperator(field, op, operand, condition))
+    .filter((part) => Object.keys(part).length > 0);
   return parts.length === 1 ? parts[0]! : { $and: parts };
 }
 

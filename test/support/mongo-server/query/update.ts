@@ -11,8 +11,21 @@ import { CommandError, toCommandError } from '../errors';
 import { MINGO_OPTIONS } from './filter';
 
 const OPERATORS = new Set([
-  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate',
-  '$push', '$pull', '$pullAll', '$pop', '$addToSet', '$bit', '$setOnInsert',
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$currentDate',
+  '$push',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$addToSet',
+  '$bit',
+  '$setOnInsert',
 ]);
 
 export interface UpdateOptions {

@@ -6,10 +6,7 @@
 import type { Document } from 'bson';
 import { cloneDoc, formatValue, isPlainObject } from '../bson-utils';
 import { CommandError } from '../errors';
-import {
-  ID_INDEX, checkTtl, describeSpec, equivalent, findSpec, normalizeSpec, sameKey, sameOptions, ttlField,
-  type IndexSpec,
-} from './index-spec';
+import { ID_INDEX, checkTtl, describeSpec, equivalent, findSpec, normalizeSpec, sameKey, sameOptions, ttlField, type IndexSpec } from './index-spec';
 import { UniqueIndex } from './unique-index';
 
 export interface CreateIndexesResult {
@@ -77,7 +74,8 @@ export class IndexCatalog {
     const sameName = existing.find((s) => s.name === spec.name);
     const clash = `Requested index: ${describeSpec(spec)}, existing index: `;
     if (sameName) {
-      const why = 'An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. ';
+      const why =
+        'An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. ';
       if (!sameKey(sameName, spec)) throw new CommandError(86, `${why}${clash}${describeSpec(sameName)}`);
       if (!sameOptions(sameName, spec)) throw new CommandError(85, `${why}${clash}${describeSpec(sameName)}`);
       return true;

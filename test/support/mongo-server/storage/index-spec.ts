@@ -34,7 +34,8 @@ export function normalizeSpec(raw: unknown): IndexSpec {
   }
   for (const [field, dir] of Object.entries(key)) {
     const ok = (typeof dir === 'number' && dir !== 0 && Number.isFinite(dir)) || (typeof dir === 'string' && KEY_PLUGINS.has(dir));
-    if (!ok) throw new CommandError(67, `${where}Values in the index key pattern must be non-zero numbers or a known index type; got ${field}: ${formatValue(dir)}`);
+    if (!ok)
+      throw new CommandError(67, `${where}Values in the index key pattern must be non-zero numbers or a known index type; got ${field}: ${formatValue(dir)}`);
   }
   if (typeof raw.name !== 'string' || raw.name === '') {
     throw new CommandError(9, `${where}The 'name' field is a required property of an index specification`);

@@ -16,11 +16,10 @@ interface IndexKey {
 }
 
 export function duplicateKeyError(ns: string, indexName: string, keyPattern: Document, keyValue: Document): CommandError {
-  return new CommandError(
-    11000,
-    `E11000 duplicate key error collection: ${ns} index: ${indexName} dup key: ${formatValue(keyValue)}`,
-    { keyPattern, keyValue },
-  );
+  return new CommandError(11000, `E11000 duplicate key error collection: ${ns} index: ${indexName} dup key: ${formatValue(keyValue)}`, {
+    keyPattern,
+    keyValue,
+  });
 }
 
 export class UniqueIndex {
