@@ -220,8 +220,19 @@ export class Writer {
     this.clearTimer();
     await this.drain({ deadline, replay: false, done: () => this.queue.length === 0 && !this.inFlight });
     // Everything stored is covered before the process goes: no unprotected tail after a clean close.
-    if (this.checkpoints && this.initialized && !this.busy && Date.now() < deadline) {
-      await beforeDeadline(this.writeCheckpoints(true), deadline).catch(() => undefined);
+    if (this.checkpoints && this.initialized && Date.now() < deadline) {
+      // A unit of work still running (a due checkpoint being written, say) finishes first; no
+      // other starts once closing, so then every pending checkpoint is written, this one included.
+      const running = this.busy;
+      if (running)
+        await beforeDeadline(
+          running.then(
+            () => undefined,
+            () => undefined,
+          ),
+          deadline,
+        );
+      if (Date.now() < deadline) await beforeDeadline(this.writeCheckpoints(true), deadline).catch(() => undefined);
     }
     this.stopped = true;
     // A batch still in flight has an unknown outcome: spool it too. If the store did take it,

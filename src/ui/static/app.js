@@ -13,33 +13,10 @@
 
   const $ = (id) => document.getElementById(id);
   const ui = {};
-  [
-    'message',
-    'token-view',
-    'token-form',
-    'token',
-    'token-state',
-    'forget',
-    'app-view',
-    'filters',
-    'reset',
-    'history-nav',
-    'layout',
-    'results',
-    'results-title',
-    'summary',
-    'entries',
-    'prev',
-    'next',
-    'page-info',
-    'detail',
-    'detail-title',
-    'detail-body',
-    'close-detail',
-    'skip',
-  ].forEach((id) => {
-    ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
-  });
+  ['message', 'token-view', 'token-form', 'token', 'token-state', 'forget', 'app-view', 'filters', 'reset',
+    'history-nav', 'layout', 'results', 'results-title', 'summary', 'entries', 'prev', 'next', 'page-info',
+    'detail', 'detail-title', 'detail-body', 'close-detail', 'skip']
+    .forEach((id) => { ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id); });
   const tbody = ui.entries.tBodies[0];
 
   let view = null; // { kind: 'list' | 'history', params: URLSearchParams, collection?, id? }
@@ -55,19 +32,14 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
-  const show = (n, on) => {
-    n.hidden = !on;
-  };
+  const show = (n, on) => { n.hidden = !on; };
   const dash = (v) => (v === null || v === undefined || v === '' ? '—' : String(v));
   const pad = (n) => String(n).padStart(2, '0');
   function timeEl(iso) {
     const d = new Date(iso);
     if (typeof iso !== 'string' || isNaN(d.getTime())) return el('span', null, dash(iso));
-    const t = el(
-      'time',
-      null,
-      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` + `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
-    );
+    const t = el('time', null, `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
     t.setAttribute('datetime', iso);
     t.title = iso;
     return t;
@@ -75,21 +47,13 @@
   const ms = (v) => (typeof v === 'number' ? `${v} ms` : null);
 
   // -- token (sessionStorage only)
-  function storage(fn) {
-    try {
-      return fn(sessionStorage);
-    } catch (e) {
-      return '';
-    }
-  }
+  function storage(fn) { try { return fn(sessionStorage); } catch (e) { return ''; } }
   const getToken = () => storage((s) => s.getItem(TOKEN_KEY)) || '';
   const setToken = (t) => storage((s) => s.setItem(TOKEN_KEY, t));
   const forgetToken = () => storage((s) => s.removeItem(TOKEN_KEY));
 
   function showTokenView() {
-    show(ui.tokenView, true);
-    show(ui.appView, false);
-    show(ui.forget, false);
+    show(ui.tokenView, true); show(ui.appView, false); show(ui.forget, false);
     ui.tokenState.textContent = '';
     tbody.replaceChildren();
     closeDetail(false);
@@ -102,10 +66,7 @@
     ui.message.textContent = text;
     show(ui.message, true);
   }
-  const clearMessage = () => {
-    ui.message.textContent = '';
-    show(ui.message, false);
-  };
+  const clearMessage = () => { ui.message.textContent = ''; show(ui.message, false); };
 
   // -- API
   const apiUrl = (path, params) => {
@@ -120,15 +81,10 @@
     try {
       res = await fetch(url, {
         headers: { Authorization: `Bearer ${getToken()}`, Accept: 'application/json' },
-        credentials: 'same-origin',
-        cache: 'no-store',
+        credentials: 'same-origin', cache: 'no-store',
       });
       const text = await res.text();
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch (e) {
-        body = null;
-      }
+      try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
     } catch (err) {
       showMessage('error', `Could not reach the audit API at ${BASE || '/'}: ${err && err.message ? err.message : err}`);
       return null;
@@ -141,12 +97,9 @@
     } else if (res.status === 401 || res.status === 403) {
       forgetToken();
       showTokenView();
-      showMessage(
-        'error',
-        res.status === 401
-          ? `Your token was rejected (401). It is missing, invalid or expired: enter a valid token.${also}`
-          : `Your token lacks the audit scope (403). Ask for a token that has it.${also}`,
-      );
+      showMessage('error', res.status === 401
+        ? `Your token was rejected (401). It is missing, invalid or expired: enter a valid token.${also}`
+        : `Your token lacks the audit scope (403). Ask for a token that has it.${also}`);
     } else if (res.status === 400) {
       showMessage('error', `The query was refused (400): ${said || 'bad request'}`);
     } else {
@@ -156,19 +109,10 @@
   }
 
   // -- views and the hash
-  const safeDecode = (s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch (e) {
-      return s;
-    }
-  };
+  const safeDecode = (s) => { try { return decodeURIComponent(s); } catch (e) { return s; } };
   function pick(params, allowed) {
     const out = new URLSearchParams();
-    for (const k of allowed) {
-      const v = params.get(k);
-      if (v) out.set(k, v);
-    }
+    for (const k of allowed) { const v = params.get(k); if (v) out.set(k, v); }
     return out;
   }
   function parseHash() {
@@ -184,23 +128,16 @@
   function go(v) {
     const qs = v.params.toString();
     const h = `#${v.kind === 'history' ? historyPath(v.collection, v.id) : '/'}${qs ? `?${qs}` : ''}`;
-    if (location.hash === h) route();
-    else location.hash = h;
+    if (location.hash === h) route(); else location.hash = h;
   }
 
   function route() {
     view = parseHash();
-    if (!getToken()) {
-      showTokenView();
-      return;
-    }
-    show(ui.tokenView, false);
-    show(ui.appView, true);
-    show(ui.forget, true);
+    if (!getToken()) { showTokenView(); return; }
+    show(ui.tokenView, false); show(ui.appView, true); show(ui.forget, true);
     ui.tokenState.textContent = 'Token kept in this tab';
     const history = view.kind === 'history';
-    show(ui.filters, !history);
-    show(ui.historyNav, history);
+    show(ui.filters, !history); show(ui.historyNav, history);
     ui.resultsTitle.textContent = history ? `History of ${view.collection} / ${view.id}` : 'Entries';
     if (!history) fillFilters(view.params);
     markSort();
@@ -262,11 +199,7 @@
     if (my !== listSeq) return;
     ui.entries.removeAttribute('aria-busy');
     ui.summary.textContent = '';
-    if (!body) {
-      tbody.replaceChildren();
-      renderPager(null, null);
-      return;
-    }
+    if (!body) { tbody.replaceChildren(); renderPager(null, null); return; }
     clearMessage();
     renderRows(Array.isArray(body.docs) ? body.docs : []);
     renderPager(body.pages || null, body.items || null);
@@ -274,13 +207,10 @@
 
   function cell(content, className) {
     const td = el('td', className);
-    if (content instanceof Node) td.append(content);
-    else td.textContent = dash(content);
+    if (content instanceof Node) td.append(content); else td.textContent = dash(content);
     return td;
   }
-  function badge(text, kind) {
-    return el('span', `badge ${kind}`, dash(text));
-  }
+  function badge(text, kind) { return el('span', `badge ${kind}`, dash(text)); }
   const statusClass = (c) => (typeof c === 'number' && c >= 100 && c < 600 ? `s${Math.floor(c / 100)}xx` : '');
   const methodClass = (m) => (typeof m === 'string' && /^[a-z]+$/i.test(m) ? `m-${m.toLowerCase()}` : '');
 
@@ -312,13 +242,8 @@
       row.addEventListener('keydown', (ev) => {
         if (ev.target !== row) return;
         const to = { ArrowDown: row.nextElementSibling, ArrowUp: row.previousElementSibling }[ev.key];
-        if (ev.key === 'Enter' || ev.key === ' ') {
-          ev.preventDefault();
-          openDetail(e, row);
-        } else if (to) {
-          ev.preventDefault();
-          to.focus();
-        }
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openDetail(e, row); }
+        else if (to) { ev.preventDefault(); to.focus(); }
       });
       tbody.append(row);
     }
@@ -330,14 +255,13 @@
     ui.prev.disabled = !(p && p.hasPrev);
     ui.next.disabled = !(p && p.hasNext);
     if (items && typeof items.total === 'number') {
-      ui.summary.textContent =
-        items.total === 0 ? 'No entries.' : `Showing ${items.begin}–${items.end} of ${items.total} ${items.total === 1 ? 'entry' : 'entries'}`;
+      ui.summary.textContent = items.total === 0 ? 'No entries.'
+        : `Showing ${items.begin}–${items.end} of ${items.total} ${items.total === 1 ? 'entry' : 'entries'}`;
     }
   }
   function turn(to) {
     const params = new URLSearchParams(view.params);
-    if (to > 1) params.set('$page', String(to));
-    else params.delete('$page');
+    if (to > 1) params.set('$page', String(to)); else params.delete('$page');
     go({ ...view, params });
   }
 
@@ -372,8 +296,7 @@
     const dl = el('dl', 'facts');
     const fact = (label, value) => {
       const dd = el('dd');
-      if (value instanceof Node) dd.append(value);
-      else dd.textContent = dash(value);
+      if (value instanceof Node) dd.append(value); else dd.textContent = dash(value);
       dl.append(el('dt', null, label), dd);
     };
     let request = null;
@@ -414,14 +337,8 @@
         li.append(' ', link);
       }
     }
-    ui.detailBody.replaceChildren(
-      dl,
-      el('h3', null, 'Documents'),
-      docs.length ? list : el('p', 'muted', 'None'),
-      jsonSection('Payload', e.payload),
-      jsonSection('Params', e.params),
-      jsonSection('Result', e.result),
-    );
+    ui.detailBody.replaceChildren(dl, el('h3', null, 'Documents'), docs.length ? list : el('p', 'muted', 'None'),
+      jsonSection('Payload', e.payload), jsonSection('Params', e.params), jsonSection('Result', e.result));
     if (Array.isArray(e.changes)) ui.detailBody.append(changesSection(e.changes));
   }
 
@@ -465,10 +382,7 @@
   function changesSection(changes) {
     const table = el('table', 'changes');
     const head = table.appendChild(el('thead')).appendChild(el('tr'));
-    for (const h of ['Path', 'From', 'To']) {
-      const th = head.appendChild(el('th', null, h));
-      th.scope = 'col';
-    }
+    for (const h of ['Path', 'From', 'To']) { const th = head.appendChild(el('th', null, h)); th.scope = 'col'; }
     const body = table.appendChild(el('tbody'));
     for (const c of changes) {
       if (!c || typeof c !== 'object') continue;
@@ -498,30 +412,16 @@
     showTokenView();
     showMessage('info', 'The token was forgotten.');
   });
-  ui.filters.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    go({ kind: 'list', params: readFilters() });
-  });
+  ui.filters.addEventListener('submit', (ev) => { ev.preventDefault(); go({ kind: 'list', params: readFilters() }); });
   ui.reset.addEventListener('click', () => go({ kind: 'list', params: new URLSearchParams() }));
   for (const b of ui.entries.querySelectorAll('th[data-sort] button')) {
     b.addEventListener('click', () => sortBy(b.parentElement.dataset.sort));
   }
-  ui.prev.addEventListener('click', () => {
-    if (pages && pages.hasPrev) turn(pages.prev);
-  });
-  ui.next.addEventListener('click', () => {
-    if (pages && pages.hasNext) turn(pages.next);
-  });
+  ui.prev.addEventListener('click', () => { if (pages && pages.hasPrev) turn(pages.prev); });
+  ui.next.addEventListener('click', () => { if (pages && pages.hasNext) turn(pages.next); });
   ui.closeDetail.addEventListener('click', () => closeDetail(true));
-  ui.detail.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') closeDetail(true);
-  });
-  ui.skip.addEventListener('click', (ev) => {
-    ev.preventDefault();
-    ui.results.focus();
-  });
-  addEventListener('hashchange', () => {
-    if (location.hash === '' || location.hash[1] === '/') route();
-  });
+  ui.detail.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closeDetail(true); });
+  ui.skip.addEventListener('click', (ev) => { ev.preventDefault(); ui.results.focus(); });
+  addEventListener('hashchange', () => { if (location.hash === '' || location.hash[1] === '/') route(); });
   route();
 })();
