@@ -10,7 +10,8 @@ const path = require('path');
 
 module.exports = {
   name: 'hagopj13/node-express-boilerplate',
-  mirror: '/work/.mirror/hagopj13+node-express-boilerplate/repo',
+  // A bare git dir of the app; EAL_MIRRORS names the directory holding such copies (owner+name/repo).
+  mirror: require('node:path').join(process.env.EAL_MIRRORS || '.mirror', 'hagopj13+node-express-boilerplate/repo'),
   appFile: 'src/app.js',
   /** After passport.initialize() (so req.user exists by the time the routes run) and the body parsers, before `app.use('/v1', routes)`. */
   anchor: 'app.use(passport.initialize());',

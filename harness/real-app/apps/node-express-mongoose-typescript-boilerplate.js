@@ -13,7 +13,8 @@ const base = require('./node-express-boilerplate');
 module.exports = {
   ...base,
   name: 'saisilinus/node-express-mongoose-typescript-boilerplate',
-  mirror: '/work/.mirror/saisilinus+node-express-mongoose-typescript-boilerplate/repo',
+  // A bare git dir of the app; EAL_MIRRORS names the directory holding such copies (owner+name/repo).
+  mirror: require('node:path').join(process.env.EAL_MIRRORS || '.mirror', 'saisilinus+node-express-mongoose-typescript-boilerplate/repo'),
   appFile: 'src/app.ts',
   /** What a TypeScript user writes (the README's passport recipe; this app types req.user as its IUserDoc), plus the harness's hook. */
   importLine: "import { auditLog } from 'express-audit-log';",
