@@ -10,6 +10,7 @@ import request from 'supertest';
 import { ObjectId } from 'bson';
 import { auditChanges, auditLog, type AuditEntry } from 'express-audit-log';
 import { ADMIN, SECRET, USER, createTestApp, type TestApp } from '../support/app';
+import { blankEntry } from '../../src/entry';
 import { STORE_KINDS, openStore, type OpenedStore } from '../support/stores';
 import { settle } from '../support/wait';
 
@@ -19,29 +20,14 @@ const MINUTE = 60_000;
 
 function entry(minutesAgo: number, overrides: Partial<AuditEntry>): AuditEntry {
   return {
-    _id: new ObjectId().toHexString(),
-    date: new Date(now - minutesAgo * MINUTE),
+    ...blankEntry(new ObjectId().toHexString(), new Date(now - minutesAgo * MINUTE)),
     method: 'POST',
     action: 'Create',
     endpoint: '/x',
     user: 'alice',
-    collectionName: null,
-    childCollectionName: null,
-    associationType: null,
-    documents: null,
-    payload: null,
-    params: null,
-    result: null,
     statusCode: 201,
-    isError: false,
-    responseMessage: null,
     ipAddress: '127.0.0.1',
-    notes: null,
-    requestId: null,
-    traceId: null,
     durationMs: 1,
-    userAgent: null,
-    truncated: null,
     ...overrides,
   };
 }
