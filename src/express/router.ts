@@ -16,6 +16,7 @@ import type { Config } from '../options';
 import { isObjectIdString } from '../query/coerce';
 import { parseDateRange, parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
+import { computeStats, parseStatsQuery, StatsUnsupportedError } from '../query/stats';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
 import { queryParameters } from './query-string';
@@ -57,6 +58,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -273,6 +275,21 @@ export function createQueryRouter(ctx: RouterContext): Router {
       );
       // A HEAD exported nothing: not recorded.
       if (details) ctx.recordExport(req, details);
+    }),
+  );
+
+  router.get(
+    `${base}/stats`,
+    authorize,
+    run(async (req, res) => {
+      const request = parseStatsQuery(queryParameters(req));
+      await ctx.flushPending();
+      try {
+        res.json(await computeStats(store, request));
+      } catch (error) {
+        if (error instanceof StatsUnsupportedError) return sendError(res, 501, error.message);
+        throw error;
+      }
     }),
   );
 

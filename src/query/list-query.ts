@@ -9,6 +9,7 @@ import { AuditLogQueryError } from '../errors';
 import { didYouMean } from '../options';
 import type { AuditFilter, AuditQuery } from '../stores/types';
 import { coerceFieldValue, escapeRegExp, parseDate } from './coerce';
+import { LIST_PARAMETERS, names } from './parameters';
 import { parseWhere } from './where';
 
 export interface ListLimits {
@@ -24,7 +25,7 @@ export interface ListRequest {
   page: number;
 }
 
-const CONTROL = ['$select', '$sort', '$skip', '$page', '$limit', '$count', '$term', '$searchFields', '$where', '$exclude', 'from', 'to'];
+const LIST_NAMES = names(LIST_PARAMETERS);
 const UNSUPPORTED: Record<string, string> = {
   $embed: 'the audit log has no associations to embed',
   $flatten: 'the audit log has no associations to flatten',
@@ -49,14 +50,14 @@ function values(raw: Raw, name: string): string[] {
   return list as string[];
 }
 
-function single(raw: Raw, name: string): string | undefined {
+export function single(raw: Raw, name: string): string | undefined {
   if (raw[name] === undefined) return undefined;
   const list = values(raw, name);
   if (list.length !== 1) throw new AuditLogQueryError(name, `${name} may be given only once.`);
   return list[0];
 }
 
-function integer(raw: Raw, name: string, min: number, max: number): number | undefined {
+export function integer(raw: Raw, name: string, min: number, max: number): number | undefined {
   const text = single(raw, name);
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
@@ -121,21 +122,31 @@ function fieldFilter(raw: Raw, field: FieldName): unknown {
   return typed.length === 1 ? typed[0] : { $in: typed };
 }
 
-export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): ListRequest {
+/** Refuses any parameter not in `accepted`, naming it and what would work. */
+export function checkParameterNames(raw: Raw, accepted: readonly string[]): void {
   for (const name of Object.keys(raw)) {
-    if (CONTROL.includes(name) || (isFieldName(name) && FIELDS[name].filterable)) continue;
+    if (accepted.includes(name)) continue;
     if (UNSUPPORTED[name]) throw new AuditLogQueryError(name, `${name} is not supported: ${UNSUPPORTED[name]}.`);
-    const known = [...CONTROL, ...FIELD_NAMES.filter((field) => FIELDS[field].filterable)];
-    throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'.${didYouMean(name, known)} Accepted: ${known.join(', ')}.`);
+    throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'.${didYouMean(name, accepted)} Accepted: ${accepted.join(', ')}.`);
   }
+}
 
+/**
+ * The filter the read routes share (field filters, from/to, $exclude, $term, $where) as a list
+ * of conditions to AND; the date range is also returned on its own, for routes that need it.
+ */
+export function parseFilterConditions(
+  raw: Raw,
+  now = Date.now(),
+  options: { dates: boolean } = { dates: true },
+): { conditions: AuditFilter[]; from: Date | undefined; to: Date | undefined } {
   const conditions: AuditFilter[] = [];
   for (const field of FIELD_NAMES) {
     if (raw[field] !== undefined) conditions.push({ [field]: fieldFilter(raw, field) });
   }
 
   const { from, to } = parseDateRange(raw, now);
-  if (from || to) conditions.push({ date: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
+  if (options.dates && (from || to)) conditions.push({ date: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
 
   if (raw.$exclude !== undefined) {
     const ids = values(raw, '$exclude')
@@ -158,6 +169,16 @@ export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): 
 
   const where = single(raw, '$where');
   if (where !== undefined) conditions.push(parseWhere(where));
+  return { conditions, from, to };
+}
+
+export function andAll(conditions: readonly AuditFilter[]): AuditFilter {
+  return conditions.length === 0 ? {} : conditions.length === 1 ? conditions[0]! : { $and: [...conditions] };
+}
+
+export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): ListRequest {
+  checkParameterNames(raw, LIST_NAMES);
+  const { conditions } = parseFilterConditions(raw, now);
 
   const limit = integer(raw, '$limit', 1, limits.maxLimit) ?? limits.defaultLimit;
   const pageParam = integer(raw, '$page', 1, Math.floor(MAX_SKIP / limit) + 1);
@@ -177,7 +198,7 @@ export function parseListQuery(raw: Raw, limits: ListLimits, now = Date.now()): 
   const selectItems = fieldList(raw, '$select', FIELD_NAMES) as FieldName[];
   const select = selectItems.length > 0 ? [...new Set<FieldName>(['_id', ...selectItems])] : null;
 
-  const filter: AuditFilter = conditions.length === 0 ? {} : conditions.length === 1 ? conditions[0]! : { $and: conditions };
+  const filter = andAll(conditions);
   return {
     query: { filter, sort, skip, limit, select },
     countOnly: countText === 'true',

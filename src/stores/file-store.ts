@@ -31,7 +31,7 @@ import {
   type Column,
 } from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -347,6 +347,26 @@ class SqliteAuditStore implements AuditStore {
   async count(filter: AuditFilter): Promise<number> {
     await this.database();
     return this.query(filter, (where, params) => (this.statement(`SELECT count(*) AS n FROM ${TABLE} WHERE ${where}`).get(...params) as { n: number }).n);
+  }
+
+  /** Two GROUP BY statements on the date index's range; the bucket is integer arithmetic on `date` (ms). */
+  async stats(query: StatsQuery): Promise<StoreStats> {
+    await this.database();
+    const interval = Math.trunc(query.intervalMs);
+    const errors = `coalesce(sum("isError" = 1), 0) AS errors`;
+    return this.query(query.filter, (where, params) => {
+      const buckets = this.statement(
+        `SELECT "date" - ("date" % ${interval}) AS start, count(*) AS count, ${errors} FROM ${TABLE} WHERE ${where} GROUP BY start ORDER BY start`,
+      ).all(...params) as StoreStats['buckets'];
+      if (!query.groupBy) return { buckets, groups: [], groupsTotal: 0 };
+      // groupBy is one of FIELDS (checked by the stats parser), quoted like every column name.
+      const column = COLUMN_BY_FIELD.get(query.groupBy)!.sql;
+      const groups = this.statement(
+        `SELECT ${column} AS key, count(*) AS count, ${errors} FROM ${TABLE} WHERE ${where} GROUP BY ${column} ORDER BY count DESC, key ASC LIMIT ?`,
+      ).all(...params, query.top) as StoreStats['groups'];
+      const total = this.statement(`SELECT count(*) AS n FROM (SELECT 1 FROM ${TABLE} WHERE ${where} GROUP BY ${column})`).get(...params) as { n: number };
+      return { buckets, groups, groupsTotal: total.n };
+    });
   }
 
   async findById(id: string): Promise<AuditEntry | null> {

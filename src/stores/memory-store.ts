@@ -12,7 +12,7 @@ import { AuditLogConfigError, show } from '../errors';
 import { compareValues } from './compare';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { compileFilter } from './match';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 export interface MemoryStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -125,6 +125,28 @@ class MemoryAuditStore implements AuditStore {
 
   async count(filter: AuditFilter): Promise<number> {
     return this.matching(filter).length;
+  }
+
+  async stats(query: StatsQuery): Promise<StoreStats> {
+    const buckets = new Map<number, { start: number; count: number; errors: number }>();
+    const groups = new Map<unknown, { key: string | number | boolean | null; count: number; errors: number }>();
+    for (const entry of this.matching(query.filter)) {
+      const time = entry.date.getTime();
+      const start = time - (time % query.intervalMs);
+      const error = entry.isError === true ? 1 : 0;
+      const bucket = buckets.get(start) ?? buckets.set(start, { start, count: 0, errors: 0 }).get(start)!;
+      bucket.count += 1;
+      bucket.errors += error;
+      if (query.groupBy) {
+        // Missing and null are one group, as MongoDB's $group has them.
+        const key = (entry[query.groupBy] ?? null) as string | number | boolean | null;
+        const group = groups.get(key) ?? groups.set(key, { key, count: 0, errors: 0 }).get(key)!;
+        group.count += 1;
+        group.errors += error;
+      }
+    }
+    const ranked = [...groups.values()].sort((a, b) => b.count - a.count || compareValues(a.key, b.key));
+    return { buckets: [...buckets.values()].sort((a, b) => a.start - b.start), groups: ranked.slice(0, query.top), groupsTotal: groups.size };
   }
 
   async findById(id: string): Promise<AuditEntry | null> {

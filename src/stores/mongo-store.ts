@@ -11,7 +11,7 @@ import { AuditLogConfigError, show } from '../errors';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
+import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 /**
  * A mongoose `Connection` (mongoose 8 or 9), as far as the types need to say. Structural, so the
@@ -298,6 +298,39 @@ class MongoAuditStore implements AuditStore {
       .maxTimeMS(this.maxTimeMS)
       .exec()
       .catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+  }
+
+  /**
+   * One aggregation on the server: `$match` (the date range uses the date index), then a
+   * `$facet` of buckets (`date - date % interval`, as a long) and groups, each a `$group`.
+   * Its answer is one document, bounded: at most MAX_BUCKETS buckets and `top` groups.
+   */
+  async stats(query: StatsQuery): Promise<StoreStats> {
+    const model = this.getModel();
+    const cast = model.find(query.filter).cast(model) as Doc;
+    const counts = { count: { $sum: 1 }, errors: { $sum: { $cond: [{ $eq: ['$isError', true] }, 1, 0] } } };
+    const millis = { $toLong: '$date' };
+    const facets: Doc = {
+      buckets: [{ $group: { _id: { $subtract: [millis, { $mod: [millis, query.intervalMs] }] }, ...counts } }, { $sort: { _id: 1 } }],
+    };
+    if (query.groupBy) {
+      const key = `$${query.groupBy}`;
+      facets.groups = [{ $group: { _id: key, ...counts } }, { $sort: { count: -1, _id: 1 } }, { $limit: query.top }];
+      facets.groupsTotal = [{ $group: { _id: key } }, { $count: 'n' }];
+    }
+    const [result] = (await model.collection
+      .aggregate([{ $match: cast }, { $facet: facets }], { maxTimeMS: this.maxTimeMS })
+      .toArray()
+      .catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS))) as Array<{
+      buckets: Array<{ _id: unknown; count: number; errors: number }>;
+      groups?: Array<{ _id: unknown; count: number; errors: number }>;
+      groupsTotal?: Array<{ n: number }>;
+    }>;
+    return {
+      buckets: (result?.buckets ?? []).map(({ _id, count, errors }) => ({ start: Number(_id), count, errors })),
+      groups: (result?.groups ?? []).map(({ _id, count, errors }) => ({ key: (_id ?? null) as string | number | boolean | null, count, errors })),
+      groupsTotal: result?.groupsTotal?.[0]?.n ?? 0,
+    };
   }
 
   async findById(id: string): Promise<AuditEntry | null> {

@@ -23,6 +23,32 @@ export interface AuditQuery {
   select: FieldName[] | null;
 }
 
+/** What the stats route asks a store: counts of the entries matching `filter` (its date range included). */
+export interface StatsQuery {
+  filter: AuditFilter;
+  /** Bucket width in ms: an entry counts in the bucket starting at `date - date % intervalMs` (UTC, since 1970). */
+  intervalMs: number;
+  /** Also count per value of this field; null: buckets only. */
+  groupBy: FieldName | null;
+  /** The most groups to return (the most frequent, ties by value). */
+  top: number;
+}
+
+export interface StatsCounts {
+  count: number;
+  /** Of them, entries with `isError: true`. */
+  errors: number;
+}
+
+export interface StoreStats {
+  /** Non-empty buckets, oldest first; `start` in ms since 1970. */
+  buckets: Array<{ start: number } & StatsCounts>;
+  /** The `top` most frequent values of `groupBy` (null: entries without it); empty without groupBy. */
+  groups: Array<{ key: string | number | boolean | null } & StatsCounts>;
+  /** How many distinct values `groupBy` has in all (0 without groupBy). */
+  groupsTotal: number;
+}
+
 export interface StoreInitConfig {
   /** Seconds after `date` when an entry expires; null means entries never expire. */
   ttlSeconds: number | null;
@@ -54,6 +80,12 @@ export interface AuditStore {
   /** Only the count, for `$count=true`. */
   count(filter: AuditFilter): Promise<number>;
   findById(id: string): Promise<AuditEntry | null>;
+  /**
+   * Optional: counts per time bucket and per group for the stats route, computed where the
+   * entries are (an aggregation on MongoDB, SQL on the file store). Without it the stats route
+   * answers 501.
+   */
+  stats?(query: StatsQuery): Promise<StoreStats>;
   /** Release what the store opened. Never closes a connection the caller passed in. */
   close(): Promise<void>;
   /**
