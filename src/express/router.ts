@@ -17,6 +17,7 @@ import { isObjectIdString } from '../query/coerce';
 import { parseDateRange, parseListQuery, type ListRequest } from '../query/list-query';
 import { parseManualEntries } from '../query/manual-entry';
 import { computeStats, parseStatsQuery, StatsUnsupportedError } from '../query/stats';
+import { buildOpenApi } from '../query/openapi';
 import { describeRule, scopeAllows, scopesOf } from '../query/scope';
 import type { AuditFilter, AuditStore } from '../stores/types';
 import { queryParameters } from './query-string';
@@ -277,6 +278,15 @@ export function createQueryRouter(ctx: RouterContext): Router {
       if (details) ctx.recordExport(req, details);
     }),
   );
+
+  let openApi: string | null = null;
+  router.get(`${base}/openapi.json`, authorize, (req, res) => {
+    for (const name of Object.keys(queryParameters(req))) {
+      throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route takes none.`);
+    }
+    openApi ??= JSON.stringify(buildOpenApi(config));
+    res.type('application/json').send(openApi);
+  });
 
   router.get(
     `${base}/stats`,

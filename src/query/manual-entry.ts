@@ -41,7 +41,9 @@ const SERVER_FIELDS = [
 ];
 const STRING_FIELDS = ['method', 'endpoint', 'user', 'collectionName', 'childCollectionName', 'responseMessage', 'notes'] as const;
 const JSON_FIELDS = ['payload', 'params', 'result'] as const;
-const ALLOWED = ['action', ...STRING_FIELDS, 'associationType', 'documents', 'statusCode', 'isError', ...JSON_FIELDS];
+/** The fields a manual entry may set (the OpenAPI description publishes them). */
+export const MANUAL_FIELDS = ['action', ...STRING_FIELDS, 'associationType', 'documents', 'statusCode', 'isError', ...JSON_FIELDS] as const;
+const ALLOWED: readonly string[] = MANUAL_FIELDS;
 const MAX_ENTRIES = 1000;
 const MAX_STRING = 10_000;
 
