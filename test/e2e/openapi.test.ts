@@ -15,6 +15,7 @@ import { ADMIN, USER, createTestApp, type TestApp } from '../support/app';
 import { tempDir } from '../support/stores';
 import { generateKeyPairSync } from 'node:crypto';
 
+// biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, walked by path in assertions
 type Doc = Record<string, any>;
 
 const VALIDATOR = path.join(__dirname, '../../node_modules/@seriousme/openapi-schema-validator/bin/validate-api-cli.js');
@@ -92,7 +93,7 @@ describe('the OpenAPI description', () => {
     for (const [route, pathKey] of [
       ['/auditLog', '/auditLog'],
       ['/auditLog/stats', '/auditLog/stats'],
-    ]) {
+    ] as const) {
       const refused = await admin(`${route}?notAParameter=1`).expect(400);
       const accepted = (refused.body.message as string)
         .replace(/.*Accepted: /, '')
