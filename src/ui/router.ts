@@ -1,5 +1,5 @@
 /**
- * The admin page: three static files (index.html, app.js, style.css) served by a small router
+ * The admin page: four static files (index.html, app.js, chart.js, style.css) served by a small router
  * that the audit router mounts at `basePath`, so the paths here are relative (`/ui`, ...).
  *
  * The page is loaded WITHOUT authentication, on purpose: it is public chrome that holds no audit
@@ -90,11 +90,12 @@ export function createUiRouter(opts: UiRouterOptions): Router {
     return asset;
   };
   const script: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('app.js'), 'utf8') };
+  const chart: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('chart.js'), 'utf8') };
   const style: Asset = { type: 'text/css; charset=utf-8', body: Buffer.from(read('style.css'), 'utf8') };
   const json = (body: object): Asset => ({ type: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(body)) });
   const notFound = json({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' });
   const notAllowed = json({ statusCode: 405, error: 'Method Not Allowed', message: 'The admin page is read-only: use GET or HEAD.' });
-  const FILES = ['/ui', '/ui/app.js', '/ui/style.css'];
+  const FILES = ['/ui', '/ui/app.js', '/ui/chart.js', '/ui/style.css'];
   const ALLOW = 'GET, HEAD, OPTIONS';
 
   // Case-sensitive like the query router; non-strict, so `/ui` also answers `/ui/`.
@@ -106,6 +107,7 @@ export function createUiRouter(opts: UiRouterOptions): Router {
   });
   router.get('/ui', (req, res) => send(res, page(req.baseUrl)));
   router.get('/ui/app.js', (_req, res) => send(res, script));
+  router.get('/ui/chart.js', (_req, res) => send(res, chart));
   router.get('/ui/style.css', (_req, res) => send(res, style));
   router.options(FILES, (_req, res) => {
     res.status(204).set('Allow', ALLOW).end();

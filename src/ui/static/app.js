@@ -15,7 +15,7 @@
   const ui = {};
   ['message', 'token-view', 'token-form', 'token', 'token-state', 'forget', 'app-view', 'filters', 'reset',
     'history-nav', 'layout', 'results', 'results-title', 'summary', 'entries', 'prev', 'next', 'page-info',
-    'detail', 'detail-title', 'detail-body', 'close-detail', 'skip']
+    'detail', 'detail-title', 'detail-body', 'close-detail', 'skip', 'activity', 'chart', 'tops']
     .forEach((id) => { ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id); });
   const tbody = ui.entries.tBodies[0];
 
@@ -75,7 +75,7 @@
   };
 
   /** Resolves to the JSON body, or to null after telling the person why there is none. */
-  async function api(url) {
+  async function api(url, quiet) {
     let res;
     let body = null;
     try {
@@ -90,6 +90,7 @@
       return null;
     }
     if (res.ok && body && typeof body === 'object') return body;
+    if (quiet) return null; // the list's own call says what went wrong
     const said = body && typeof body.message === 'string' && body.message ? body.message : '';
     const also = said ? ` The API said: ${said}` : '';
     if (res.ok) {
@@ -143,6 +144,7 @@
     markSort();
     closeDetail(false);
     load();
+    if (history) show(ui.activity, false); else loadStats();
   }
 
   // -- filters and sorting
@@ -220,7 +222,7 @@
     if (!docs.length) {
       const td = el('td', null, 'No entries match.');
       td.colSpan = 8;
-      tbody.append(el('tr', 'empty')).append(td);
+      tbody.appendChild(el('tr', 'empty')).append(td);
       return;
     }
     for (const e of docs) {
@@ -263,6 +265,34 @@
     const params = new URLSearchParams(view.params);
     if (to > 1) params.set('$page', String(to)); else params.delete('$page');
     go({ ...view, params });
+  }
+
+  // -- the activity chart and top lists (drawn by chart.js from the stats route)
+  const TOPS = [['user', 'Top users'], ['action', 'Top actions'], ['collectionName', 'Top collections']];
+  let statsSeq = 0;
+  async function loadStats() {
+    const my = ++statsSeq;
+    const base = new URLSearchParams(view.params);
+    for (const k of ['$limit', '$page', '$sort']) base.delete(k);
+    const answers = await Promise.all(TOPS.map(([g]) => {
+      const p = new URLSearchParams(base);
+      p.set('groupBy', g); p.set('top', '5');
+      return api(apiUrl('/stats', p), true);
+    }));
+    if (my !== statsSeq) return;
+    const ok = Boolean(answers[0] && window.auditCharts);
+    show(ui.activity, ok);
+    if (!ok) return;
+    // `to` is inclusive: the bucket's last millisecond.
+    auditCharts.activity(ui.chart, answers[0], (b) => narrow({ from: b.start, to: new Date(Date.parse(b.end) - 1).toISOString() }));
+    ui.tops.replaceChildren();
+    answers.forEach((a, i) => a && auditCharts.tops(ui.tops, TOPS[i][1], a, (key) => narrow({ [TOPS[i][0]]: key === null ? 'null' : String(key) })));
+  }
+  function narrow(set) {
+    const params = new URLSearchParams(view.params);
+    for (const k in set) params.set(k, set[k]);
+    params.delete('$page');
+    go({ kind: 'list', params });
   }
 
   // -- the detail panel
