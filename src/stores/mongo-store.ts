@@ -308,7 +308,8 @@ class MongoAuditStore implements AuditStore {
   async stats(query: StatsQuery): Promise<StoreStats> {
     const model = this.getModel();
     const cast = model.find(query.filter).cast(model) as Doc;
-    const counts = { count: { $sum: 1 }, errors: { $sum: { $cond: [{ $eq: ['$isError', true] }, 1, 0] } } };
+    // isError is always a boolean (the builder and the manual-entry parser see to it): $cond on it as is, cheaper than an $eq per entry.
+    const counts = { count: { $sum: 1 }, errors: { $sum: { $cond: ['$isError', 1, 0] } } };
     const millis = { $toLong: '$date' };
     const facets: Doc = {
       buckets: [{ $group: { _id: { $subtract: [millis, { $mod: [millis, query.intervalMs] }] }, ...counts } }, { $sort: { _id: 1 } }],
