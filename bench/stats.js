@@ -83,7 +83,9 @@ async function openStore(kind) {
   }
   const mongoose = require('mongoose');
   const server = await startMongoServer();
-  const connection = await mongoose.createConnection(server.uri, { dbName: 'bench' }).asPromise();
+  // The test server answers one command at a time: while it runs a long aggregation the driver's
+  // heartbeat waits too, and must not give up on the server (connectTimeoutMS bounds it).
+  const connection = await mongoose.createConnection(server.uri, { dbName: 'bench', connectTimeoutMS: 900_000, serverSelectionTimeoutMS: 900_000 }).asPromise();
   // maxTimeMS: the test server is slow at a million documents; the bench measures, it does not cut.
   const store = mongoStore({ connection, maxTimeMS: 600_000 });
   return {
