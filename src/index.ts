@@ -7,6 +7,7 @@ export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
+export type { MongoReadPreference, MongoReadPreferenceMode, MongoReadPreferenceObject, MongoWriteConcern } from './stores/mongo-deployment';
 export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
 export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AuditChange, type AssociationType, type FieldName, type JsonValue } from './entry';
 export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';
