@@ -313,7 +313,6 @@ class MongoAuditStore implements AuditStore {
   }
 
   async find(query: AuditQuery): Promise<{ docs: Partial<AuditEntry>[]; total: number }> {
-    const model = this.getModel();
     const sort: Record<string, 1 | -1> = {};
     for (const [field, direction] of query.sort) sort[field] = direction;
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
