@@ -1,7 +1,9 @@
 /**
  * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
  */
-export { auditLog, type AuditLogMiddleware } from './audit-log';
+export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
+export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
+export type { DeliverOptions, DeliveryFormat } from './delivery/options';
 export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
