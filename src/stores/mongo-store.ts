@@ -54,8 +54,8 @@ export interface MongoStoreOptions {
   writeConcern?: MongoWriteConcern;
   /**
    * Where the query routes' reads go (list, count, by id, export), e.g. `'secondaryPreferred'` to
-   * keep them off the primary. Defaults to `'primary'`. The writer's own reads (the newest
-   * checkpoint at start) always go to the primary. Passed per read: the connection's default is left alone.
+   * keep them off the primary; verification's and export's checkpoint reads follow it too.
+   * Defaults to `'primary'`. The writer's own read (the newest checkpoint at start) always goes to the primary. Passed per read: the connection's default is left alone.
    */
   readPreference?: MongoReadPreference;
 }
@@ -254,7 +254,13 @@ class MongoAuditStore implements AuditStore {
   async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
     await this.connected();
     const filter = query.after === null ? {} : { _id: { $gt: query.after } };
-    return (await this.checkpointCollection().find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as AuditCheckpoint[];
+    // Verification and export read these beside the entries: with the same read preference.
+    return (await this.checkpointCollection()
+      .find(filter, { readPreference: this.readPreference })
+      .sort({ _id: 1 })
+      .limit(query.limit)
+      .maxTimeMS(this.maxTimeMS)
+      .toArray()) as AuditCheckpoint[];
   }
 
   async latestCheckpoint(): Promise<AuditCheckpoint | null> {

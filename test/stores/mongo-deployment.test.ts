@@ -135,6 +135,20 @@ describe('read preference of the query routes', () => {
     });
   }
 
+  test("checkpoint pages (verification, export) follow it; the writer's read of the newest checkpoint stays on the primary", async () => {
+    const { connection, sent } = await deployment('replicaSet');
+    const { app, audit } = appWith(connection, { collection: 'rp_checkpoints', readPreference: 'secondaryPreferred' }, { integrity: true });
+    try {
+      await request(app).post('/widgets').send({ name: 'a' }).expect(201);
+      await audit.flush();
+      await audit.store?.findCheckpoints?.({ after: null, limit: 10 });
+      const reads = sent.filter((s) => s.name === 'find' && s.collection === 'rp_checkpoints.checkpoints');
+      expect(reads.map((read) => read.readPreference)).toEqual([undefined, { mode: 'secondaryPreferred' }]);
+    } finally {
+      await audit.close();
+    }
+  });
+
   test('tags and maxStalenessSeconds are sent as given', async () => {
     const { connection, sent } = await deployment('replicaSet');
     const readPreference: MongoReadPreferenceObject = { mode: 'nearest', tags: [{ dc: 'east' }, {}], maxStalenessSeconds: 120 };
