@@ -75,7 +75,7 @@ async function measure(options, rounds) {
   const byKind = {};
   docs.forEach((doc, i) => {
     const kind = `${doc.method} ${doc.action}${doc.isError ? ' (error)' : ''}`;
-    (byKind[kind] ??= []).push(sizes[i]);
+    byKind[kind] = [...(byKind[kind] ?? []), sizes[i]];
   });
   await audit.close();
   listener.close();
