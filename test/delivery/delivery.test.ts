@@ -27,7 +27,7 @@ async function receiver(): Promise<SiemReceiver> {
 }
 
 /** An app whose POST /widgets answers 201 with the widget; retries fast so failures resolve quickly. */
-function appWith(deliver: DeliverOptions, options: AuditLogOptions = {}) {
+function appWith(deliver: DeliverOptions | false, options: AuditLogOptions = {}) {
   const store = memoryStore();
   const audit = auditLog({ store, deliver, retryMinDelayMs: 5, retryMaxDelayMs: 20, ...options });
   const errors: AuditLogStoreError[] = [];
@@ -184,10 +184,10 @@ describe('failures', () => {
   test('a receiver that hangs never slows or changes the answers; the store keeps being written', async () => {
     const siem = await receiver();
     siem.mode = 'hang';
-    const plain = appWith({ url: siem.url, secret: SECRET }).app; // for the reference answers
+    const plain = appWith(false); // the same app without delivery: the reference answers
     const { app, audit, store } = appWith({ url: siem.url, secret: SECRET, timeoutMs: 60_000 });
     try {
-      const expected = await post(plain, 20);
+      const expected = await post(plain.app, 20);
       const answers = await post(app, 20);
       expect(answers.map((res) => [res.status, res.body])).toEqual(expected.map((res) => [res.status, res.body]));
       await until(async () => (await store.count({})) === 20, 'twenty entries in the store');
@@ -195,6 +195,7 @@ describe('failures', () => {
       expect(audit.stats().delivery).toMatchObject({ written: 0, recorded: 20 });
     } finally {
       await audit.close(50);
+      await plain.audit.close();
     }
   });
 });
