@@ -11,6 +11,7 @@ import { DEFAULT_REDACT_KEYS } from './capture/redact';
 import { parseActions, type ActionDefinition, type ActionSpec } from './events/actions';
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
+import { parseDeliver, type DeliverOptions, type DeliveryConfig } from './delivery/options';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -146,6 +147,8 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /** Also send every entry to an HTTP endpoint (a SIEM): batched, signed NDJSON or OCSF, retried and spooled. Defaults to off. */
+  deliver?: DeliverOptions | false;
 }
 
 /** Everything resolved: no optional fields, no re-checking downstream. */
@@ -188,6 +191,7 @@ export interface Config {
   strictActions: boolean;
   integrity: IntegrityConfig | null;
   verifyScope: ScopeRule | null;
+  deliver: DeliveryConfig | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -237,6 +241,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   strictActions: true,
   integrity: true,
   verifyScope: true,
+  deliver: true,
 };
 const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
   signingKey: true,
@@ -535,5 +540,6 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     strictActions,
     integrity: parseIntegrity(options.integrity),
     verifyScope: options.verifyScope === undefined ? null : parseScope(options.verifyScope, 'verifyScope'),
+    deliver: parseDeliver(options.deliver, typeof spoolDir === 'string' ? spoolDir : null),
   };
 }

@@ -26,7 +26,7 @@
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
-import { isRejection, storesCheckpoints, type AuditStore } from '../stores/types';
+import { isRejection, storesCheckpoints, type WriteTarget } from '../stores/types';
 import type { Config } from '../options';
 import type { Chain } from '../integrity/chain';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
@@ -130,7 +130,7 @@ export class Writer {
   private checkpointAttempt = 0;
 
   constructor(
-    private readonly store: AuditStore,
+    private readonly store: WriteTarget,
     private readonly settings: WriterSettings,
     private readonly report: Report,
     private readonly spool: Spool | null = null,

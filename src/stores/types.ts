@@ -74,10 +74,13 @@ export interface AuditStore {
   latestCheckpoint?(): Promise<AuditCheckpoint | null>;
 }
 
+/** What the writer needs of where it writes: a store, or a delivery endpoint (which cannot be read). */
+export type WriteTarget = Pick<AuditStore, 'init' | 'insertMany' | 'close' | 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>;
+
 /** True when the store implements the three optional checkpoint methods. */
-export function storesCheckpoints(
-  store: AuditStore,
-): store is AuditStore & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
+export function storesCheckpoints<T extends WriteTarget>(
+  store: T,
+): store is T & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
   return typeof store.insertCheckpoints === 'function' && typeof store.findCheckpoints === 'function' && typeof store.latestCheckpoint === 'function';
 }
 
