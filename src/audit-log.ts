@@ -175,7 +175,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
   const recorder = createRecorder(
     config,
-    { config, limits, newId, inferAssociation },
+    { config, limits, newId, inferAssociation, fail: report },
     {
       push: sink.push,
       fail: report,

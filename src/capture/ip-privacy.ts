@@ -1,0 +1,63 @@
+/**
+ * What an entry keeps of a client address (the `ipAddress` option): all of it, its network
+ * (IPv4 /24, IPv6 /48: enough to tell a country or a provider, not a household), a keyed hash
+ * (HMAC-SHA256: equal addresses still group, and without the key nobody can try every address,
+ * which an unkeyed hash of the 2^32 IPv4 addresses would allow), or nothing. Framework-free:
+ * it gets the address `clientIp` made (IPv4-mapped IPv6 already turned into IPv4).
+ */
+import { createHmac } from 'crypto';
+import { isIP, SocketAddress } from 'net';
+import type { IpPolicy } from '../options';
+
+/** Hex characters of the HMAC kept: 128 bits, far past any collision among real addresses. */
+const HASH_HEX = 32;
+
+/** The eight 16-bit groups of an IPv6 address (valid, zone removed), an embedded IPv4 tail included. */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const missing = 8 - left.length - right.length;
+  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((group) => Number.parseInt(group, 16));
+}
+
+/** The address with host bits zeroed (IPv4: last octet; IPv6: all but the first 48 bits), in canonical text. Null when it is not an IP address. */
+export function truncateIp(address: string): string | null {
+  const bare = address.replace(/%.*$/, ''); // a zone (`fe80::1%eth0`) names an interface of this host: not kept
+  const family = isIP(bare);
+  if (family === 4) return bare.replace(/\.\d+$/, '.0');
+  if (family !== 6) return null;
+  const groups = ipv6Groups(bare).slice(0, 3);
+  return new SocketAddress({ address: `${groups.map((group) => group.toString(16)).join(':')}::`, family: 'ipv6' }).address;
+}
+
+/** The same text for every spelling of one address (`2001:DB8:0::1` and `2001:db8::1`), so equal addresses hash equal. */
+function canonicalIp(address: string): string {
+  const bare = address.replace(/%.*$/, '');
+  const family = isIP(bare);
+  if (family === 6) return new SocketAddress({ address: bare, family: 'ipv6' }).address;
+  return family === 4 ? bare : address;
+}
+
+/**
+ * Applies the policy to an address. `full` keeps it; `truncated` keeps its network (a value that
+ * is not an IP address, from a custom `trust proxy` function, becomes null rather than kept whole);
+ * `hashed` keeps `hmac:` and 32 hex characters; `none` keeps nothing.
+ */
+export function protectIp(address: string | null, policy: IpPolicy): string | null {
+  if (address === null || policy.mode === 'full') return address;
+  switch (policy.mode) {
+    case 'none':
+      return null;
+    case 'truncated':
+      return truncateIp(address);
+    case 'hashed':
+      return `hmac:${createHmac('sha256', policy.key!).update(canonicalIp(address)).digest('hex').slice(0, HASH_HEX)}`;
+  }
+}
