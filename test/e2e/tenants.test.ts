@@ -121,11 +121,13 @@ describe.each(kinds)('tenants on the %s store', (kind) => {
   });
 
   test("the export holds the caller's entries only, and no integrity lines that cover other tenants' entries", async () => {
-    const res = await get('/auditLog/export', ACME).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await get('/auditLog/export', ACME)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     const lines = (res.body as string)
       .trim()
@@ -145,7 +147,11 @@ describe.each(kinds)('tenants on the %s store', (kind) => {
   });
 
   test('manual entries take the poster’s tenant; the body cannot set one', async () => {
-    const post = (body: unknown) => request(t.app).post('/auditLog').set('Authorization', `Bearer ${ACME}`).send(body as object);
+    const post = (body: unknown) =>
+      request(t.app)
+        .post('/auditLog')
+        .set('Authorization', `Bearer ${ACME}`)
+        .send(body as object);
     const refused = await post({ action: 'Note', tenant: 'globex' }).expect(400);
     expect(refused.body.parameter).toBe('tenant');
     const created = await post({ action: 'Note', notes: 'by hand' }).expect(201);
