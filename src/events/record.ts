@@ -51,8 +51,6 @@ export interface EventFields {
   statusCode?: number | null;
   /** Manual entries: who posted it. */
   postedBy?: string | null;
-  /** Set only to override the context's tenant (manual entries: the poster's, read once by the route). */
-  tenant?: string | null;
   params?: unknown;
   documents?: string[] | null;
   notes?: string | null;
@@ -117,7 +115,7 @@ export function buildEntry(sink: EventSink, context: AuditContext | null | undef
   entry.requestId = context?.requestId ?? null;
   entry.traceId = context?.traceId ?? null;
   entry.ipAddress = protectIp(context?.ipAddress ?? null, config.ipAddress);
-  if (config.tenants) entry.tenant = fields.tenant !== undefined ? fields.tenant : (context?.tenant ?? null);
+  if (config.tenants) entry.tenant = context?.tenant ?? null;
   entry.userAgent = context?.userAgent ?? null;
   entry.message = messageFor(config.actions, entry, fields.message);
 
