@@ -13,6 +13,8 @@ describe('truncateIp', () => {
     ['fe80::1%eth0', 'fe80::'],
     ['64:ff9b::1.2.3.4', '64:ff9b::'],
     ['2001:db8:1:2:3:4:5:6', '2001:db8:1::'],
+    ['::ffff:203.0.113.9', '203.0.113.0'],
+    ['::ffff:cb00:7109', '203.0.113.0'],
   ])('%s → %s', (address, network) => {
     expect(truncateIp(address)).toBe(network);
   });
@@ -37,5 +39,8 @@ describe('protectIp', () => {
     expect(protectIp('2001:db8::2', policy)).not.toBe(one);
     expect(protectIp('2001:db8::1', { mode: 'hashed', key: Buffer.from('another-secret-of-16-bytes') })).not.toBe(one);
     expect(protectIp('203.0.113.9', policy)).not.toContain('203');
+    // An IPv4 client seen through an IPv4-mapped IPv6 address, in either spelling, is the same client.
+    expect(protectIp('::ffff:203.0.113.9', policy)).toBe(protectIp('203.0.113.9', policy));
+    expect(protectIp('::FFFF:CB00:7109', policy)).toBe(protectIp('203.0.113.9', policy));
   });
 });
