@@ -2,7 +2,7 @@
  * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
  */
 export { auditLog, type AuditLogMiddleware } from './audit-log';
-export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
+export type { AuditLogOptions, AuditAnnotation, Logger, IpAddressMode } from './options';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';

@@ -194,6 +194,22 @@ describe('tenants, whatever the store', () => {
     }
   });
 
+  test("an audited function called in a request records into the request's tenant", async () => {
+    const opened = await openStore('memory');
+    const t = tenantApp({ store: opened.store });
+    const approve = t.audit.audited(async (id: string) => ({ id, approved: true }), { action: 'Approve', collectionName: 'invoices' });
+    t.app.post('/approve/:id', async (req, res) => res.json(await approve(req.params.id as string)));
+    try {
+      await request(t.app).post('/approve/inv-1').set('Authorization', `Bearer ${GLOBEX}`).expect(200);
+      await settle(t.audit, 2);
+      const all = await request(t.app).get('/auditLog?action=Approve').set('Authorization', `Bearer ${AUDITOR}`).expect(200);
+      expect(all.body.docs.map((entry: AuditEntry) => [entry.action, entry.user, entry.tenant])).toEqual([['Approve', 'bob', 'globex']]);
+    } finally {
+      await t.audit.close();
+      await opened.cleanup();
+    }
+  });
+
   test('without getTenant, entries have no tenant field at all', async () => {
     const opened = await openStore('memory');
     const app = express();
