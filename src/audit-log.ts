@@ -189,7 +189,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const sink: EventSink = { config, limits, newId, push, fail: report };
   const recorder = createRecorder(
     config,
-    { config, limits, newId, inferAssociation },
+    { config, limits, newId, inferAssociation, fail: report },
     {
       push: sink.push,
       fail: report,

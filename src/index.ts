@@ -4,7 +4,7 @@
 export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
 export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
 export type { DeliverOptions, DeliveryFormat } from './delivery/options';
-export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
+export type { AuditLogOptions, AuditAnnotation, Logger, IpAddressMode } from './options';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';

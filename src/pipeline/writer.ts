@@ -36,7 +36,8 @@ import type { Spool } from './spool';
 export type WriterSettings = Pick<
   Config,
   'ttlSeconds' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'maxQueueBytes' | 'retryMinDelayMs' | 'retryMaxDelayMs'
->;
+> &
+  Partial<Pick<Config, 'tenants'>>;
 
 export interface AuditStats {
   /** Entries handed to the writer since start. */
@@ -298,6 +299,7 @@ export class Writer {
       await this.store.init({
         ttlSeconds: this.settings.ttlSeconds,
         integrity: this.chain !== null,
+        tenants: Boolean(this.settings.tenants),
         warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)),
       });
     } catch (error) {

@@ -216,6 +216,16 @@ class MongoAuditStore implements AuditStore {
       }
     }
     if (config.integrity) await this.prepareIntegrity(model, config);
+    if (config.tenants) {
+      try {
+        await model.collection.createIndex({ tenant: 1, date: -1 }, { name: 'tenant_1_date_-1' });
+      } catch (error) {
+        config.warn?.(
+          'EAUDIT_INDEX',
+          `could not create index tenant_1_date_-1 on ${this.collection}: ${(error as Error).message}. Queries still work, more slowly.`,
+        );
+      }
+    }
   }
 
   /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */

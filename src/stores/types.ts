@@ -30,6 +30,8 @@ export interface StoreInitConfig {
   warn?: (code: string, message: string) => void;
   /** True when the `integrity` option is on: create what chain reads need (an index on chain and seq). */
   integrity?: boolean;
+  /** True when the `getTenant` option is on: create an index on tenant and date (every tenant-restricted read filters on it). */
+  tenants?: boolean;
 }
 
 /** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
