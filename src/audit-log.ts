@@ -25,6 +25,12 @@ import type { AuditStore } from './stores/types';
 import type { AuditEntry } from './entry';
 import { defaultStore } from './stores/default-store';
 import { Chain } from './integrity/chain';
+import { createDelivery } from './delivery/delivery';
+
+/** `audit.stats()`: the store's writer, and with `deliver` the delivery's (`written` = acknowledged by the endpoint). */
+export interface AuditLogStats extends AuditStats {
+  delivery?: AuditStats;
+}
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -39,7 +45,7 @@ export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   flush(deadlineMs?: number): Promise<void>;
   /** Flushes what it can before the deadline (ms, default 10000), spools or counts the rest, closes the store. */
   close(deadlineMs?: number): Promise<void>;
-  stats(): AuditStats;
+  stats(): AuditLogStats;
   on(event: 'error', listener: (error: AuditLogStoreError) => void): this;
   once(event: 'error', listener: (error: AuditLogStoreError) => void): this;
   off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
@@ -170,12 +176,20 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
   const writer = new Writer(receipts.watch(store), config, report, spool, chain);
+  // Off: entries go to the store's writer alone, with nothing added on the request path.
+  const delivery = config.deliver ? createDelivery(config.deliver, config, report) : null;
+  const push = delivery
+    ? (entry: AuditEntry, bytes: number) => {
+        writer.push(entry, bytes);
+        delivery.push(entry, bytes);
+      }
+    : (entry: AuditEntry, bytes: number) => writer.push(entry, bytes);
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
-  const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
+  const sink: EventSink = { config, limits, newId, push, fail: report };
   const recorder = createRecorder(
     config,
-    { config, limits, newId, inferAssociation },
+    { config, limits, newId, inferAssociation, fail: report },
     {
       push: sink.push,
       fail: report,
@@ -197,7 +211,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     const ids = entries.map(({ entry }) => entry._id);
     receipts.expect(ids);
     try {
-      for (const { entry, bytes } of entries) writer.push(entry, bytes);
+      for (const { entry, bytes } of entries) push(entry, bytes);
       await flushPending();
       return receipts.confirmed(ids);
     } finally {
@@ -231,9 +245,17 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       routes,
       enabled: true,
       store,
-      flush: (deadlineMs?: number) => writer.flush(deadlineMs),
-      close: (deadlineMs?: number) => writer.close(deadlineMs),
-      stats: () => writer.stats(),
+      flush: delivery
+        ? async (deadlineMs?: number) => {
+            await Promise.all([writer.flush(deadlineMs), delivery.flush(deadlineMs)]);
+          }
+        : (deadlineMs?: number) => writer.flush(deadlineMs),
+      close: delivery
+        ? async (deadlineMs?: number) => {
+            await Promise.all([writer.close(deadlineMs), delivery.close(deadlineMs)]);
+          }
+        : (deadlineMs?: number) => writer.close(deadlineMs),
+      stats: (): AuditLogStats => (delivery ? { ...writer.stats(), delivery: delivery.stats() } : writer.stats()),
     },
     sink,
   );

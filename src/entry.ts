@@ -57,6 +57,11 @@ export const FIELDS = {
   seq: { kind: 'number', filterable: true, searchable: false },
   prevHash: { kind: 'string', filterable: false, searchable: false },
   hash: { kind: 'string', filterable: true, searchable: false },
+  /**
+   * With `getTenant`: the tenant the entry belongs to; reads are restricted to the caller's. Last in
+   * the list on purpose: the file store's `absent` bits follow this order, so fields are only appended.
+   */
+  tenant: { kind: 'string', filterable: true, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -123,6 +128,8 @@ export interface AuditEntry {
   seq?: number;
   prevHash?: string | null;
   hash?: string;
+  /** With the `getTenant` option: whose entry this is (null: no tenant). Absent when the option is off. */
+  tenant?: string | null;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

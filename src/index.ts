@@ -1,12 +1,15 @@
 /**
  * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
  */
-export { auditLog, type AuditLogMiddleware } from './audit-log';
-export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
+export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
+export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
+export type { DeliverOptions, DeliveryFormat } from './delivery/options';
+export type { AuditLogOptions, AuditAnnotation, Logger, IpAddressMode } from './options';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
+export type { MongoReadPreference, MongoReadPreferenceMode, MongoReadPreferenceObject, MongoWriteConcern } from './stores/mongo-deployment';
 export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
 export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AuditChange, type AssociationType, type FieldName, type JsonValue } from './entry';
 export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';

@@ -11,6 +11,7 @@ import { DEFAULT_REDACT_KEYS } from './capture/redact';
 import { parseActions, type ActionDefinition, type ActionSpec } from './events/actions';
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
+import { parseDeliver, type DeliverOptions, type DeliveryConfig } from './delivery/options';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -146,6 +147,39 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /** Also send every entry to an HTTP endpoint (a SIEM): batched, signed NDJSON or OCSF, retried and spooled. Defaults to off. */
+  deliver?: DeliverOptions | false;
+  /**
+   * The tenant of a request (an organisation id, say): stored as `tenant` on every entry the
+   * request makes, and read for the query routes, which then show a caller only its tenant's
+   * entries. Synchronous, like `getAuth`. Defaults to none: no tenants.
+   */
+  getTenant?: (req: Request) => string | number | null | undefined;
+  /** Scopes (same syntax as `scope`) that read across tenants and may filter with `?tenant=`. Needs `getTenant`. Defaults to none: nobody reads across tenants. */
+  tenantScope?: string | string[];
+  /**
+   * What an entry keeps of the client's address: `'full'`, `'truncated'` (IPv4 /24, IPv6 /48),
+   * `'hashed'` (keyed HMAC-SHA256 with `ipHashKey`: equal addresses still group) or `false`
+   * (not stored). Defaults to `'full'`.
+   */
+  ipAddress?: IpAddressMode;
+  /** The secret key of `ipAddress: 'hashed'`: at least 16 bytes (a string or a Buffer), kept as long as the log. */
+  ipHashKey?: string | Buffer;
+}
+
+export type IpAddressMode = 'full' | 'truncated' | 'hashed' | false;
+
+/** Tenants (the `getTenant` option): how a request's tenant is found, and who reads across tenants. */
+export interface TenantConfig {
+  getTenant: (req: Request) => string | number | null | undefined;
+  /** Null: nobody reads across tenants. */
+  scope: ScopeRule | null;
+}
+
+/** What is stored of a client address; `key` is set for 'hashed' only. */
+export interface IpPolicy {
+  mode: 'full' | 'truncated' | 'hashed' | 'none';
+  key: Buffer | null;
 }
 
 /** Everything resolved: no optional fields, no re-checking downstream. */
@@ -188,6 +222,10 @@ export interface Config {
   strictActions: boolean;
   integrity: IntegrityConfig | null;
   verifyScope: ScopeRule | null;
+  deliver: DeliveryConfig | null;
+  /** Null when `getTenant` is not given: no tenant field, no restriction. */
+  tenants: TenantConfig | null;
+  ipAddress: IpPolicy;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -237,6 +275,11 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   strictActions: true,
   integrity: true,
   verifyScope: true,
+  deliver: true,
+  getTenant: true,
+  tenantScope: true,
+  ipAddress: true,
+  ipHashKey: true,
 };
 const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
   signingKey: true,
@@ -298,7 +341,7 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown, option: 'scope' | 'verifyScope' = 'scope'): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
@@ -394,7 +437,7 @@ function parseEnabled(options: AuditLogOptions, env: NodeJS.ProcessEnv): boolean
   throw new AuditLogConfigError('EAUDIT_OPTION', 'AUDIT_LOG_ENABLED', `the environment variable AUDIT_LOG_ENABLED must be true or false; got ${show(raw)}.`);
 }
 
-function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'getAuth' | 'transform'): T | null {
+function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'getAuth' | 'transform' | 'getTenant'): T | null {
   const value = options[key];
   if (value === undefined) return null;
   if (typeof value !== 'function') fail(key, `${key} must be a function; got ${show(value)}.`);
@@ -440,6 +483,45 @@ function parseIntegrity(value: unknown): IntegrityConfig | null {
       `${option} ${error.message.replace(/^(signingKey|publicKey) /, '')} Generate a pair with: node -e "const k=require('crypto').generateKeyPairSync('ed25519');console.log(k.privateKey.export({type:'pkcs8',format:'pem'})+k.publicKey.export({type:'spki',format:'pem'}))"`,
     );
   }
+}
+
+function parseTenants(options: AuditLogOptions): TenantConfig | null {
+  const getTenant = parseFunction<TenantConfig['getTenant']>(options, 'getTenant');
+  if (!getTenant) {
+    if (options.tenantScope !== undefined)
+      fail(
+        'tenantScope',
+        'tenantScope lets callers read across tenants, and there are none without getTenant; add getTenant: (req) => tenantId, or remove tenantScope.',
+      );
+    return null;
+  }
+  return { getTenant, scope: options.tenantScope === undefined ? null : parseScope(options.tenantScope, 'tenantScope') };
+}
+
+const IP_MODES = ['full', 'truncated', 'hashed'];
+const IP_KEY_HINT = `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
+
+function parseIpAddress(options: AuditLogOptions): IpPolicy {
+  const mode = options.ipAddress ?? 'full';
+  if (mode !== false && !IP_MODES.includes(mode as string)) {
+    const hint = typeof mode === 'string' ? didYouMean(mode, IP_MODES) : '';
+    fail('ipAddress', `ipAddress must be 'full', 'truncated', 'hashed' or false; got ${show(mode)}.${hint}`);
+  }
+  const key = options.ipHashKey;
+  if (mode !== 'hashed') {
+    if (key !== undefined)
+      fail('ipHashKey', `ipHashKey is the key of ipAddress: 'hashed', and ipAddress is ${show(mode)}; set ipAddress: 'hashed' or remove ipHashKey.`);
+    return { mode: mode === false ? 'none' : (mode as 'full' | 'truncated'), key: null };
+  }
+  if (key === undefined) fail('ipHashKey', `ipAddress: 'hashed' needs ipHashKey, a secret of at least 16 bytes kept as long as the log (${IP_KEY_HINT}).`);
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.isBuffer(key) ? Buffer.from(key) : null;
+  if (bytes === null || bytes.length < 16) {
+    fail(
+      'ipHashKey',
+      `ipHashKey must be a string or Buffer of at least 16 bytes (a short key lets anyone who reads the log try every address); got ${bytes === null ? show(key) : `${bytes.length} bytes`}; ${IP_KEY_HINT}.`,
+    );
+  }
+  return { mode: 'hashed', key: bytes };
 }
 
 function parseLogger(value: unknown): Logger {
@@ -535,5 +617,8 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     strictActions,
     integrity: parseIntegrity(options.integrity),
     verifyScope: options.verifyScope === undefined ? null : parseScope(options.verifyScope, 'verifyScope'),
+    deliver: parseDeliver(options.deliver, typeof spoolDir === 'string' ? spoolDir : null),
+    tenants: parseTenants(options),
+    ipAddress: parseIpAddress(options),
   };
 }

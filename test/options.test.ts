@@ -148,3 +148,32 @@ describe('integrity and verifyScope', () => {
     expect(parseOptions({ verifyScope: ['+auditor'] }, {}).verifyScope).toEqual({ anyOf: [], allOf: ['auditor'], noneOf: [] });
   });
 });
+
+describe('tenant and ipAddress options', () => {
+  test.each([
+    [{ getTenant: 'org' }, 'getTenant', /must be a function/],
+    [{ tenantScope: 'auditor' }, 'tenantScope', /without getTenant/],
+    [{ getTenant: () => 'a', tenantScope: ['has space'] }, 'tenantScope', /without spaces/],
+    [{ ipAddress: 'hash' }, 'ipAddress', /Did you mean 'hashed'\?/],
+    [{ ipAddress: true }, 'ipAddress', /'full', 'truncated', 'hashed' or false/],
+    [{ ipAddress: 'hashed' }, 'ipHashKey', /needs ipHashKey.*randomBytes/],
+    [{ ipAddress: 'hashed', ipHashKey: 'short' }, 'ipHashKey', /at least 16 bytes.*got 5 bytes/],
+    [{ ipAddress: 'hashed', ipHashKey: 42 }, 'ipHashKey', /string or Buffer/],
+    [{ ipHashKey: 'a-key-of-at-least-16-bytes' }, 'ipHashKey', /ipAddress: 'hashed'/],
+  ])('%j is refused, naming %s', (options, option, message) => {
+    const error = configError(() => parseOptions({ store: memoryStore(), ...options }));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+
+  test('defaults: no tenants, full addresses; a Buffer key is copied', () => {
+    const config = parseOptions({}, {});
+    expect(config.tenants).toBeNull();
+    expect(config.ipAddress).toEqual({ mode: 'full', key: null });
+    expect(parseOptions({ ipAddress: false }, {}).ipAddress.mode).toBe('none');
+    const key = Buffer.from('0123456789abcdef');
+    const hashed = parseOptions({ ipAddress: 'hashed', ipHashKey: key }, {}).ipAddress;
+    key.fill(0);
+    expect(hashed.key?.toString()).toBe('0123456789abcdef');
+  });
+});

@@ -43,6 +43,8 @@ export interface AuditContext {
   readonly traceId: string | null;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
+  /** With `getTenant`: the tenant entries made here belong to (the request's, or the one `runWithContext` was given). */
+  readonly tenant: string | null;
   /** The request, when this context is one: `transform` is given it. */
   readonly req: Request | null;
   /**

@@ -6,6 +6,7 @@
 import { randomUUID } from 'crypto';
 import type { Request } from 'express';
 import { userString } from '../capture/user-id';
+import { tenantString } from '../query/tenant';
 import { AuditLogConfigError, show } from '../errors';
 import { auditedBy, type AnyFunction, type AuditedOptions } from './audited';
 import { markContextConsumed, runInContext, type AuditContext, type EventSink } from './context';
@@ -18,9 +19,11 @@ export interface AuditContextInit {
   requestId?: string;
   traceId?: string | null;
   ipAddress?: string | null;
+  /** With `getTenant`: the tenant what is recorded inside belongs to. Defaults to none (readable with `tenantScope` only). */
+  tenant?: string | number | null;
 }
 
-const INIT_KEYS = ['user', 'requestId', 'traceId', 'ipAddress'];
+const INIT_KEYS = ['user', 'requestId', 'traceId', 'ipAddress', 'tenant'];
 
 function initError(field: string, message: string): never {
   throw new AuditLogConfigError('EAUDIT_CONTEXT', field, message);
@@ -42,6 +45,9 @@ function contextFrom(sink: EventSink | null, init: unknown): AuditContext {
   for (const key of Object.keys(fields)) {
     if (!INIT_KEYS.includes(key)) initError(key, `runWithContext() got unknown field '${key}'; accepted: ${INIT_KEYS.join(', ')}.`);
   }
+  const tenant = fields.tenant === undefined || fields.tenant === null ? null : tenantString(fields.tenant);
+  if (fields.tenant !== undefined && fields.tenant !== null && tenant === null)
+    initError('tenant', `runWithContext() tenant must be an id (a string of 1 to 256 characters or a number); got ${show(fields.tenant)}.`);
   const user = fields.user === undefined || fields.user === null ? null : userString(fields.user);
   if (fields.user !== undefined && fields.user !== null && user === null)
     initError('user', `runWithContext() user must be an id (a string or number); got ${show(fields.user)}.`);
@@ -52,6 +58,7 @@ function contextFrom(sink: EventSink | null, init: unknown): AuditContext {
     traceId: optionalText(fields, 'traceId', 128),
     ipAddress: optionalText(fields, 'ipAddress', 64),
     userAgent: null,
+    tenant,
     req: null,
     // No entry will carry diffs made here: the plugin records each write as its own entry.
     changes: null,

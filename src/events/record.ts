@@ -6,6 +6,7 @@
 import type { Request } from 'express';
 import { idString } from '../capture/documents';
 import { userString } from '../capture/user-id';
+import { protectIp } from '../capture/ip-privacy';
 import { sanitize, type Sanitized } from '../capture/sanitize';
 import { blankEntry, type AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
@@ -113,7 +114,8 @@ export function buildEntry(sink: EventSink, context: AuditContext | null | undef
   entry.user = fields.user !== undefined ? fields.user : (context?.user ?? null);
   entry.requestId = context?.requestId ?? null;
   entry.traceId = context?.traceId ?? null;
-  entry.ipAddress = context?.ipAddress ?? null;
+  entry.ipAddress = protectIp(context?.ipAddress ?? null, config.ipAddress);
+  if (config.tenants) entry.tenant = context?.tenant ?? null;
   entry.userAgent = context?.userAgent ?? null;
   entry.message = messageFor(config.actions, entry, fields.message);
 

@@ -9,6 +9,7 @@ import { requestIdFrom, traceIdFrom, userAgentFrom } from '../capture/correlatio
 import { clientIp } from '../capture/ip';
 import { annotationOf } from '../express/annotate';
 import { userOf } from '../express/request-user';
+import { recordedTenant } from '../express/request-tenant';
 import { recordingRequestId } from '../express/recordings';
 import { contextConsumed, type AuditContext, type EventSink, type PendingChange } from './context';
 
@@ -39,6 +40,11 @@ class RequestContext implements AuditContext {
 
   get ipAddress(): string | null {
     return clientIp(this.req.ip);
+  }
+
+  get tenant(): string | null {
+    const tenants = this.sink.config.tenants;
+    return tenants ? recordedTenant(this.req, tenants, (error) => this.sink.fail(error)) : null;
   }
 
   get userAgent(): string | null {

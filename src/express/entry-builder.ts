@@ -10,10 +10,12 @@ import { sanitize, sanitizeParsedJson, type SanitizeLimits, type Sanitized } fro
 import { idString } from '../capture/documents';
 import { decodeSegment } from '../capture/route-pattern';
 import { clientIp } from '../capture/ip';
+import { protectIp } from '../capture/ip-privacy';
 import { REDACTED } from '../capture/redact';
 import { traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { annotationOf } from './annotate';
 import { userOf } from './request-user';
+import { recordedTenant } from './request-tenant';
 import type { Config } from '../options';
 import type { AuditContext } from '../events/context';
 import { sanitizeChanges } from '../events/changes';
@@ -45,6 +47,8 @@ export interface BuildContext {
   limits: SanitizeLimits;
   newId: () => string;
   inferAssociation: ((owner: string, child: string) => AssociationType | null) | null;
+  /** Reports a failure of the app's callbacks (getTenant) without costing the entry. */
+  fail?: (error: unknown) => void;
 }
 
 const NULL_SANITIZED: Sanitized = { value: null, bytes: 0, truncated: false };
@@ -189,7 +193,7 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     statusCode: status,
     isError,
     responseMessage: aborted ? ABORTED_MESSAGE : isError ? messageOf(response.value, res) : null,
-    ipAddress: clientIp(req.ip),
+    ipAddress: protectIp(clientIp(req.ip), config.ipAddress),
     notes: annotation?.notes ?? null,
     requestId: rec.requestId,
     traceId: traceIdFrom(headers.traceparent),
@@ -200,6 +204,8 @@ export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: 
     changes: changes?.value ?? null,
   };
   if (aborted) entry.aborted = true;
+  // Only with getTenant: without it entries keep the shape they always had.
+  if (config.tenants) entry.tenant = recordedTenant(req, config.tenants, ctx.fail);
   entry.message = messageFor(config.actions, entry);
   return { entry, bytes: 512 + payload.bytes + (isError ? 0 : response.bytes) + params.bytes + (changes?.bytes ?? 0) };
 }

@@ -68,6 +68,8 @@ export interface ExportSettings {
   maxLimit: number;
   /** Integrity is on: NDJSON exports carry the lines an offline verification needs. */
   integrity?: boolean;
+  /** Narrows the export's filter to what the caller may read (its tenant's entries). */
+  restrict?: (filter: AuditFilter) => AuditFilter;
 }
 
 /** The checkpoints an offline verification of these chains needs: all of theirs, and the ones their openings name. */
@@ -114,6 +116,7 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
       throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
   }
   const { query } = parseListQuery(raw, settings);
+  if (settings.restrict) query.filter = settings.restrict(query.filter);
   const columns = query.select ?? FIELD_NAMES;
   const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
   const page = (after: { date: Date; _id: string } | null, limit: number) => {

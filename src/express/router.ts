@@ -25,6 +25,10 @@ import { authOf, userOf, type RequestAuth } from './request-user';
 import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
 import { verifyStore } from '../integrity/verify';
+import { entryVisible, restrictFilter, tenantAccess, type TenantAccess } from '../query/tenant';
+import { tenantOf } from './request-tenant';
+
+type Allowed = TenantAccess & { allowed: true };
 
 export interface RouterContext {
   config: Config;
@@ -99,8 +103,10 @@ function buildManualEntries(
   req: Request,
   entries: ReturnType<typeof parseManualEntries>['entries'],
   poster: string | null,
+  tenant: string | null,
 ): Array<{ entry: AuditEntry; bytes: number }> | null {
   const context: AuditContext = {
+    tenant,
     sink,
     user: poster,
     requestId: randomUUID(),
@@ -179,17 +185,52 @@ export function createQueryRouter(ctx: RouterContext): Router {
     });
   }
 
+  /**
+   * What the caller may read (query/tenant.ts): everything without tenants; else its tenant's
+   * entries, or all with `tenantScope`. Null when the answer (403, or 500 for a failing
+   * getTenant) is already sent.
+   */
+  function accessOf(req: Request, res: Response): Allowed | null {
+    const tenants = config.tenants;
+    if (!tenants) return tenantAccess({ tenant: null, scopes: null }, null) as Allowed;
+    let tenant: string | null;
+    try {
+      tenant = tenantOf(req, tenants);
+    } catch (error) {
+      ctx.fail(error);
+      sendError(res, 500, "The app's getTenant option failed on this request; the error was reported through the audit log's 'error' event.");
+      return null;
+    }
+    let scopes: string[] | null = null;
+    try {
+      const auth = authOf(req, config);
+      if (auth) scopes = scopesOf(auth.scopes);
+    } catch {
+      // A public read whose getAuth throws: unauthenticated, so never across tenants.
+    }
+    const access = tenantAccess({ tenant, scopes }, tenants);
+    if (!access.allowed) {
+      sendError(res, 403, access.message);
+      return null;
+    }
+    return access;
+  }
+
   const run = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     handler(req, res).catch(next);
   };
 
   async function list(req: Request, res: Response, extraFilter?: AuditFilter): Promise<void> {
     const parsed = parseListQuery(queryParameters(req), config);
+    const access = accessOf(req, res);
+    if (!access) return;
     await ctx.flushPending();
     if (extraFilter) {
       const { filter } = parsed.query;
       parsed.query.filter = Object.keys(filter).length === 0 ? extraFilter : { $and: [extraFilter, filter] };
     }
+    // Last, around everything: $count, totals and pages count only what the caller may see.
+    parsed.query.filter = restrictFilter(parsed.query.filter, access);
     if (parsed.countOnly) {
       res.json(await store.count(parsed.query.filter));
       return;
@@ -213,6 +254,14 @@ export function createQueryRouter(ctx: RouterContext): Router {
       if (!config.manualEntries) return sendError(res, 405, 'Manual entries are turned off (manualEntries: false).');
       if (!req.is('application/json')) return sendError(res, 415, 'Send manual entries as JSON with Content-Type: application/json.');
       const poster = userOf(req, config);
+      let tenant: string | null = null;
+      try {
+        // The poster's tenant, never the body's (parseManualEntries refuses a tenant field).
+        if (config.tenants) tenant = tenantOf(req, config.tenants);
+      } catch (error) {
+        ctx.fail(error);
+        return sendError(res, 500, "The app's getTenant option failed on this request; the error was reported through the audit log's 'error' event.");
+      }
       const { entries, many } = parseManualEntries(req.body, poster);
       entries.forEach((fields, i) => {
         try {
@@ -223,7 +272,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
           throw error;
         }
       });
-      const built = buildManualEntries(ctx.sink, req, entries, poster);
+      const built = buildManualEntries(ctx.sink, req, entries, poster, tenant);
       if (built === null) {
         return sendError(
           res,
@@ -267,10 +316,19 @@ export function createQueryRouter(ctx: RouterContext): Router {
     `${base}/export`,
     authorize,
     run(async (req, res) => {
+      const access = accessOf(req, res);
+      if (!access) return;
       if (req.method !== 'HEAD') await ctx.flushPending();
       const details = await streamExport(
         store,
-        { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null },
+        {
+          maxRows: config.exportMaxRows,
+          defaultLimit: config.defaultLimit,
+          maxLimit: config.maxLimit,
+          // Checkpoints cover every tenant's entries of a chain: a one-tenant export carries none (nor the lines that go with them).
+          integrity: config.integrity !== null && access.crossTenant,
+          restrict: (filter) => restrictFilter(filter, access),
+        },
         req,
         res,
       );
@@ -293,7 +351,11 @@ export function createQueryRouter(ctx: RouterContext): Router {
     authorize,
     run(async (req, res) => {
       const request = parseStatsQuery(queryParameters(req));
+      const access = accessOf(req, res);
+      if (!access) return;
       await ctx.flushPending();
+      // Counts only what the caller may see: totals and top lists say nothing of other tenants.
+      request.filter = restrictFilter(request.filter, access);
       try {
         res.json(await computeStats(store, request));
       } catch (error) {
@@ -322,6 +384,11 @@ export function createQueryRouter(ctx: RouterContext): Router {
           throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; the verify route accepts only from and to.`);
       }
       const { from, to } = parseDateRange(raw);
+      const access = accessOf(req, res);
+      if (!access) return;
+      // A chain interleaves every tenant's entries: checking it reads them all, and its report
+      // (counts, gaps, positions) describes them all. So only callers reading across tenants verify.
+      if (!access.crossTenant) return sendError(res, 403, "Verifying reads the entries of every tenant: it needs the tenantScope option's scopes.");
       if (verifying) {
         res.setHeader('Retry-After', '5');
         return sendError(res, 429, 'A verification is already running; try again when it has finished.');
@@ -346,9 +413,12 @@ export function createQueryRouter(ctx: RouterContext): Router {
       for (const name of Object.keys(parameters)) {
         if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
       }
+      const access = accessOf(req, res);
+      if (!access) return;
       await ctx.flushPending();
       const entry = await store.findById(id.toLowerCase());
-      if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
+      // Another tenant's entry gets the very answer a missing one gets.
+      if (!entry || !entryVisible(entry, access)) return sendError(res, 404, 'No audit entry was found with that id.');
       const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
       const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
       res.json(present(shown));

@@ -26,7 +26,7 @@
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
-import { isRejection, storesCheckpoints, type AuditStore } from '../stores/types';
+import { isRejection, storesCheckpoints, type WriteTarget } from '../stores/types';
 import type { Config } from '../options';
 import type { Chain } from '../integrity/chain';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
@@ -36,7 +36,8 @@ import type { Spool } from './spool';
 export type WriterSettings = Pick<
   Config,
   'ttlSeconds' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'maxQueueBytes' | 'retryMinDelayMs' | 'retryMaxDelayMs'
->;
+> &
+  Partial<Pick<Config, 'tenants'>>;
 
 export interface AuditStats {
   /** Entries handed to the writer since start. */
@@ -130,7 +131,7 @@ export class Writer {
   private checkpointAttempt = 0;
 
   constructor(
-    private readonly store: AuditStore,
+    private readonly store: WriteTarget,
     private readonly settings: WriterSettings,
     private readonly report: Report,
     private readonly spool: Spool | null = null,
@@ -298,6 +299,7 @@ export class Writer {
       await this.store.init({
         ttlSeconds: this.settings.ttlSeconds,
         integrity: this.chain !== null,
+        tenants: Boolean(this.settings.tenants),
         warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)),
       });
     } catch (error) {

@@ -4,7 +4,7 @@
  * the extended parser) and out-of-range numbers are a 400 that names the parameter.
  */
 import ms from 'ms';
-import { FIELDS, FIELD_NAMES, isFieldName, type FieldName } from '../entry';
+import { FIELDS, FIELD_NAMES, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
 import { didYouMean } from '../options';
 import type { AuditFilter, AuditQuery } from '../stores/types';

@@ -38,6 +38,7 @@ const SERVER_FIELDS = [
   'seq',
   'prevHash',
   'hash',
+  'tenant',
 ];
 const STRING_FIELDS = ['method', 'endpoint', 'user', 'collectionName', 'childCollectionName', 'responseMessage', 'notes'] as const;
 const JSON_FIELDS = ['payload', 'params', 'result'] as const;

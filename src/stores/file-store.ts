@@ -19,6 +19,7 @@ import {
   CHANGES_TABLE,
   CHECKPOINTS_TABLE,
   COLUMNS,
+  SQL_TYPES,
   COLUMN_BY_FIELD,
   DOCUMENTS_TABLE,
   changePairs,
@@ -141,6 +142,8 @@ class SqliteAuditStore implements AuditStore {
     const db = this.openDatabase(this.path);
     // Chain reads (verify) walk one chain in order: only worth its write cost when integrity is on.
     if (config.integrity) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_chain_seq ON ${TABLE} ("chain", "seq")`);
+    // Every read of a tenant's caller filters on tenant (and most sort by date): only worth it with getTenant.
+    if (config.tenants) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_tenant_date ON ${TABLE} ("tenant", "date")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
@@ -176,8 +179,12 @@ class SqliteAuditStore implements AuditStore {
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
       db.exec(schemaSql());
-      // Files made before the `extra` column existed (unreleased development builds) get it now.
-      if (!db.prepare(`SELECT 1 FROM pragma_table_info('${TABLE}') WHERE name = 'extra'`).get()) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
+      // Files made before a column existed (`extra`, a field appended to FIELDS later, like `tenant`) get it now:
+      // their rows read it as null, which the canonical form and MongoDB's equality treat as absent.
+      const present = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
+      for (const [name, type] of [...COLUMNS.map((column) => [column.field, SQL_TYPES[column.kind]] as const), ['extra', 'TEXT'] as const]) {
+        if (!present.has(name)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN "${name}" ${type}`);
+      }
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));

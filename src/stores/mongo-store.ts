@@ -11,6 +11,14 @@ import { AuditLogConfigError, show } from '../errors';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
+import {
+  parseReadPreference,
+  parseWriteConcern,
+  type MongoReadPreference,
+  type MongoWriteConcern,
+  type ResolvedReadPreference,
+  type ResolvedWriteConcern,
+} from './mongo-deployment';
 import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 /**
@@ -38,6 +46,18 @@ export interface MongoStoreOptions {
    * connection and the caller. Defaults to 10000.
    */
   maxTimeMS?: number;
+  /**
+   * The write concern of audit writes (entries and checkpoints). Defaults to `{ w: 'majority' }`:
+   * an entry acknowledged by one node and lost in a failover is a lost entry. `j: true` also
+   * waits for the journal. Passed per write: the connection's own default is left alone.
+   */
+  writeConcern?: MongoWriteConcern;
+  /**
+   * Where the query routes' reads go (list, count, by id, export), e.g. `'secondaryPreferred'` to
+   * keep them off the primary; verification's and export's checkpoint reads follow it too.
+   * Defaults to `'primary'`. The writer's own read (the newest checkpoint at start) always goes to the primary. Passed per read: the connection's default is left alone.
+   */
+  readPreference?: MongoReadPreference;
 }
 
 type Mongoose = typeof import('mongoose');
@@ -117,7 +137,20 @@ class MongoAuditStore implements AuditStore {
     private readonly connectTimeoutMs: number,
     private readonly queryIndexes: boolean,
     private readonly maxTimeMS: number,
-  ) {}
+    private readonly writeConcern: ResolvedWriteConcern,
+    readPreference: ResolvedReadPreference,
+  ) {
+    const { ReadPreference } = mongoose.mongo;
+    this.readPreference = new ReadPreference(readPreference.mode, readPreference.tags, { maxStalenessSeconds: readPreference.maxStalenessSeconds });
+  }
+
+  /** The driver types `w` as a number or 'majority'; a custom tag name is a string the server resolves. */
+  private get driverWriteConcern(): { w: number | 'majority'; j?: boolean; wtimeoutMS?: number } {
+    return this.writeConcern as { w: number | 'majority' };
+  }
+
+  /** The driver's ReadPreference for the query routes' reads. */
+  private readonly readPreference: InstanceType<Mongoose['mongo']['ReadPreference']>;
 
   private getModel(): Model<Doc> {
     if (!this.model) {
@@ -183,6 +216,16 @@ class MongoAuditStore implements AuditStore {
       }
     }
     if (config.integrity) await this.prepareIntegrity(model, config);
+    if (config.tenants) {
+      try {
+        await model.collection.createIndex({ tenant: 1, date: -1 }, { name: 'tenant_1_date_-1' });
+      } catch (error) {
+        config.warn?.(
+          'EAUDIT_INDEX',
+          `could not create index tenant_1_date_-1 on ${this.collection}: ${(error as Error).message}. Queries still work, more slowly.`,
+        );
+      }
+    }
   }
 
   /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */
@@ -211,7 +254,7 @@ class MongoAuditStore implements AuditStore {
     try {
       await this.checkpointCollection().insertMany(
         checkpoints.map((checkpoint) => ({ ...checkpoint })),
-        { ordered: false },
+        { ordered: false, writeConcern: this.driverWriteConcern },
       );
     } catch (error) {
       if (!onlyDuplicates(error)) throw error; // a retry: already written
@@ -221,7 +264,13 @@ class MongoAuditStore implements AuditStore {
   async findCheckpoints(query: CheckpointQuery): Promise<AuditCheckpoint[]> {
     await this.connected();
     const filter = query.after === null ? {} : { _id: { $gt: query.after } };
-    return (await this.checkpointCollection().find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as AuditCheckpoint[];
+    // Verification and export read these beside the entries: with the same read preference.
+    return (await this.checkpointCollection()
+      .find(filter, { readPreference: this.readPreference })
+      .sort({ _id: 1 })
+      .limit(query.limit)
+      .maxTimeMS(this.maxTimeMS)
+      .toArray()) as AuditCheckpoint[];
   }
 
   async latestCheckpoint(): Promise<AuditCheckpoint | null> {
@@ -271,7 +320,7 @@ class MongoAuditStore implements AuditStore {
     const { ObjectId } = this.mongoose.Types;
     const docs = entries.map((entry) => ({ ...entry, _id: new ObjectId(entry._id) }));
     try {
-      await model.collection.insertMany(docs, { ordered: false });
+      await model.collection.insertMany(docs, { ordered: false, writeConcern: this.driverWriteConcern });
     } catch (error) {
       if (onlyDuplicates(error)) return;
       if (isRejected(error) && typeof error === 'object' && error !== null) Object.assign(error, { rejected: true });
@@ -280,24 +329,24 @@ class MongoAuditStore implements AuditStore {
   }
 
   async find(query: AuditQuery): Promise<{ docs: Partial<AuditEntry>[]; total: number }> {
-    const model = this.getModel();
     const sort: Record<string, 1 | -1> = {};
     for (const [field, direction] of query.sort) sort[field] = direction;
     if (!('_id' in sort)) sort._id = query.sort[0]?.[1] ?? -1;
     const projection = query.select ? Object.fromEntries(query.select.map((field) => [field, 1 as const])) : undefined;
     const found = this.read(query.filter, { sort, skip: query.skip, limit: query.limit, projection });
-    const [docs, total] = await Promise.all([found, model.countDocuments(query.filter).maxTimeMS(this.maxTimeMS).exec()]).catch((error: unknown) =>
-      explainTimeLimit(error, this.maxTimeMS),
-    );
+    const [docs, total] = await Promise.all([found, this.countQuery(query.filter)]).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
     return { docs: docs.map((doc) => this.toEntry(doc)), total };
   }
 
   async count(filter: AuditFilter): Promise<number> {
-    return this.getModel()
-      .countDocuments(filter)
-      .maxTimeMS(this.maxTimeMS)
-      .exec()
-      .catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+    return this.countQuery(filter).catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS));
+  }
+
+  /** The count through the driver, the filter cast as read() casts it, so it carries the same read preference. */
+  private countQuery(filter: AuditFilter): Promise<number> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    return model.collection.countDocuments(cast, { maxTimeMS: this.maxTimeMS, readPreference: this.readPreference });
   }
 
   /**
@@ -320,7 +369,7 @@ class MongoAuditStore implements AuditStore {
       facets.groupsTotal = [{ $group: { _id: key } }, { $count: 'n' }];
     }
     const [result] = (await model.collection
-      .aggregate([{ $match: cast }, { $facet: facets }], { maxTimeMS: this.maxTimeMS })
+      .aggregate([{ $match: cast }, { $facet: facets }], { maxTimeMS: this.maxTimeMS, readPreference: this.readPreference })
       .toArray()
       .catch((error: unknown) => explainTimeLimit(error, this.maxTimeMS))) as Array<{
       buckets: Array<{ _id: unknown; count: number; errors: number }>;
@@ -349,7 +398,9 @@ class MongoAuditStore implements AuditStore {
   private read(filter: AuditFilter, options: { sort?: Record<string, 1 | -1>; skip?: number; limit?: number; projection?: Record<string, 1> }): Promise<Doc[]> {
     const model = this.getModel();
     const cast = model.find(filter).cast(model) as Doc;
-    return model.collection.find(cast, { ...options, maxTimeMS: this.maxTimeMS, fieldsAsRaw: Object.create(null) }).toArray() as Promise<Doc[]>;
+    return model.collection
+      .find(cast, { ...options, maxTimeMS: this.maxTimeMS, readPreference: this.readPreference, fieldsAsRaw: Object.create(null) })
+      .toArray() as Promise<Doc[]>;
   }
 
   private toEntry(doc: Doc): Partial<AuditEntry> {
@@ -376,7 +427,7 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
       `mongoStore options must be an object like { connection, collection: 'auditLog' }; got ${show(options)}.`,
     );
   }
-  const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes', 'maxTimeMS'];
+  const known = ['connection', 'collection', 'connectTimeoutMs', 'queryIndexes', 'maxTimeMS', 'writeConcern', 'readPreference'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new AuditLogConfigError('EAUDIT_OPTION', key, `mongoStore got unknown option '${key}'; known: ${known.join(', ')}.`);
   }
@@ -413,5 +464,7 @@ export function mongoStore(options: MongoStoreOptions = {}): AuditStore {
       `mongoStore maxTimeMS must be a whole number of ms from 1 to 2147483647, like 10000; got ${show(options.maxTimeMS)}.`,
     );
   }
-  return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true, maxTimeMS);
+  const writeConcern = parseWriteConcern(options.writeConcern);
+  const readPreference = parseReadPreference(options.readPreference);
+  return new MongoAuditStore(mongoose, connection, collection, timeout, options.queryIndexes ?? true, maxTimeMS, writeConcern, readPreference);
 }

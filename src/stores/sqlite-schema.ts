@@ -28,7 +28,7 @@ export interface Column {
 export const COLUMNS: readonly Column[] = FIELD_NAMES.map((field, i) => ({ field, kind: FIELDS[field].kind, sql: `"${field}"`, bit: 2 ** i }));
 export const COLUMN_BY_FIELD = new Map(COLUMNS.map((column) => [column.field, column]));
 
-const SQL_TYPES: Record<FieldKind, string> = {
+export const SQL_TYPES: Record<FieldKind, string> = {
   id: 'TEXT',
   date: 'INTEGER',
   string: 'TEXT',
@@ -192,7 +192,8 @@ export function decodeRow(row: Record<string, unknown>, columns: readonly Column
   const absent = row.absent as number;
   const out: Record<string, unknown> = {};
   for (const column of columns) {
-    if ((absent & column.bit) !== 0) continue;
+    // Not `absent & bit`: JavaScript's bitwise operators cut to 32 bits, and there are more fields than that.
+    if (Math.floor(absent / column.bit) % 2 === 1) continue;
     out[column.field] = decodeValue(column.kind, row[column.field]);
   }
   if (typeof row.extra === 'string') Object.assign(out, decodeValue('json', row.extra));

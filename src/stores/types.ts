@@ -56,6 +56,8 @@ export interface StoreInitConfig {
   warn?: (code: string, message: string) => void;
   /** True when the `integrity` option is on: create what chain reads need (an index on chain and seq). */
   integrity?: boolean;
+  /** True when the `getTenant` option is on: create an index on tenant and date (every tenant-restricted read filters on it). */
+  tenants?: boolean;
 }
 
 /** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
@@ -106,10 +108,13 @@ export interface AuditStore {
   latestCheckpoint?(): Promise<AuditCheckpoint | null>;
 }
 
+/** What the writer needs of where it writes: a store, or a delivery endpoint (which cannot be read). */
+export type WriteTarget = Pick<AuditStore, 'init' | 'insertMany' | 'close' | 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>;
+
 /** True when the store implements the three optional checkpoint methods. */
-export function storesCheckpoints(
-  store: AuditStore,
-): store is AuditStore & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
+export function storesCheckpoints<T extends WriteTarget>(
+  store: T,
+): store is T & Required<Pick<AuditStore, 'insertCheckpoints' | 'findCheckpoints' | 'latestCheckpoint'>> {
   return typeof store.insertCheckpoints === 'function' && typeof store.findCheckpoints === 'function' && typeof store.latestCheckpoint === 'function';
 }
 

@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { ObjectId } from 'bson';
 import { memoryStore, type AuditEntry, type AuditStore } from 'express-audit-log';
-import { ADMIN, USER, createTestApp, type TestApp } from '../support/app';
+import { ADMIN, USER, createTestApp, token, type TestApp } from '../support/app';
 import { blankEntry } from '../../src/entry';
 import { STORE_KINDS, openStore, type OpenedStore } from '../support/stores';
 
@@ -179,5 +179,38 @@ describe('stats parameters and access', () => {
     const res = await request(custom.app).get('/auditLog/stats').set('Authorization', `Bearer ${ADMIN}`).expect(501);
     expect(res.body.message).toMatch(/no stats\(\) method/);
     await custom.audit.close();
+  });
+});
+
+describe.each(kinds)('stats with tenants on the %s store', (kind) => {
+  let opened: OpenedStore;
+  let t: TestApp;
+  const ACME = token({ sub: 'alice', scope: 'admin', org: 'acme' });
+  const AUDITOR = token({ sub: 'carol', scope: 'admin auditor' });
+  const NO_TENANT = token({ sub: 'dan', scope: 'admin' });
+
+  beforeAll(async () => {
+    opened = await openStore(kind);
+    t = createTestApp({ store: opened.store, scope: 'admin', tenantScope: 'auditor', getTenant: (req) => (req as { auth?: { org?: string } }).auth?.org });
+    await t.audit.flush();
+    await opened.store.insertMany(ENTRIES.map((e, i) => ({ ...e, tenant: i % 2 === 0 ? 'acme' : 'globex' })));
+  });
+  afterAll(async () => {
+    await t.audit.close();
+    await opened.cleanup();
+  });
+  const stats = (bearer: string) => request(t.app).get(`/auditLog/stats?${RANGE}&groupBy=user`).set('Authorization', `Bearer ${bearer}`);
+
+  test('a tenant counts its own entries only; tenantScope counts all; no tenant is a 403', async () => {
+    // In range, acme's: 10:20 (alice, 200) and 11:10 (no user, 500). Ties go by value, null first.
+    const acme = (await stats(ACME).expect(200)).body;
+    expect([acme.count, acme.errors, acme.groupsTotal]).toEqual([2, 1, 2]);
+    expect(acme.groups).toEqual([
+      { key: null, count: 1, errors: 1 },
+      { key: 'alice', count: 1, errors: 0 },
+    ]);
+    const all = (await stats(AUDITOR).expect(200)).body;
+    expect([all.count, all.errors]).toEqual([5, 2]);
+    await stats(NO_TENANT).expect(403);
   });
 });

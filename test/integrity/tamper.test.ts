@@ -83,6 +83,13 @@ describe.each(STORE_KINDS)('tampering with a %s store', (kind: StoreKind) => {
     expect(found(await verify(log))).toEqual([{ kind: 'modified', seq: 7, entryId: entries[6]!._id }]);
   });
 
+  test("an entry moved into another tenant behind the product's back: modified (tenant is hashed like every field)", async () => {
+    await log.updateEntry(entries[8]!._id, (doc) => {
+      doc.tenant = 'globex';
+    });
+    expect(found(await verify(log))).toEqual([{ kind: 'modified', seq: 9, entryId: entries[8]!._id }]);
+  });
+
   test('an entry deleted from the middle: missing, at its seq', async () => {
     await log.removeEntry(entries[14]!._id);
     expect(found(await verify(log))).toEqual([{ kind: 'missing', fromSeq: 15, toSeq: 15 }]);

@@ -143,6 +143,43 @@ describe('fileStore on SQLite', () => {
   });
 });
 
+describe('fileStore: fields added to the entry after a file was made', () => {
+  test('a file without the tenant column gets it at start, keeps its entries, and indexes tenant and date when getTenant is on', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.db');
+    try {
+      const old = { ...blankEntry(new ObjectId().toHexString(), new Date()), action: 'Create', user: 'u' };
+      const first = fileStore({ path: file });
+      await first.init({ ttlSeconds: null });
+      await first.insertMany([old]);
+      await first.close();
+      // The file as a build before tenants made it.
+      const Database = require('better-sqlite3');
+      const raw = new Database(file);
+      raw.exec('ALTER TABLE audit_log DROP COLUMN "tenant"');
+      raw.close();
+
+      const store = fileStore({ path: file });
+      await store.init({ ttlSeconds: null, tenants: true });
+      const mine = { ...blankEntry(new ObjectId().toHexString(), new Date()), action: 'Update', tenant: 'acme' };
+      await store.insertMany([mine]);
+      expect(await store.findById(old._id)).toEqual(expect.objectContaining({ _id: old._id, user: 'u' }));
+      expect((await store.find({ filter: { tenant: 'acme' }, sort: [], skip: 0, limit: 10, select: null })).docs).toEqual([mine]);
+      await store.close();
+
+      const check = new Database(file, { readonly: true });
+      const indexes = check
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index'")
+        .all()
+        .map((row: { name: string }) => row.name);
+      check.close();
+      expect(indexes).toContain('audit_log_tenant_date');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('better-sqlite3 is an optional peer dependency', () => {
   test('fileStore() without it throws at start, naming the install command', () => {
     jest.isolateModules(() => {

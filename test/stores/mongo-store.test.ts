@@ -246,3 +246,18 @@ describe('maxTimeMS on every read', () => {
     expect(() => mongoStore({ maxTimeMS: 1.5 })).toThrow(/maxTimeMS must be a whole number of ms/);
   });
 });
+
+describe('tenant index', () => {
+  test('with getTenant, an index on tenant and date serves tenant-restricted reads; without it, none is created', async () => {
+    const connection = await connect();
+    const names = async (collection: string) => (await connection.db!.collection(collection).listIndexes().toArray()).map((index) => index.name);
+    const withTenants = auditLog({ store: mongoStore({ connection, collection: 'tenant_index' }), getTenant: () => 'acme' });
+    await withTenants.flush();
+    await withTenants.close();
+    expect(await names('tenant_index')).toContain('tenant_1_date_-1');
+    const without = auditLog({ store: mongoStore({ connection, collection: 'no_tenant_index' }) });
+    await without.flush();
+    await without.close();
+    expect(await names('no_tenant_index')).not.toContain('tenant_1_date_-1');
+  });
+});

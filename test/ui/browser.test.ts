@@ -53,6 +53,7 @@ interface Entry {
   truncated: string[] | null;
   message?: string | null;
   changes?: Change[];
+  tenant?: string;
 }
 
 const XSS_SCRIPT = '<script>alert(1)</script>';
@@ -99,6 +100,7 @@ function makeEntries(): Entry[] {
       durationMs: 5 + ((i * 37) % 240),
       userAgent: 'Mozilla/5.0 (test)',
       truncated: null,
+      ...(method === 'PATCH' && { tenant: 'acme-corp' }),
       changes:
         method === 'PATCH'
           ? [
@@ -410,6 +412,8 @@ d('admin page in Chromium', () => {
     await expectL(detail.locator('dd').filter({ hasText: patch.endpoint ?? '' })).toHaveCount(1);
     await expectL(detail.locator('dd').filter({ hasText: patch.ipAddress ?? '' })).toHaveCount(1);
     await expectL(detail.locator('dd').filter({ hasText: `${patch.durationMs} ms` })).toHaveCount(1);
+    await expectL(detail.locator('dt').filter({ hasText: 'Tenant' })).toHaveCount(1);
+    await expectL(detail.locator('dd').filter({ hasText: 'acme-corp' })).toHaveCount(1);
     await expectL(detail.getByRole('link', { name: patch.requestId ?? '' })).toBeVisible();
     await expectL(detail.locator('summary').filter({ hasText: 'Changes (2)' })).toBeVisible();
     await expectL(detail.locator('table.changes tbody tr')).toHaveCount(2);

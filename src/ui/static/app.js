@@ -342,6 +342,7 @@
     if (e.message) fact('Message', e.message); // the registered action's rendered template
     fact('User', e.user);
     if (e.postedBy) fact('Posted by', e.postedBy);
+    if (e.tenant) fact('Tenant', e.tenant);
     fact('IP address', e.ipAddress);
     fact('Status', e.statusCode === null || e.statusCode === undefined ? null : `${e.statusCode}${e.isError ? ' (error)' : ''}`);
     fact('Duration', ms(e.durationMs));

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Document } from 'bson';
 import { cloneDoc, isPlainObject } from './bson-utils';
-import type { CommandContext, ServerInfo } from './commands/context';
+import type { CommandContext, ServerInfo, Topology } from './commands/context';
 import { serveConnection, type CommandEvent, type ConnectionHost } from './connection';
 import { CursorRegistry } from './cursors';
 import { FaultController, type Faults } from './faults';
@@ -20,6 +20,8 @@ export interface StartOptions {
   port?: number;
   /** How often expired documents are deleted. Defaults to 60000, like mongod. */
   ttlMonitorIntervalMs?: number;
+  /** What `hello` presents the server as: see Topology. Defaults to 'standalone'. */
+  topology?: Topology;
 }
 
 export interface MongoTestServer {
@@ -61,6 +63,7 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
   private nextConnectionId = 1;
   private boundPort = 0;
   private closed = false;
+  topology: Topology = 'standalone';
 
   constructor() {
     super();
@@ -71,6 +74,7 @@ export class WireServer extends EventEmitter implements MongoTestServer, Connect
   }
 
   async start(opts: StartOptions): Promise<this> {
+    this.topology = opts.topology ?? 'standalone';
     await this.listen(opts.port ?? 0);
     this.ttlTimer = setInterval(() => this.ttlPass(), opts.ttlMonitorIntervalMs ?? 60_000);
     // A forgotten server must not keep jest or the benchmark alive.

@@ -4,9 +4,18 @@ import type { CursorRegistry } from '../cursors';
 import { CommandError } from '../errors';
 import type { Storage } from '../storage/storage';
 
+/**
+ * 'standalone': a lone mongod (the driver sends no read preference). 'replicaSet': the primary
+ * of a one-member replica set 'rs0'. 'sharded': a mongos. Storage is the same in all three; only
+ * what the driver sees, and so what it sends, changes.
+ */
+export type Topology = 'standalone' | 'replicaSet' | 'sharded';
+
 /** Facts about the running server that status-like commands report. */
 export interface ServerInfo {
   readonly port: number;
+  /** What `hello` presents the server as; see StartOptions.topology. */
+  readonly topology: Topology;
   readonly startedAt: number;
   connectionCount(): number;
 }

@@ -1,10 +1,13 @@
 /**
  * Handshake, heartbeat and server-level commands. The hello reply deliberately omits
  * `topologyVersion` (the driver would switch to streaming monitoring with awaitable hellos)
- * and `compression` (it would start sending OP_COMPRESSED), and has no `setName`, so the
- * driver sees a Standalone: no transactions, no retryable writes, no read preference.
+ * and `compression` (it would start sending OP_COMPRESSED). By default it has no `setName`, so
+ * the driver sees a Standalone: no transactions, no retryable writes, no read preference. The
+ * 'replicaSet' topology answers as a one-member replica set's primary does (setName, hosts,
+ * primary, me, setVersion, electionId, lastWrite), 'sharded' as a mongos does (msg: 'isdbgrid'):
+ * then the driver sends `$readPreference` for every mode but primary.
  */
-import type { Document } from 'bson';
+import { ObjectId, type Document } from 'bson';
 import { CommandError } from '../errors';
 import type { CommandContext, CommandHandler } from './context';
 
@@ -24,7 +27,28 @@ function hello(ctx: CommandContext): Document {
     minWireVersion: 0,
     maxWireVersion: 21, // MongoDB 7.0
     readOnly: false,
+    ...topologyFields(ctx),
     ok: 1,
+  };
+}
+
+/** One election for the server's life, as a real primary keeps its electionId until it steps down. */
+const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
+
+function topologyFields(ctx: CommandContext): Document {
+  const me = `127.0.0.1:${ctx.server.port}`;
+  if (ctx.server.topology === 'sharded') return { msg: 'isdbgrid' };
+  if (ctx.server.topology !== 'replicaSet') return {};
+  const now = new Date();
+  return {
+    hosts: [me],
+    setName: 'rs0',
+    setVersion: 1,
+    secondary: false,
+    primary: me,
+    me,
+    electionId: ELECTION_ID,
+    lastWrite: { lastWriteDate: now, majorityWriteDate: now },
   };
 }
 
