@@ -20,6 +20,7 @@ import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
 import { AuditLogQueryError } from '../errors';
 import { decodeKeys } from '../capture/keys';
 import { parseListQuery } from '../query/list-query';
+import { EXPORT_REFUSED } from '../query/parameters';
 import { storesCheckpoints, type AuditFilter, type AuditStore } from '../stores/types';
 import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integrity/checkpoint';
 
@@ -111,7 +112,7 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   const format = raw.format ?? 'ndjson';
   delete raw.format;
   if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);
-  for (const name of ['$sort', '$skip', '$page', '$limit', '$count']) {
+  for (const name of EXPORT_REFUSED) {
     if (raw[name] !== undefined)
       throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
   }

@@ -10,7 +10,16 @@ import { FIELD_NAMES } from '../entry';
 import { PROBLEM_KINDS } from '../integrity/report';
 import type { Config } from '../options';
 import { MANUAL_FIELDS } from './manual-entry';
-import { FIELD_FILTERS, FILTER_CONTROLS, LIST_PARAMETERS, STATS_PARAMETERS, fieldSchema, type JsonSchema, type QueryParameter } from './parameters';
+import {
+  EXPORT_PARAMETERS,
+  FIELD_FILTERS,
+  FILTER_CONTROLS,
+  LIST_PARAMETERS,
+  STATS_PARAMETERS,
+  fieldSchema,
+  type JsonSchema,
+  type QueryParameter,
+} from './parameters';
 import { MAX_BUCKETS } from './stats';
 
 type Doc = Record<string, unknown>;
@@ -185,10 +194,6 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
     'A page of entries, newest first unless $sort says otherwise.',
   );
   const history = LIST_PARAMETERS.filter((parameter) => parameter.name !== 'collectionName' && parameter.name !== 'documents');
-  const exportParameters = [
-    { name: 'format', description: 'ndjson (default) or csv.', schema: { enum: ['ndjson', 'csv'] }, repeatable: false },
-    ...LIST_PARAMETERS.filter((parameter) => parameter.name !== '$count'),
-  ];
   const ranges = FILTER_CONTROLS.filter((parameter) => parameter.name === 'from' || parameter.name === 'to');
 
   const paths: Record<string, Doc> = {
@@ -238,7 +243,7 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
         operationId: 'exportEntries',
         summary: 'Stream matching entries as NDJSON or CSV',
         ...reads,
-        parameters: list(exportParameters),
+        parameters: list(EXPORT_PARAMETERS),
         responses: {
           200: {
             description: `Up to ${config.exportMaxRows} entries.`,

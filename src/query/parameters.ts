@@ -117,6 +117,13 @@ export const FIELD_FILTERS: readonly QueryParameter[] = FIELD_NAMES.filter((fiel
 }));
 
 export const LIST_PARAMETERS: readonly QueryParameter[] = [...LIST_CONTROLS, ...FILTER_CONTROLS, ...FIELD_FILTERS];
+
+/** The list controls the export route refuses: it streams every match, newest first, up to exportMaxRows. */
+export const EXPORT_REFUSED: readonly string[] = ['$sort', '$skip', '$page', '$limit', '$count'];
+export const EXPORT_PARAMETERS: readonly QueryParameter[] = [
+  { name: 'format', description: 'ndjson (default) or csv.', schema: { enum: ['ndjson', 'csv'] }, repeatable: false },
+  ...LIST_PARAMETERS.filter((parameter) => !EXPORT_REFUSED.includes(parameter.name)),
+];
 export const STATS_PARAMETERS: readonly QueryParameter[] = [...STATS_CONTROLS, ...FILTER_CONTROLS, ...FIELD_FILTERS];
 
 export function names(parameters: readonly QueryParameter[]): string[] {

@@ -104,6 +104,18 @@ describe('the OpenAPI description', () => {
     }
   });
 
+  test("describes the export route's parameters: the list's, less those it refuses, plus format", async () => {
+    const list = spec.paths['/auditLog'].get.parameters.map((p: Doc) => p.name as string);
+    const described = spec.paths['/auditLog/export'].get.parameters.map((p: Doc) => p.name as string);
+    const refused: string[] = [];
+    for (const name of list) {
+      const res = await admin(`/auditLog/export?${encodeURIComponent(name)}=1`);
+      if (res.status === 400 && res.body.parameter === name && /does not apply to exports/.test(res.body.message)) refused.push(name);
+    }
+    expect(refused.sort()).toEqual(['$count', '$limit', '$page', '$skip', '$sort']);
+    expect(described.sort()).toEqual([...list.filter((name: string) => !refused.includes(name)), 'format'].sort());
+  });
+
   test('the entry schema has every field of the entry, as the routes return it', async () => {
     const full = (await admin('/auditLog?$limit=1').expect(200)).body.docs[0];
     expect(Object.keys(spec.components.schemas.Entry.properties)).toEqual(expect.arrayContaining(Object.keys(full)));
