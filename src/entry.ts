@@ -57,6 +57,9 @@ export const FIELDS = {
   seq: { kind: 'number', filterable: true, searchable: false },
   prevHash: { kind: 'string', filterable: false, searchable: false },
   hash: { kind: 'string', filterable: true, searchable: false },
+  /** With `encryption` on: the keyed blind index of `user` (what `?user=` filters match), and the sealed personal fields (see src/encryption). */
+  subject: { kind: 'string', filterable: false, searchable: false },
+  sealed: { kind: 'string', filterable: false, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -123,6 +126,9 @@ export interface AuditEntry {
   seq?: number;
   prevHash?: string | null;
   hash?: string;
+  /** With the `encryption` option: the user's blind index, and the sealed personal fields (`1:<key id>:<fields>:<ciphertext>`); the fields it names are stored as null. */
+  subject?: string;
+  sealed?: string;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

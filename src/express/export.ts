@@ -22,6 +22,7 @@ import { decodeKeys } from '../capture/keys';
 import { parseListQuery } from '../query/list-query';
 import { storesCheckpoints, type AuditFilter, type AuditStore } from '../stores/types';
 import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integrity/checkpoint';
+import type { EncryptedReads } from '../encryption/reads';
 
 const PAGE = 500;
 const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
@@ -68,6 +69,8 @@ export interface ExportSettings {
   maxLimit: number;
   /** Integrity is on: NDJSON exports carry the lines an offline verification needs. */
   integrity?: boolean;
+  /** Encryption is on: user filters match the blind index, and rows are opened (or marked erased) before they are written. */
+  reads?: EncryptedReads | null;
 }
 
 /** The checkpoints an offline verification of these chains needs: all of theirs, and the ones their openings name. */
@@ -115,11 +118,14 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   }
   const { query } = parseListQuery(raw, settings);
   const columns = query.select ?? FIELD_NAMES;
-  const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
-  const page = (after: { date: Date; _id: string } | null, limit: number) => {
+  const reads = settings.reads ?? null;
+  const plainSelect = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
+  const select = reads ? reads.select(plainSelect) : plainSelect;
+  if (reads) query.filter = reads.filter(query.filter);
+  const page = async (after: { date: Date; _id: string } | null, limit: number) => {
     const keyset: AuditFilter | null = after ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] } : null;
     const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
-    return store.find({
+    const found = await store.find({
       filter,
       sort: [
         ['date', -1],
@@ -129,6 +135,7 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
       limit,
       select,
     });
+    return reads ? { ...found, docs: await reads.reveal(found.docs) } : found;
   };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const head = () => {
@@ -173,7 +180,8 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
     let chunk = '';
     for (const doc of docs) {
       const shown = decoded(doc);
-      if (query.select) for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key)) delete (shown as Record<string, unknown>)[key];
+      if (query.select)
+        for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key) && key !== 'erased') delete (shown as Record<string, unknown>)[key];
       chunk += format === 'csv' ? csvRow(shown, columns) : `${JSON.stringify(shown)}\n`;
       if (verifiable && typeof doc.chain === 'string') chains.add(doc.chain);
     }

@@ -23,6 +23,8 @@ import { authOf, userOf, type RequestAuth } from './request-user';
 import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
 import { verifyStore } from '../integrity/verify';
+import type { EncryptedReads } from '../encryption/reads';
+import type { ErasureResult } from '../encryption/erasure';
 
 export interface RouterContext {
   config: Config;
@@ -45,6 +47,10 @@ export interface RouterContext {
   recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
+  /** With `encryption`: user filters on the blind index, and entries opened before they are shown. */
+  reads?: EncryptedReads | null;
+  /** Erases the user named by a request body, and records it; throws AuditLogQueryError on a bad body. */
+  erase?: (body: unknown, req: Request) => Promise<ErasureResult & { entry: string | null }>;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -123,6 +129,7 @@ function buildManualEntries(
 
 export function createQueryRouter(ctx: RouterContext): Router {
   const { config, store } = ctx;
+  const reads = ctx.reads ?? null;
   const base = config.basePath;
   const router = express.Router({ caseSensitive: true, strict: false });
 
@@ -188,11 +195,15 @@ export function createQueryRouter(ctx: RouterContext): Router {
       parsed.query.filter = Object.keys(filter).length === 0 ? extraFilter : { $and: [extraFilter, filter] };
     }
     if (parsed.countOnly) {
-      res.json(await store.count(parsed.query.filter));
+      res.json(await store.count(reads ? reads.filter(parsed.query.filter) : parsed.query.filter));
       return;
     }
-    const { docs, total } = await store.find(parsed.query);
-    res.json(listBody(docs, total, parsed));
+    if (!reads) {
+      const { docs, total } = await store.find(parsed.query);
+      return void res.json(listBody(docs, total, parsed));
+    }
+    const { docs, total } = await store.find(reads.query(parsed.query));
+    res.json(listBody(await reads.reveal(docs, parsed.query.select), total, parsed));
   }
 
   router.get(
@@ -267,7 +278,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
       if (req.method !== 'HEAD') await ctx.flushPending();
       const details = await streamExport(
         store,
-        { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null },
+        { maxRows: config.exportMaxRows, defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, integrity: config.integrity !== null, reads },
         req,
         res,
       );
@@ -309,6 +320,26 @@ export function createQueryRouter(ctx: RouterContext): Router {
     }),
   );
 
+  // Erasures: authenticated even with publicRoutes, `scope` and `eraseScope` both; no eraseScope configured: nobody may.
+  router.post(
+    `${base}/erasures`,
+    (req, res, next) =>
+      checkAuth(req, res, () => {
+        if (!ctx.erase)
+          return sendError(res, 404, "Erasure needs the encryption option, e.g. auditLog({ encryption: { masterKey }, eraseScope: ['privacy'] }).");
+        if (!config.eraseScope) return sendError(res, 403, 'Erasure is not allowed: the eraseScope option names who may erase, and it is not set.');
+        const auth = authOf(req, config);
+        if (auth && scopeAllows(config.eraseScope, scopesOf(auth.scopes))) return next();
+        sendError(res, 403, `Insufficient scope: erasing needs ${describeRule(config.eraseScope)}.`);
+      }),
+    express.json({ limit: '16kb' }),
+    run(async (req, res) => {
+      if (!req.is('application/json')) return sendError(res, 415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
+      const { entries, keys, subjects, entry } = await ctx.erase!(req.body, req);
+      res.status(200).json({ erased: { entries, keys, subjects }, entry });
+    }),
+  );
+
   router.get(
     `${base}/:id`,
     authorize,
@@ -320,10 +351,11 @@ export function createQueryRouter(ctx: RouterContext): Router {
         if (name !== '$select') throw new AuditLogQueryError(name, `unknown query parameter '${name.slice(0, 64)}'; this route accepts only $select.`);
       }
       await ctx.flushPending();
-      const entry = await store.findById(id.toLowerCase());
-      if (!entry) return sendError(res, 404, 'No audit entry was found with that id.');
+      const stored = await store.findById(id.toLowerCase());
+      if (!stored) return sendError(res, 404, 'No audit entry was found with that id.');
+      const entry = reads ? ((await reads.reveal([stored]))[0] as AuditEntry) : stored;
       const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
-      const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
+      const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key) || key === 'erased')) : entry;
       res.json(present(shown));
     }),
   );

@@ -4,6 +4,7 @@
  */
 import type { AssociationType, AuditEntry, FieldName } from '../entry';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 
 /**
  * A MongoDB-style filter restricted to what query/ allows: field equality, `$in`, `$nin`,
@@ -30,6 +31,8 @@ export interface StoreInitConfig {
   warn?: (code: string, message: string) => void;
   /** True when the `integrity` option is on: create what chain reads need (an index on chain and seq). */
   integrity?: boolean;
+  /** True when the `encryption` option is on: create what user filters and erasures need (indexes on the blind index). */
+  encryption?: boolean;
 }
 
 /** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
@@ -72,6 +75,19 @@ export interface AuditStore {
   findCheckpoints?(query: CheckpointQuery): Promise<AuditCheckpoint[]>;
   /** The checkpoint with the newest `at` (ties: the greatest `_id`), or null when there is none. */
   latestCheckpoint?(): Promise<AuditCheckpoint | null>;
+  /**
+   * Optional, with `findDataKeys`, `updateDataKeys` and `deleteDataKeys`: the wrapped data keys of
+   * the `encryption` option (src/encryption), kept apart from the entries and never expired by the
+   * TTL. Idempotent like `insertMany`: a key whose `_id` is already stored counts as written. The
+   * `encryption` option needs all four (checked at start).
+   */
+  insertDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** The keys with these ids (any order, missing ones left out), or a page in `_id` order; dates as Dates. */
+  findDataKeys?(query: DataKeyQuery): Promise<DataKeyRecord[]>;
+  /** Replaces `wrapped` and `masterKeyId` of keys still stored (a key rotation); never re-creates a deleted key. */
+  updateDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** Deletes every key of these subjects (blind indexes): an erasure. Resolves to how many were deleted. */
+  deleteDataKeys?(subjects: string[]): Promise<number>;
 }
 
 /** True when the store implements the three optional checkpoint methods. */
