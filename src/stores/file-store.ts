@@ -425,11 +425,21 @@ class SqliteAuditStore implements AuditStore {
 
   async deleteDataKeys(subjects: string[]): Promise<number> {
     await this.database();
+    const db = this.db!;
     const remove = this.statement(`DELETE FROM ${DATA_KEYS_TABLE} WHERE subject = ?`);
     let deleted = 0;
-    this.db!.transaction(() => {
-      for (const subject of subjects) deleted += remove.run(subject).changes;
-    })();
+    // An erasure must not leave the wrapped key in a free page or in the WAL: overwrite what is
+    // deleted (for this statement only: the TTL's deletes need not pay for it), then checkpoint
+    // the WAL and truncate it, so the key's old page image goes too.
+    db.pragma('secure_delete = ON');
+    try {
+      db.transaction(() => {
+        for (const subject of subjects) deleted += remove.run(subject).changes;
+      })();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+    if (deleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');
     return deleted;
   }
 
