@@ -266,7 +266,18 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     return { ...result, entry };
   };
   const router = config.routes
-    ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport, reads, erase: (body, req) => erase(body, req) })
+    ? createQueryRouter({
+        config,
+        store,
+        sink,
+        fail: report,
+        extras,
+        flushPending,
+        write,
+        recordExport,
+        reads,
+        erase: keyring ? (body, req) => erase(body, req) : undefined,
+      })
     : null;
   const base = config.basePath;
 

@@ -11,6 +11,8 @@ export interface DataKeyRecord {
   /** The data key wrapped by the master key `masterKeyId`: base64 of iv | tag | ciphertext. */
   wrapped: string;
   masterKeyId: string;
+  /** The user id sealed with the data key itself (base64 of iv | tag | ciphertext): lets a key rotation re-index the key under the new master key, and goes with the key on erasure. */
+  owner: string;
   createdAt: Date;
 }
 

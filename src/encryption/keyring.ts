@@ -44,6 +44,26 @@ interface ReadKey {
   subject: string;
 }
 
+/** AES-256-GCM of a short text under a data key, bound to `aad`: base64 of iv | tag | ciphertext. */
+function sealText(key: Buffer, iv: Buffer, aad: string, text: string): string {
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+function openText(key: Buffer, aad: string, sealed: string | Buffer): string | null {
+  try {
+    const bytes = typeof sealed === 'string' ? Buffer.from(sealed, 'base64') : sealed;
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** A Map used as an LRU: a hit is moved to the end, the oldest is evicted past `size`. */
 function remember<K, V>(map: Map<K, V>, key: K, value: V, size: number): void {
   map.delete(key);
@@ -54,6 +74,28 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V, size: number): void {
 /** What reading shows of an entry whose data key is gone: the sealed fields null, and this marker. */
 export interface ErasedMarker {
   erased: true;
+}
+
+/** One entry as readers see it: its sealed fields opened with the page's keys, or null and `erased: true` when its key is gone. */
+function open<T extends Partial<AuditEntry>>(doc: T, keys: ReadonlyMap<string, Buffer>): T & Partial<ErasedMarker> {
+  const record = doc as Record<string, unknown>;
+  const parts = parseSealed(record.sealed);
+  if (!parts) return doc;
+  const out: Record<string, unknown> = { ...record };
+  const key = keys.get(parts.keyId);
+  let values: Record<string, unknown> | null = null;
+  if (key && typeof record._id === 'string') {
+    const text = openText(key, record._id, parts.box);
+    try {
+      values = text === null ? null : (JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      values = null;
+    }
+  }
+  // An altered ciphertext fails GCM's tag and is shown as unreadable too; verify reports the alteration.
+  for (const field of parts.fields) out[field] = values ? (values[field] ?? null) : null;
+  if (!values) out.erased = true;
+  return out as T & Partial<ErasedMarker>;
 }
 
 export class Keyring {
@@ -93,7 +135,7 @@ export class Keyring {
       values[field] = value;
     }
     const subject = blindIndex(this.current, user);
-    const writeKey = this.writeKeyFor(subject);
+    const writeKey = this.writeKeyFor(subject, user);
     const iv = Buffer.alloc(12);
     iv.writeUIntBE(++writeKey.counter, 6, 6);
     const cipher = createCipheriv('aes-256-gcm', writeKey.key, iv);
@@ -104,13 +146,21 @@ export class Keyring {
     return sealed as unknown as AuditEntry;
   }
 
-  private writeKeyFor(subject: string): WriteKey {
+  private writeKeyFor(subject: string, user: string): WriteKey {
     const cached = this.writeKeys.get(subject);
     if (cached) return cached;
     const key = randomBytes(32);
     const id = randomBytes(12).toString('hex');
+    // Nonce 0 seals the owner; entries count from 1.
     const writeKey: WriteKey = { id, key, counter: 0 };
-    this.pending.set(id, { _id: id, subject, wrapped: wrapDataKey(this.current, id, key), masterKeyId: this.current.id, createdAt: new Date() });
+    this.pending.set(id, {
+      _id: id,
+      subject,
+      wrapped: wrapDataKey(this.current, id, key),
+      masterKeyId: this.current.id,
+      owner: sealText(key, Buffer.alloc(12), id, user),
+      createdAt: new Date(),
+    });
     remember(this.writeKeys, subject, writeKey, this.settings.cacheSize);
     remember(this.readKeys, id, { key, subject }, this.settings.cacheSize);
     return writeKey;
@@ -130,41 +180,26 @@ export class Keyring {
    * Returns new objects; the store's are not changed.
    */
   async reveal<T extends Partial<AuditEntry>>(docs: readonly T[]): Promise<Array<T & Partial<ErasedMarker>>> {
+    // This page's keys, whatever the cache evicts while it fills.
+    const keys = new Map<string, Buffer>();
     const wanted = new Set<string>();
     for (const doc of docs) {
       const parts = parseSealed((doc as Record<string, unknown>).sealed);
-      if (parts && !this.readKeys.has(parts.keyId)) wanted.add(parts.keyId);
+      if (!parts || keys.has(parts.keyId)) continue;
+      const cached = this.readKeys.get(parts.keyId);
+      if (cached) keys.set(parts.keyId, cached.key);
+      else wanted.add(parts.keyId);
     }
     if (wanted.size > 0) {
       for (const record of await this.store.findDataKeys({ ids: [...wanted] })) {
         const master = this.byId.get(record.masterKeyId);
         const key = master ? unwrapDataKey(master, record._id, record.wrapped) : null;
-        if (key) remember(this.readKeys, record._id, { key, subject: record.subject }, this.settings.cacheSize);
+        if (!key) continue;
+        keys.set(record._id, key);
+        remember(this.readKeys, record._id, { key, subject: record.subject }, this.settings.cacheSize);
       }
     }
-    return docs.map((doc) => this.open(doc));
-  }
-
-  private open<T extends Partial<AuditEntry>>(doc: T): T & Partial<ErasedMarker> {
-    const record = doc as Record<string, unknown>;
-    const parts = parseSealed(record.sealed);
-    if (!parts) return doc;
-    const out: Record<string, unknown> = { ...record };
-    const readKey = this.readKeys.get(parts.keyId);
-    let values: Record<string, unknown> | null = null;
-    if (readKey && typeof record._id === 'string') {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', readKey.key, parts.box.subarray(0, 12));
-        decipher.setAAD(Buffer.from(record._id, 'utf8'));
-        decipher.setAuthTag(parts.box.subarray(12, 28));
-        values = JSON.parse(Buffer.concat([decipher.update(parts.box.subarray(28)), decipher.final()]).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        values = null; // altered ciphertext: shown as unreadable; verify reports the alteration
-      }
-    }
-    for (const field of parts.fields) out[field] = values ? (values[field] ?? null) : null;
-    if (!values) out.erased = true;
-    return out as T & Partial<ErasedMarker>;
+    return docs.map((doc) => open(doc, keys));
   }
 
   /**
@@ -208,7 +243,10 @@ export class Keyring {
           unreadable++;
           continue;
         }
-        updates.push({ ...record, wrapped: wrapDataKey(this.current, record._id, key), masterKeyId: this.current.id });
+        // Re-indexed too: erasures and filters under the new key alone find it.
+        const user = openText(key, record._id, record.owner);
+        const subject = user === null ? record.subject : blindIndex(this.current, user);
+        updates.push({ ...record, subject, wrapped: wrapDataKey(this.current, record._id, key), masterKeyId: this.current.id });
       }
       if (updates.length > 0) await this.store.updateDataKeys(updates);
       rewrapped += updates.length;

@@ -417,9 +417,9 @@ class SqliteAuditStore implements AuditStore {
     if (keys.length === 0) return;
     await this.database();
     // No upsert: a key erased since it was read stays erased.
-    const update = this.statement(`UPDATE ${DATA_KEYS_TABLE} SET doc = ? WHERE id = ?`);
+    const update = this.statement(`UPDATE ${DATA_KEYS_TABLE} SET subject = ?, doc = ? WHERE id = ?`);
     this.db!.transaction(() => {
-      for (const key of keys) update.run(JSON.stringify(key), key._id);
+      for (const key of keys) update.run(key.subject, JSON.stringify(key), key._id);
     })();
   }
 

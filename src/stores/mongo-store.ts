@@ -240,7 +240,9 @@ class MongoAuditStore implements AuditStore {
     await this.connected();
     // No upsert: a key erased since it was read stays erased.
     await this.dataKeyCollection().bulkWrite(
-      keys.map((key) => ({ updateOne: { filter: { _id: key._id }, update: { $set: { wrapped: key.wrapped, masterKeyId: key.masterKeyId } } } })),
+      keys.map((key) => ({
+        updateOne: { filter: { _id: key._id }, update: { $set: { subject: key.subject, wrapped: key.wrapped, masterKeyId: key.masterKeyId } } },
+      })),
       { ordered: false },
     );
   }

@@ -84,7 +84,7 @@ export interface AuditStore {
   insertDataKeys?(keys: DataKeyRecord[]): Promise<void>;
   /** The keys with these ids (any order, missing ones left out), or a page in `_id` order; dates as Dates. */
   findDataKeys?(query: DataKeyQuery): Promise<DataKeyRecord[]>;
-  /** Replaces `wrapped` and `masterKeyId` of keys still stored (a key rotation); never re-creates a deleted key. */
+  /** Replaces `subject`, `wrapped` and `masterKeyId` of keys still stored (a key rotation); never re-creates a deleted key. */
   updateDataKeys?(keys: DataKeyRecord[]): Promise<void>;
   /** Deletes every key of these subjects (blind indexes): an erasure. Resolves to how many were deleted. */
   deleteDataKeys?(subjects: string[]): Promise<number>;
