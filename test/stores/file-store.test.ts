@@ -143,29 +143,6 @@ describe('fileStore on SQLite', () => {
   });
 });
 
-describe('better-sqlite3 is an optional peer dependency', () => {
-  test('fileStore() without it throws at start, naming the install command', () => {
-    jest.isolateModules(() => {
-      jest.doMock('better-sqlite3', () => {
-        throw Object.assign(new Error("Cannot find module 'better-sqlite3' from 'src/stores/sqlite-driver.ts'"), { code: 'MODULE_NOT_FOUND' });
-      });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const isolated = require('express-audit-log') as typeof import('express-audit-log');
-      expect(() => isolated.fileStore({ path: 'audit.db' })).toThrow(
-        expect.objectContaining({ code: 'EAUDIT_NO_SQLITE', message: expect.stringContaining('npm install better-sqlite3@12') }),
-      );
-      // The other stores do not need it.
-      expect(() => isolated.memoryStore()).not.toThrow();
-    });
-  });
-
-  test('an app that does not use fileStore() never loads the native module', () => {
-    const dist = path.join(__dirname, '..', '..', 'dist', 'index.js');
-    const script = `const audit = require(${JSON.stringify(dist)}); audit.auditLog({ store: audit.memoryStore() }); audit.mongoStore; console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('better-sqlite3'))))`;
-    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toEqual([]);
-  });
-});
-
 test('a file made before a field existed gets its column on open (the encryption fields; past 32 fields, absent ones stay absent)', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'audit.db');
@@ -188,4 +165,27 @@ test('a file made before a field existed gets its column on open (the encryption
   expect(await store.count({ subject: 's' })).toBe(1);
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('better-sqlite3 is an optional peer dependency', () => {
+  test('fileStore() without it throws at start, naming the install command', () => {
+    jest.isolateModules(() => {
+      jest.doMock('better-sqlite3', () => {
+        throw Object.assign(new Error("Cannot find module 'better-sqlite3' from 'src/stores/sqlite-driver.ts'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('express-audit-log') as typeof import('express-audit-log');
+      expect(() => isolated.fileStore({ path: 'audit.db' })).toThrow(
+        expect.objectContaining({ code: 'EAUDIT_NO_SQLITE', message: expect.stringContaining('npm install better-sqlite3@12') }),
+      );
+      // The other stores do not need it.
+      expect(() => isolated.memoryStore()).not.toThrow();
+    });
+  });
+
+  test('an app that does not use fileStore() never loads the native module', () => {
+    const dist = path.join(__dirname, '..', '..', 'dist', 'index.js');
+    const script = `const audit = require(${JSON.stringify(dist)}); audit.auditLog({ store: audit.memoryStore() }); audit.mongoStore; console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('better-sqlite3'))))`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toEqual([]);
+  });
 });
