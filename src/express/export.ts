@@ -25,6 +25,8 @@ import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integ
 import type { EncryptedReads } from '../encryption/reads';
 
 const PAGE = 500;
+/** A CSV column: an entry field, or `erased`, the marker encrypted logs add to entries whose subject was erased. */
+type CsvColumn = FieldName | 'erased';
 const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
 
 /** A CSV cell: formula-looking text is defused with a leading quote (OWASP), then quoted as needed. */
@@ -38,8 +40,9 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function csvRow(doc: Partial<AuditEntry>, columns: readonly FieldName[]): string {
-  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column) ? (doc[column] ?? null) : doc[column])).join(',')}\r\n`;
+function csvRow(doc: Partial<AuditEntry>, columns: readonly CsvColumn[]): string {
+  const row = doc as Record<string, unknown>;
+  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column as FieldName) ? (row[column] ?? null) : row[column])).join(',')}\r\n`;
 }
 
 function decoded(doc: Partial<AuditEntry>): Partial<AuditEntry> {
@@ -117,8 +120,8 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
       throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
   }
   const { query } = parseListQuery(raw, settings);
-  const columns = query.select ?? FIELD_NAMES;
   const reads = settings.reads ?? null;
+  const columns: readonly CsvColumn[] = [...(query.select ?? FIELD_NAMES), ...(reads ? (['erased'] as const) : [])];
   const plainSelect = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
   const select = reads ? reads.select(plainSelect) : plainSelect;
   if (reads) query.filter = reads.filter(query.filter);

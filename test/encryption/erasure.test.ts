@@ -129,6 +129,10 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
     expect(exported).not.toContain(SECRET);
     expect(exported).not.toContain('alice@example.com');
     expect(exported).toContain('bob-widget');
+    const csv = (await request(app).get('/auditLog/export?format=csv').set('Authorization', `Bearer ${ADMIN}`).expect(200)).text;
+    expect(csv.split('\r\n')[0]).toMatch(/,user,.*,erased$/);
+    expect(csv).not.toContain(SECRET);
+    expect(csv.split('\r\n').filter((line) => line.endsWith(',true'))).toHaveLength(2);
 
     // The erasure is itself recorded, by who erased, without alice's plaintext.
     const erasures = (await request(app).get('/auditLog?action=Erase').set('Authorization', `Bearer ${ADMIN}`).expect(200)).body;
