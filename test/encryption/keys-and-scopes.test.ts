@@ -4,6 +4,7 @@ import request from 'supertest';
 import { auditLog, memoryStore, type AuditStore } from 'express-audit-log';
 import { ADMIN, createTestApp, token } from '../support/app';
 import { openStore, STORE_KINDS, type OpenedStore } from '../support/stores';
+import { tamperableLog } from '../support/tamper';
 
 const masterKey = randomBytes(32);
 const PRIVACY = token({ sub: 'dpo-1', scope: 'admin privacy' });
@@ -163,4 +164,24 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
     expect((await read(after.app)).every((doc: { erased?: boolean }) => doc.erased)).toBe(true);
     for (const { audit } of [first, newOnly, rotating, after]) await audit.close().catch(() => undefined);
   });
+});
+
+test('a sealed value changed in the database reads as unreadable, and verify names the entry modified', async () => {
+  const log = await tamperableLog('memory');
+  const options = { scope: ['admin'], integrity: true, encryption: { masterKey } } as const;
+  const first = createTestApp({ store: await log.open(), ...options });
+  await request(first.app).post('/thing').set('Authorization', `Bearer ${ALICE}`).send({ a: 1 }).expect(201);
+  await first.audit.close();
+  const [entry] = await stored(await log.open());
+  await log.updateEntry(entry!._id!, (doc) => {
+    const sealed = doc.sealed as string;
+    const last = sealed.length - 5;
+    doc.sealed = sealed.slice(0, last) + (sealed[last] === 'A' ? 'B' : 'A') + sealed.slice(last + 1);
+  });
+  const { app, audit } = createTestApp({ store: await log.open(), ...options });
+  const shown = (await request(app).get(`/auditLog/${entry!._id}`).set('Authorization', `Bearer ${ADMIN}`).expect(200)).body;
+  expect(shown).toMatchObject({ user: null, payload: null, erased: true });
+  const verify = (await request(app).get('/auditLog/verify').set('Authorization', `Bearer ${ADMIN}`).expect(200)).body;
+  expect(verify.problems).toEqual([expect.objectContaining({ kind: 'modified', entryId: entry!._id })]);
+  await audit.close();
 });
