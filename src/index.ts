@@ -2,7 +2,9 @@
  * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
  */
 export { auditLog, type AuditLogMiddleware } from './audit-log';
-export type { AuditLogOptions, AuditAnnotation, Logger } from './options';
+export type { AuditLogOptions, AuditAnnotation, EncryptionOptions, Logger } from './options';
+export type { ErasureRequest, ErasureResult } from './encryption/erasure';
+export type { DataKeyRecord, DataKeyQuery } from './encryption/data-key';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';

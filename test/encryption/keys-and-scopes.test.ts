@@ -1,7 +1,7 @@
 /** The encryption and eraseScope options: what they accept, who may erase, key rotation, and that nothing changes when they are off. */
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { auditLog, memoryStore, type AuditStore } from 'express-audit-log';
+import { auditLog, memoryStore, type AuditLogOptions, type AuditStore } from 'express-audit-log';
 import { ADMIN, createTestApp, token } from '../support/app';
 import { openStore, STORE_KINDS, type OpenedStore } from '../support/stores';
 import { tamperableLog } from '../support/tamper';
@@ -168,7 +168,7 @@ describe.each(STORE_KINDS)('%s store', (kind) => {
 
 test('a sealed value changed in the database reads as unreadable, and verify names the entry modified', async () => {
   const log = await tamperableLog('memory');
-  const options = { scope: ['admin'], integrity: true, encryption: { masterKey } } as const;
+  const options: AuditLogOptions = { scope: ['admin'], integrity: true, encryption: { masterKey } };
   const first = createTestApp({ store: await log.open(), ...options });
   await request(first.app).post('/thing').set('Authorization', `Bearer ${ALICE}`).send({ a: 1 }).expect(201);
   await first.audit.close();
