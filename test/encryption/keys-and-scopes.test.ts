@@ -185,3 +185,20 @@ test('a sealed value changed in the database reads as unreadable, and verify nam
   expect(verify.problems).toEqual([expect.objectContaining({ kind: 'modified', entryId: entry!._id })]);
   await audit.close();
 });
+
+test('manual entries and record() take the same road: the answer shows what was posted, the store holds it sealed', async () => {
+  const { app, audit } = createTestApp({ store: memoryStore(), encryption: { masterKey } });
+  const posted = await request(app)
+    .post('/auditLog')
+    .set('Authorization', `Bearer ${ADMIN}`)
+    .send({ action: 'Note', user: 'frank', notes: 'phone call' })
+    .expect(201);
+  expect(posted.body).toMatchObject({ user: 'frank', notes: 'phone call', postedBy: 'admin-1' });
+  audit.record(null, { action: 'Login', user: 'grace', payload: { method: 'otp' } });
+  await audit.flush();
+  const atRest = JSON.stringify(await stored(audit.store!));
+  expect(atRest).not.toMatch(/frank"|grace|otp/);
+  const list = (await request(app).get('/auditLog?user=frank&user=grace').set('Authorization', `Bearer ${ADMIN}`).expect(200)).body.docs;
+  expect(list.map((doc: { user: string }) => doc.user).sort()).toEqual(['frank', 'grace']);
+  await audit.close();
+});
