@@ -62,6 +62,9 @@ export const FIELDS = {
    * the list on purpose: the file store's `absent` bits follow this order, so fields are only appended.
    */
   tenant: { kind: 'string', filterable: true, searchable: false },
+  /** With `encryption` on: the keyed blind index of `user` (what `?user=` filters match), and the sealed personal fields (see src/encryption). */
+  subject: { kind: 'string', filterable: false, searchable: false },
+  sealed: { kind: 'string', filterable: false, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -130,6 +133,9 @@ export interface AuditEntry {
   hash?: string;
   /** With the `getTenant` option: whose entry this is (null: no tenant). Absent when the option is off. */
   tenant?: string | null;
+  /** With the `encryption` option: the user's blind index, and the sealed personal fields (`1:<key id>:<fields>:<ciphertext>`); the fields it names are stored as null. */
+  subject?: string;
+  sealed?: string;
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

@@ -4,7 +4,9 @@
 export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
 export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
 export type { DeliverOptions, DeliveryFormat } from './delivery/options';
-export type { AuditLogOptions, AuditAnnotation, Logger, IpAddressMode } from './options';
+export type { AuditLogOptions, AuditAnnotation, EncryptionOptions, IpAddressMode, Logger } from './options';
+export type { ErasureRequest, ErasureResult } from './encryption/erasure';
+export type { DataKeyRecord, DataKeyQuery } from './encryption/data-key';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';

@@ -12,6 +12,8 @@ import { parseActions, type ActionDefinition, type ActionSpec } from './events/a
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
 import { parseDeliver, type DeliverOptions, type DeliveryConfig } from './delivery/options';
+import { DEFAULT_SEALED_FIELDS, SEALABLE_FIELDS, type SealableField } from './encryption/keyring';
+import { keyBytes, masterKeyOf, type MasterKey } from './encryption/master-keys';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -54,6 +56,25 @@ export interface IntegrityConfig {
   publicKeys: PublicKeys;
   checkpointEvery: number;
   checkpointIntervalMs: number;
+}
+
+/** Erasure that keeps the proof (crypto-shredding). See the README's Data governance section. */
+export interface EncryptionOptions {
+  /** 32 bytes: a Buffer, 64 hex digits or base64. Wraps the per-user data keys; keep it out of the database. */
+  masterKey: Buffer | Uint8Array | string;
+  /** Earlier master keys, during a rotation: they still unwrap data keys (and find users) until `audit.rotateMasterKey()` re-wrapped everything. */
+  previousKeys?: ReadonlyArray<Buffer | Uint8Array | string>;
+  /** The personal fields sealed per user. Defaults to user, ipAddress, userAgent, payload, params, result, changes, message. */
+  fields?: readonly string[];
+  /** Unwrapped data keys kept in memory. Defaults to 10000. */
+  cacheSize?: number;
+}
+
+export interface EncryptionConfig {
+  /** The current master key first. */
+  masterKeys: MasterKey[];
+  fields: SealableField[];
+  cacheSize: number;
 }
 
 export interface Logger {
@@ -147,6 +168,10 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /** Seal personal fields per user so that `audit.erase({ user })` makes them unreadable while the integrity chain still verifies. Defaults to off: nothing is encrypted. */
+  encryption?: EncryptionOptions;
+  /** Scopes needed for `POST {basePath}/erasures`, on top of `scope` (same syntax). Defaults to none: the route answers 403 to everyone. */
+  eraseScope?: string | string[];
   /** Also send every entry to an HTTP endpoint (a SIEM): batched, signed NDJSON or OCSF, retried and spooled. Defaults to off. */
   deliver?: DeliverOptions | false;
   /**
@@ -226,6 +251,8 @@ export interface Config {
   /** Null when `getTenant` is not given: no tenant field, no restriction. */
   tenants: TenantConfig | null;
   ipAddress: IpPolicy;
+  encryption: EncryptionConfig | null;
+  eraseScope: ScopeRule | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -280,7 +307,16 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   tenantScope: true,
   ipAddress: true,
   ipHashKey: true,
+  encryption: true,
+  eraseScope: true,
 };
+const ENCRYPTION_KNOWN: { [K in keyof Required<EncryptionOptions>]: true } = {
+  masterKey: true,
+  previousKeys: true,
+  fields: true,
+  cacheSize: true,
+};
+const KEY_HELP = `Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
 const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
   signingKey: true,
   publicKey: true,
@@ -341,7 +377,7 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' = 'scope'): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' | 'eraseScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
@@ -524,6 +560,55 @@ function parseIpAddress(options: AuditLogOptions): IpPolicy {
   return { mode: 'hashed', key: bytes };
 }
 
+function masterKey(value: unknown, option: string): MasterKey {
+  const bytes = keyBytes(value);
+  if (!bytes) {
+    const size =
+      Buffer.isBuffer(value) || value instanceof Uint8Array
+        ? `a ${value.length}-byte buffer`
+        : typeof value === 'string'
+          ? `a string of ${value.length} characters`
+          : show(value);
+    fail(option, `${option} must be 32 bytes: a Buffer, 64 hex digits or base64 (44 characters); got ${size}. ${KEY_HELP}`);
+  }
+  return masterKeyOf(bytes);
+}
+
+function parseEncryption(value: unknown): EncryptionConfig | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
+    fail('encryption', `encryption must be an object like { masterKey: process.env.AUDIT_MASTER_KEY }; got ${show(value)}.`);
+  }
+  const options = value as EncryptionOptions;
+  const names = Object.keys(ENCRYPTION_KNOWN);
+  for (const name of Object.keys(options)) {
+    if (!names.includes(name)) fail(`encryption.${name}`, `unknown encryption option '${name}'.${didYouMean(name, names)} Known: ${names.join(', ')}.`);
+  }
+  if (options.masterKey === undefined) fail('encryption.masterKey', `encryption needs a masterKey (32 bytes). ${KEY_HELP}`);
+  const masterKeys = [masterKey(options.masterKey, 'encryption.masterKey')];
+  const previous = options.previousKeys ?? [];
+  if (!Array.isArray(previous)) fail('encryption.previousKeys', `encryption.previousKeys must be an array of earlier master keys; got ${show(previous)}.`);
+  previous.forEach((key, i) => {
+    const parsed = masterKey(key, `encryption.previousKeys[${i}]`);
+    if (!masterKeys.some((known) => known.id === parsed.id)) masterKeys.push(parsed);
+  });
+  let fields: SealableField[] = [...DEFAULT_SEALED_FIELDS];
+  if (options.fields !== undefined) {
+    const sealable: readonly string[] = SEALABLE_FIELDS;
+    if (!Array.isArray(options.fields) || options.fields.length === 0)
+      fail('encryption.fields', `encryption.fields must be a non-empty array of field names like ['user', 'payload']; got ${show(options.fields)}.`);
+    for (const field of options.fields) {
+      if (typeof field !== 'string' || !sealable.includes(field))
+        fail('encryption.fields', `encryption.fields cannot seal ${show(field)}.${didYouMean(String(field), sealable)} Sealable: ${sealable.join(', ')}.`);
+    }
+    fields = [...new Set(options.fields as SealableField[])];
+  }
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 1 || cacheSize > 10_000_000)
+    fail('encryption.cacheSize', `encryption.cacheSize must be an integer from 1 to 10000000; got ${show(cacheSize)}.`);
+  return { masterKeys, fields, cacheSize };
+}
+
 function parseLogger(value: unknown): Logger {
   if (value === undefined) return console;
   const logger = value as Partial<Logger> | null;
@@ -578,6 +663,10 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
       'strictActions: true rejects every action not listed in the actions option, and none is listed; add actions or remove strictActions.',
     );
 
+  const encryption = parseEncryption(options.encryption);
+  if (options.eraseScope !== undefined && !encryption)
+    fail('eraseScope', 'eraseScope guards erasures, which need the encryption option: add encryption: { masterKey } or remove eraseScope.');
+
   return {
     enabled: parseEnabled(options, env),
     store: parseStore(options.store),
@@ -620,5 +709,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     deliver: parseDeliver(options.deliver, typeof spoolDir === 'string' ? spoolDir : null),
     tenants: parseTenants(options),
     ipAddress: parseIpAddress(options),
+    encryption,
+    eraseScope: options.eraseScope === undefined ? null : parseScope(options.eraseScope, 'eraseScope'),
   };
 }

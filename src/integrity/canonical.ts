@@ -14,12 +14,17 @@
  *   same number); NaN and ±Infinity are null;
  * - strings and keys with lone surrogates replaced by U+FFFD, as UTF-8 (and so BSON) stores them;
  *   two keys that become the same keep the later value, as a BSON or JSON reader does;
- * - arrays keep their order; an undefined element is null.
+ * - arrays keep their order; an undefined element is null;
+ * - an entry with a `sealed` value (the `encryption` option) is hashed as stored: the fields it
+ *   names are stored null and left out, whatever a reader's view shows in them (the opened
+ *   values, or null and `erased: true` once the subject's key is erased), so the hash is over
+ *   the ciphertext and an erasure changes nothing that is hashed.
  * The result is compact JSON; the hash is the hex SHA-256 of its UTF-8 bytes.
  */
 import { createHash, hash as oneShotHash } from 'crypto';
 import { decodeKey } from '../capture/keys';
 import { FIELD_NAMES } from '../entry';
+import { sealedFieldsOf } from '../encryption/sealed-format';
 
 /** The fields whose keys are stored encoded and shown decoded. */
 const DECODED_FIELDS = new Set(['payload', 'params', 'result']);
@@ -145,9 +150,20 @@ function write(value: unknown, decode: boolean): string | undefined {
  * encoded). `presented: true` takes an entry as the routes and the export show it (decoded).
  */
 export function canonicalEntry(entry: object, presented = false): string {
-  const source = entry as Record<string, unknown>;
+  let source = entry as Record<string, unknown>;
+  if (source.sealed !== undefined && source.sealed !== null) source = asStored(source);
   if (knownFieldsOnly(source)) return entryOfKnownFields(source, presented);
   return object(source, presented ? PRESENTED_ENTRY : STORED_ENTRY);
+}
+
+/** A sealed entry without what only a reader's view puts in it: the fields `sealed` names, and the erasure marker. */
+function asStored(source: Record<string, unknown>): Record<string, unknown> {
+  const fields = sealedFieldsOf(source.sealed);
+  if (!fields) return source;
+  const stored = { ...source };
+  for (const field of fields) delete stored[field];
+  delete stored.erased;
+  return stored;
 }
 
 /** The canonical text of any JSON value (checkpoints, without their signature). */

@@ -24,6 +24,8 @@ import {
   DOCUMENTS_TABLE,
   changePairs,
   SCHEMA_VERSION,
+  DATA_KEYS_TABLE,
+  missingColumnsSql,
   TABLE,
   decodeRow,
   encodeEntry,
@@ -32,6 +34,7 @@ import {
   type Column,
 } from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
+import { reviveDataKey, type DataKeyQuery, type DataKeyRecord } from '../encryption/data-key';
 import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
@@ -144,6 +147,8 @@ class SqliteAuditStore implements AuditStore {
     if (config.integrity) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_chain_seq ON ${TABLE} ("chain", "seq")`);
     // Every read of a tenant's caller filters on tenant (and most sort by date): only worth it with getTenant.
     if (config.tenants) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_tenant_date ON ${TABLE} ("tenant", "date")`);
+    // `?user=` filters match the blind index when encryption is on.
+    if (config.encryption) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_subject_date ON ${TABLE} ("subject", "date")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
@@ -178,13 +183,15 @@ class SqliteAuditStore implements AuditStore {
       db.pragma('synchronous = NORMAL');
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
+      // Files made before a column existed (`extra`, the encryption fields) get it now, before the indexes are created.
+      const existing = new Set(
+        db
+          .prepare(`SELECT name FROM pragma_table_info('${TABLE}')`)
+          .all()
+          .map((row) => (row as { name: string }).name),
+      );
+      for (const sql of missingColumnsSql(existing)) db.exec(sql);
       db.exec(schemaSql());
-      // Files made before a column existed (`extra`, a field appended to FIELDS later, like `tenant`) get it now:
-      // their rows read it as null, which the canonical form and MongoDB's equality treat as absent.
-      const present = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
-      for (const [name, type] of [...COLUMNS.map((column) => [column.field, SQL_TYPES[column.kind]] as const), ['extra', 'TEXT'] as const]) {
-        if (!present.has(name)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN "${name}" ${type}`);
-      }
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));
@@ -387,6 +394,56 @@ class SqliteAuditStore implements AuditStore {
     await this.database();
     const row = this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY at DESC, id DESC LIMIT 1`).get() as { doc: string } | undefined;
     return row ? reviveCheckpoint(JSON.parse(row.doc) as Record<string, unknown>) : null;
+  }
+
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.database();
+    const insert = this.statement(`INSERT OR IGNORE INTO ${DATA_KEYS_TABLE} (id, subject, doc) VALUES (?, ?, ?)`);
+    this.db!.transaction(() => {
+      for (const key of keys) insert.run(key._id, key.subject, JSON.stringify(key));
+    })();
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    await this.database();
+    const rows =
+      'ids' in query
+        ? query.ids.flatMap((id) => this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} WHERE id = ?`).all(id))
+        : query.after === null
+          ? this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} ORDER BY id LIMIT ?`).all(query.limit)
+          : this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} WHERE id > ? ORDER BY id LIMIT ?`).all(query.after, query.limit);
+    return rows.map((row) => reviveDataKey(JSON.parse((row as { doc: string }).doc) as Record<string, unknown>));
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.database();
+    // No upsert: a key erased since it was read stays erased.
+    const update = this.statement(`UPDATE ${DATA_KEYS_TABLE} SET subject = ?, doc = ? WHERE id = ?`);
+    this.db!.transaction(() => {
+      for (const key of keys) update.run(key.subject, JSON.stringify(key), key._id);
+    })();
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    await this.database();
+    const db = this.db!;
+    const remove = this.statement(`DELETE FROM ${DATA_KEYS_TABLE} WHERE subject = ?`);
+    let deleted = 0;
+    // An erasure must not leave the wrapped key in a free page or in the WAL: overwrite what is
+    // deleted (for this statement only: the TTL's deletes need not pay for it), then checkpoint
+    // the WAL and truncate it, so the key's old page image goes too.
+    db.pragma('secure_delete = ON');
+    try {
+      db.transaction(() => {
+        for (const subject of subjects) deleted += remove.run(subject).changes;
+      })();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+    if (deleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
   }
 
   async close(): Promise<void> {

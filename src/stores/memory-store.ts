@@ -11,6 +11,7 @@ import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import { compareValues } from './compare';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 import { compileFilter } from './match';
 import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
 
@@ -54,6 +55,8 @@ class MemoryAuditStore implements AuditStore {
   /** Integrity checkpoints in `_id` order; neither the TTL nor maxEntries removes them. */
   private checkpoints: AuditCheckpoint[] = [];
   private readonly ids = new Set<string>();
+  /** Wrapped data keys of the `encryption` option, by `_id`; the TTL does not remove them. */
+  private readonly dataKeys = new Map<string, DataKeyRecord>();
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   /** Entries evicted because maxEntries was reached. */
@@ -130,6 +133,31 @@ class MemoryAuditStore implements AuditStore {
   async findById(id: string): Promise<AuditEntry | null> {
     const found = this.matching({ _id: id })[0];
     return found ? (copy(found) as AuditEntry) : null;
+  }
+
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    for (const key of keys) if (!this.dataKeys.has(key._id)) this.dataKeys.set(key._id, { ...key });
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    if ('ids' in query) return query.ids.flatMap((id) => (this.dataKeys.has(id) ? [{ ...this.dataKeys.get(id)! }] : []));
+    const after = query.after;
+    return [...this.dataKeys.values()]
+      .filter((key) => after === null || key._id > after)
+      .sort((a, b) => (a._id < b._id ? -1 : 1))
+      .slice(0, query.limit)
+      .map((key) => ({ ...key }));
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    for (const key of keys) if (this.dataKeys.has(key._id)) this.dataKeys.set(key._id, { ...key });
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    const doomed = new Set(subjects);
+    let deleted = 0;
+    for (const [id, key] of this.dataKeys) if (doomed.has(key.subject) && this.dataKeys.delete(id)) deleted++;
+    return deleted;
   }
 
   async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {

@@ -9,6 +9,7 @@ import type { Connection, Model } from 'mongoose';
 import type { AssociationType, AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
 import {
@@ -226,6 +227,72 @@ class MongoAuditStore implements AuditStore {
         );
       }
     }
+    if (config.encryption) await this.prepareEncryption(model, config);
+  }
+
+  /** `?user=` filters match the blind index, and an erasure deletes a subject's keys: both indexed. */
+  private async prepareEncryption(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
+    const indexes: Array<[{ createIndex(key: Record<string, 1 | -1>, options: { name: string }): Promise<unknown> }, Record<string, 1 | -1>, string]> = [
+      [model.collection, { subject: 1, date: 1 }, 'subject_1_date_1'],
+      [this.dataKeyCollection(), { subject: 1 }, 'subject_1'],
+    ];
+    for (const [collection, key, name] of indexes) {
+      try {
+        await collection.createIndex(key, { name });
+      } catch (error) {
+        config.warn?.(
+          'EAUDIT_INDEX',
+          `could not create index ${name} for encryption: ${(error as Error).message}. User filters and erasures still work, more slowly.`,
+        );
+      }
+    }
+  }
+
+  /** The companion collection `<collection>.keys`: wrapped data keys, no TTL index. */
+  private dataKeyCollection() {
+    return this.connection.db!.collection<DataKeyRecord & Doc>(`${this.collection}.keys`);
+  }
+
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.connected();
+    try {
+      await this.dataKeyCollection().insertMany(
+        keys.map((key) => ({ ...key })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error; // a retry: already written
+    }
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    await this.connected();
+    const collection = this.dataKeyCollection();
+    if ('ids' in query)
+      return (await collection
+        .find({ _id: { $in: [...query.ids] } })
+        .maxTimeMS(this.maxTimeMS)
+        .toArray()) as DataKeyRecord[];
+    const filter = query.after === null ? {} : { _id: { $gt: query.after } };
+    return (await collection.find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as DataKeyRecord[];
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.connected();
+    // No upsert: a key erased since it was read stays erased.
+    await this.dataKeyCollection().bulkWrite(
+      keys.map((key) => ({
+        updateOne: { filter: { _id: key._id }, update: { $set: { subject: key.subject, wrapped: key.wrapped, masterKeyId: key.masterKeyId } } },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    await this.connected();
+    return (await this.dataKeyCollection().deleteMany({ subject: { $in: subjects } })).deletedCount;
   }
 
   /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */

@@ -14,6 +14,8 @@ export const DOCUMENTS_TABLE = 'audit_documents';
 export const CHANGES_TABLE = 'audit_changes';
 /** Integrity checkpoints (src/integrity/checkpoint.ts): apart from the entries, never swept by the TTL. */
 export const CHECKPOINTS_TABLE = 'audit_checkpoints';
+/** Wrapped data keys of the `encryption` option (src/encryption/data-key.ts): never swept by the TTL. */
+export const DATA_KEYS_TABLE = 'audit_data_keys';
 export const SCHEMA_VERSION = 1;
 
 export interface Column {
@@ -48,6 +50,13 @@ const INDEXES: Array<[string, string]> = [
   ['audit_log_request', '"requestId"'],
 ];
 
+/** Columns FIELDS has and a file made by an earlier version lacks: added before the indexes that may name them. */
+export function missingColumnsSql(existing: ReadonlySet<string>): string[] {
+  if (existing.size === 0) return []; // a new file: CREATE TABLE makes them all
+  const wanted = [...COLUMNS.map((column) => ({ name: column.field, sql: `${column.sql} ${SQL_TYPES[column.kind]}` })), { name: 'extra', sql: 'extra TEXT' }];
+  return wanted.filter(({ name }) => !existing.has(name)).map(({ sql }) => `ALTER TABLE ${TABLE} ADD COLUMN ${sql}`);
+}
+
 export function schemaSql(): string {
   const columns = COLUMNS.map((column) =>
     column.field === '_id' ? '"_id" TEXT NOT NULL UNIQUE' : column.field === 'date' ? '"date" INTEGER NOT NULL' : `${column.sql} ${SQL_TYPES[column.kind]}`,
@@ -62,6 +71,8 @@ export function schemaSql(): string {
     `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_row ON ${CHANGES_TABLE} (row)`,
     `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (id TEXT PRIMARY KEY, at INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${CHECKPOINTS_TABLE}_at ON ${CHECKPOINTS_TABLE} (at, id)`,
+    `CREATE TABLE IF NOT EXISTS ${DATA_KEYS_TABLE} (id TEXT PRIMARY KEY, subject TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${DATA_KEYS_TABLE}_subject ON ${DATA_KEYS_TABLE} (subject)`,
     // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
     `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE row = old.row; DELETE FROM ${CHANGES_TABLE} WHERE row = old.row; END`,
   ].join(';\n');

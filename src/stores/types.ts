@@ -4,6 +4,7 @@
  */
 import type { AssociationType, AuditEntry, FieldName } from '../entry';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 
 /**
  * A MongoDB-style filter restricted to what query/ allows: field equality, `$in`, `$nin`,
@@ -32,6 +33,8 @@ export interface StoreInitConfig {
   integrity?: boolean;
   /** True when the `getTenant` option is on: create an index on tenant and date (every tenant-restricted read filters on it). */
   tenants?: boolean;
+  /** True when the `encryption` option is on: create what user filters and erasures need (indexes on the blind index). */
+  encryption?: boolean;
 }
 
 /** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
@@ -74,6 +77,19 @@ export interface AuditStore {
   findCheckpoints?(query: CheckpointQuery): Promise<AuditCheckpoint[]>;
   /** The checkpoint with the newest `at` (ties: the greatest `_id`), or null when there is none. */
   latestCheckpoint?(): Promise<AuditCheckpoint | null>;
+  /**
+   * Optional, with `findDataKeys`, `updateDataKeys` and `deleteDataKeys`: the wrapped data keys of
+   * the `encryption` option (src/encryption), kept apart from the entries and never expired by the
+   * TTL. Idempotent like `insertMany`: a key whose `_id` is already stored counts as written. The
+   * `encryption` option needs all four (checked at start).
+   */
+  insertDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** The keys with these ids (any order, missing ones left out), or a page in `_id` order; dates as Dates. */
+  findDataKeys?(query: DataKeyQuery): Promise<DataKeyRecord[]>;
+  /** Replaces `subject`, `wrapped` and `masterKeyId` of keys still stored (a key rotation); never re-creates a deleted key. */
+  updateDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** Deletes every key of these subjects (blind indexes): an erasure. Resolves to how many were deleted. */
+  deleteDataKeys?(subjects: string[]): Promise<number>;
 }
 
 /** What the writer needs of where it writes: a store, or a delivery endpoint (which cannot be read). */

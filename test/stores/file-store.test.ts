@@ -180,6 +180,30 @@ describe('fileStore: fields added to the entry after a file was made', () => {
   });
 });
 
+test('a file made before a field existed gets its column on open (the encryption fields; past 32 fields, absent ones stay absent)', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'audit.db');
+  const first = fileStore({ path: file });
+  await first.init({ ttlSeconds: null });
+  await first.close();
+  // As an earlier version left it: no subject or sealed column.
+  const Database = require('better-sqlite3');
+  const db = new Database(file);
+  db.exec('ALTER TABLE audit_log DROP COLUMN "subject"; ALTER TABLE audit_log DROP COLUMN "sealed"');
+  db.close();
+
+  const store = fileStore({ path: file });
+  await store.init({ ttlSeconds: null, encryption: true });
+  const plain = blankEntry(new ObjectId().toHexString(), new Date());
+  const sealed = { ...blankEntry(new ObjectId().toHexString(), new Date()), subject: 's', sealed: '1:k::' };
+  await store.insertMany([plain, sealed]);
+  expect(await store.findById(plain._id)).not.toHaveProperty('sealed');
+  expect(await store.findById(sealed._id)).toMatchObject({ subject: 's', sealed: '1:k::' });
+  expect(await store.count({ subject: 's' })).toBe(1);
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 describe('better-sqlite3 is an optional peer dependency', () => {
   test('fileStore() without it throws at start, naming the install command', () => {
     jest.isolateModules(() => {
