@@ -16,7 +16,7 @@ import { createUiRouter } from './ui/router';
 import { SINK, type EventSink } from './events/context';
 import { eventMethods, type EventMethods } from './events/handle';
 import { contextOfRequest, recordedContext } from './events/request-context';
-import { emitEntry } from './events/record';
+import { emitEntry, type EventFields } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
 import { WriteReceipts } from './pipeline/write-receipts';
@@ -25,6 +25,7 @@ import type { AuditStore } from './stores/types';
 import type { AuditEntry } from './entry';
 import { defaultStore } from './stores/default-store';
 import { Chain } from './integrity/chain';
+import { Governance } from './governance/holds';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -169,7 +170,17 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
-  const writer = new Writer(receipts.watch(store), config, report, spool, chain);
+  // Retention and holds: each entry's expiry and hold marks, stamped as it goes to the store.
+  // A hold waits for the writer (bounded, like the read routes) before it marks stored entries; the writer is made below.
+  let flushForHolds: () => Promise<void> = async () => undefined;
+  const governance = new Governance(config, store, () => flushForHolds(), newId);
+  const writer = new Writer(receipts.watch(store), config, report, spool, chain, {
+    stamp: (entry) => governance.stamp(entry),
+    // Watch for holds other instances place when this one serves the hold routes (or holds exist).
+    start: () => governance.start(config.holdScope !== null),
+    stop: () => governance.stop(),
+  });
+
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
@@ -193,6 +204,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     });
   };
   const flushPending = boundedFlush(writer);
+  flushForHolds = flushPending;
+  // Placing and releasing a hold are recorded like an export: same identity, sanitizing and transform as record().
+  const recordGovernance = (req: Request, fields: EventFields) => void emitEntry(sink, contextOfRequest(req, sink), fields);
   const write = async (entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean> => {
     const ids = entries.map(({ entry }) => entry._id);
     receipts.expect(ids);
@@ -204,7 +218,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       receipts.release(ids);
     }
   };
-  const router = config.routes ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport }) : null;
+  const router = config.routes
+    ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport, governance, recordGovernance })
+    : null;
   const base = config.basePath;
 
   function isAuditPath(path: string | undefined): boolean {

@@ -57,6 +57,12 @@ export const FIELDS = {
   seq: { kind: 'number', filterable: true, searchable: false },
   prevHash: { kind: 'string', filterable: false, searchable: false },
   hash: { kind: 'string', filterable: true, searchable: false },
+  /**
+   * Governance metadata, never hashed (src/integrity/canonical.ts): when the entry expires (from the first matching
+   * `retention` rule, else `ttl`; null: kept, absent: follows the default `ttl`), and the legal holds that keep it.
+   */
+  expireAt: { kind: 'date', filterable: true, searchable: false },
+  holds: { kind: 'strings', filterable: true, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -123,6 +129,10 @@ export interface AuditEntry {
   seq?: number;
   prevHash?: string | null;
   hash?: string;
+  /** When the store deletes it: null while held or kept forever by a rule; absent when it follows the default `ttl` and none is set. Not hashed. */
+  expireAt?: Date | null;
+  /** The ids of the legal holds that keep it; absent when none. Not hashed. */
+  holds?: string[];
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

@@ -11,6 +11,7 @@ import { DEFAULT_REDACT_KEYS } from './capture/redact';
 import { parseActions, type ActionDefinition, type ActionSpec } from './events/actions';
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
+import { parseRetention, type RetentionRule, type RetentionRuleOptions } from './governance/retention';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -146,6 +147,14 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /**
+   * Retention by action and/or collection, first match wins, else `ttl`: `[{ action: 'Login', ttl: '30d' },
+   * { collectionName: 'payments', ttl: '7y' }, { action: 'Export', ttl: 0 }]` (0: kept forever). Applies to
+   * entries written from then on. Defaults to none.
+   */
+  retention?: RetentionRuleOptions[];
+  /** Scopes needed for the legal-hold routes (`{basePath}/holds`), on top of `scope` (same syntax). Defaults to none: the hold routes answer 403. */
+  holdScope?: string | string[];
 }
 
 /** Everything resolved: no optional fields, no re-checking downstream. */
@@ -188,6 +197,9 @@ export interface Config {
   strictActions: boolean;
   integrity: IntegrityConfig | null;
   verifyScope: ScopeRule | null;
+  retention: RetentionRule[];
+  /** null: nobody may use the hold routes. */
+  holdScope: ScopeRule | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -237,6 +249,8 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   strictActions: true,
   integrity: true,
   verifyScope: true,
+  retention: true,
+  holdScope: true,
 };
 const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
   signingKey: true,
@@ -298,7 +312,7 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown, option: 'scope' | 'verifyScope' = 'scope'): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'holdScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
@@ -442,6 +456,15 @@ function parseIntegrity(value: unknown): IntegrityConfig | null {
   }
 }
 
+/** Placing a hold stops deletion: an empty rule (anyone with `scope`) must be said on purpose, not by `holdScope: []`. */
+function parseHoldScope(value: unknown): ScopeRule {
+  const rule = parseScope(value, 'holdScope');
+  if (rule.anyOf.length === 0 && rule.allOf.length === 0) {
+    fail('holdScope', `holdScope must name at least one scope a caller needs, like 'legal' or ['+legal']; got ${show(value)}.`);
+  }
+  return rule;
+}
+
 function parseLogger(value: unknown): Logger {
   if (value === undefined) return console;
   const logger = value as Partial<Logger> | null;
@@ -535,5 +558,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     strictActions,
     integrity: parseIntegrity(options.integrity),
     verifyScope: options.verifyScope === undefined ? null : parseScope(options.verifyScope, 'verifyScope'),
+    retention: parseRetention(options.retention, { actions, strictActions, didYouMean }),
+    holdScope: options.holdScope === undefined ? null : parseHoldScope(options.holdScope),
   };
 }

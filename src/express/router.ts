@@ -23,6 +23,9 @@ import { authOf, userOf, type RequestAuth } from './request-user';
 import { clientIp } from '../capture/ip';
 import { streamExport } from './export';
 import { verifyStore } from '../integrity/verify';
+import type { Governance } from '../governance/holds';
+import type { EventFields } from '../events/record';
+import { mountGovernanceRoutes } from './governance-routes';
 
 export interface RouterContext {
   config: Config;
@@ -43,6 +46,10 @@ export interface RouterContext {
   write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
   /** Records that someone exported the log (who, which filter, how many rows). */
   recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
+  /** Retention and legal holds (src/governance). */
+  governance: Governance;
+  /** Records placing or releasing a hold. */
+  recordGovernance(req: Request, fields: EventFields): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
 }
@@ -308,6 +315,8 @@ export function createQueryRouter(ctx: RouterContext): Router {
       }
     }),
   );
+
+  mountGovernanceRoutes(router, ctx, { authorize, checkAuth, run, sendError });
 
   router.get(
     `${base}/:id`,

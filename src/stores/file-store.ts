@@ -2,9 +2,9 @@
  * The embedded store: `fileStore({ path })` keeps entries in an SQLite database on disk (through
  * better-sqlite3, an optional peer dependency loaded only here), so the process's memory stays
  * flat however many entries it holds. WAL mode with `synchronous=NORMAL`, one transaction and
- * one prepared statement per batch. TTL as MongoDB's TTL index has it (expiry = date + ttl,
- * whatever the ttl is now): reads never return expired entries, and a timer deletes them in
- * small batches by the date index, yielding to the event loop between batches. A nedb data file
+ * one prepared statement per batch. Expiry as MongoDB's TTL index on `expireAt` has it (each
+ * entry's own date; none when null or absent): reads never return expired entries, and a timer
+ * deletes them in small batches by the expireAt index, yielding to the event loop between batches. A nedb data file
  * left at `path` by 0.1 is imported on first start.
  */
 import fs from 'fs';
@@ -18,8 +18,10 @@ import { regexpFunction } from './sqlite-regex';
 import {
   CHANGES_TABLE,
   CHECKPOINTS_TABLE,
+  HOLDS_TABLE,
   COLUMNS,
   COLUMN_BY_FIELD,
+  addMissingColumnsSql,
   DOCUMENTS_TABLE,
   changePairs,
   SCHEMA_VERSION,
@@ -31,7 +33,7 @@ import {
   type Column,
 } from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
+import type { AuditFilter, AuditHold, AuditQuery, AuditStore, CheckpointQuery, ExpiryOf, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -43,6 +45,15 @@ export interface FileStoreOptions extends EmbeddedStoreOptions {
   path: string;
   /** @deprecated 0.1's nedb store compacted its file; SQLite needs no compaction. Accepted and ignored. */
   compactionIntervalMs?: number;
+}
+
+const EXPIRE_AT = COLUMN_BY_FIELD.get('expireAt')!;
+const HOLDS = COLUMN_BY_FIELD.get('holds')!;
+
+/** A hold as stored in its row's JSON `doc`, dates revived. */
+function reviveHold(doc: string): AuditHold {
+  const hold = JSON.parse(doc) as AuditHold & { placedAt: string; releasedAt: string | null };
+  return { ...hold, placedAt: new Date(hold.placedAt), releasedAt: hold.releasedAt === null ? null : new Date(hold.releasedAt) };
 }
 
 /** Rows deleted per statement by the TTL sweep: a few ms each, so reads and writes interleave. */
@@ -143,6 +154,7 @@ class SqliteAuditStore implements AuditStore {
     if (config.integrity) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_chain_seq ON ${TABLE} ("chain", "seq")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
+    this.backfillExpiry(db, config.ttlSeconds);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
   }
 
@@ -175,9 +187,12 @@ class SqliteAuditStore implements AuditStore {
       db.pragma('synchronous = NORMAL');
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
+      // Files made before a column existed (0.1's import, development builds) get it first, then the schema's indexes.
+      const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
+      db.transaction(() => {
+        for (const statement of addMissingColumnsSql(existing)) db.exec(statement);
+      })();
       db.exec(schemaSql());
-      // Files made before the `extra` column existed (unreleased development builds) get it now.
-      if (!db.prepare(`SELECT 1 FROM pragma_table_info('${TABLE}') WHERE name = 'extra'`).get()) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));
@@ -244,7 +259,8 @@ class SqliteAuditStore implements AuditStore {
   private armSweeper(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    if (this.ttlSeconds === null || this.sweepIntervalMs === 0 || this.closed) return;
+    // Retention rules give entries an expiry whatever the ttl: the sweep always runs (an empty index range when none is due).
+    if (this.sweepIntervalMs === 0 || this.closed) return;
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -254,9 +270,8 @@ class SqliteAuditStore implements AuditStore {
     this.sweeping ??= (async () => {
       let total = 0;
       for (;;) {
-        const cutoff = this.cutoff();
-        if (cutoff === null || !this.db || this.closed) return total;
-        const deleted = this.sweepStatement().run(cutoff).changes;
+        if (!this.db || this.closed) return total;
+        const deleted = this.sweepStatement().run(Date.now()).changes;
         total += deleted;
         if (deleted < SWEEP_BATCH) return total;
         await new Promise((resolve) => setImmediate(resolve));
@@ -268,11 +283,14 @@ class SqliteAuditStore implements AuditStore {
   }
 
   private sweepStatement(): SqliteStatement {
-    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "date" < ? ORDER BY "date" LIMIT ${SWEEP_BATCH})`);
+    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "expireAt" <= ? ORDER BY "expireAt" LIMIT ${SWEEP_BATCH})`);
   }
 
-  private cutoff(): number | null {
-    return this.ttlSeconds === null ? null : Date.now() - this.ttlSeconds * 1000;
+  /** Entries stored without an expiry (by 0.1, or while no ttl was set) follow the default ttl in force. */
+  private backfillExpiry(db: SqliteDatabase, ttlSeconds: number | null): void {
+    if (ttlSeconds === null) return;
+    const bit = EXPIRE_AT.bit;
+    db.prepare(`UPDATE ${TABLE} SET "expireAt" = "date" + ?, absent = absent & ~${bit} WHERE (absent & ${bit}) != 0`).run(ttlSeconds * 1000);
   }
 
   /** The open database, waiting for init() when it is under way. */
@@ -308,12 +326,8 @@ class SqliteAuditStore implements AuditStore {
     };
     try {
       const sql = new SqlFilter(scope);
-      let where = sql.filter(filter);
-      const cutoff = this.cutoff();
-      if (cutoff !== null) {
-        where = `${where} AND "date" >= ?`;
-        sql.params.push(cutoff);
-      }
+      const where = `${sql.filter(filter)} AND ("expireAt" IS NULL OR "expireAt" > ?)`;
+      sql.params.push(Date.now());
       return run(where, sql.params);
     } finally {
       for (const id of ids) this.predicates.delete(id);
@@ -322,6 +336,10 @@ class SqliteAuditStore implements AuditStore {
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const ttl = this.ttlSeconds;
+    if (ttl !== null) {
+      for (const entry of entries) if (!('expireAt' in entry)) entry.expireAt = new Date(entry.date.getTime() + ttl * 1000);
+    }
     const rows = encodeAll(entries);
     await this.database();
     const writes = this.writes!;
@@ -380,6 +398,76 @@ class SqliteAuditStore implements AuditStore {
     await this.database();
     const row = this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY at DESC, id DESC LIMIT 1`).get() as { doc: string } | undefined;
     return row ? reviveCheckpoint(JSON.parse(row.doc) as Record<string, unknown>) : null;
+  }
+
+  async insertHold(hold: AuditHold): Promise<void> {
+    await this.database();
+    this.statement(`INSERT OR IGNORE INTO ${HOLDS_TABLE} (id, doc) VALUES (?, ?)`).run(hold._id, JSON.stringify(hold));
+  }
+
+  async findHolds(): Promise<AuditHold[]> {
+    await this.database();
+    return this.statement(`SELECT doc FROM ${HOLDS_TABLE} ORDER BY id`)
+      .all()
+      .map((row) => reviveHold((row as { doc: string }).doc));
+  }
+
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<AuditHold | null> {
+    await this.database();
+    const row = this.statement(`SELECT doc FROM ${HOLDS_TABLE} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    if (!row) return null;
+    const hold = reviveHold(row.doc);
+    if (hold.releasedAt !== null) return hold;
+    const released = { ...hold, releasedAt, releasedBy };
+    this.statement(`UPDATE ${HOLDS_TABLE} SET doc = ? WHERE id = ?`).run(JSON.stringify(released), id);
+    return released;
+  }
+
+  async markHeld(filter: AuditFilter, holdId: string): Promise<number> {
+    await this.database();
+    const bits = EXPIRE_AT.bit + HOLDS.bit;
+    const update = this.statement(`UPDATE ${TABLE} SET "expireAt" = NULL, holds = ?, absent = absent & ~${bits} WHERE row = ?`);
+    return this.query(filter, (where, params) => {
+      const rows = this.statement(`SELECT row, holds FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{ row: number; holds: string | null }>;
+      this.db!.transaction(() => {
+        for (const { row, holds } of rows) {
+          const ids = holds === null ? [] : (JSON.parse(holds) as string[]);
+          update.run(JSON.stringify(ids.includes(holdId) ? ids : [...ids, holdId]), row);
+        }
+      })();
+      return rows.length;
+    });
+  }
+
+  async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
+    await this.database();
+    const keep = this.statement(`UPDATE ${TABLE} SET holds = ? WHERE row = ?`);
+    // Released: no holds (absent), and the expiry its rule gives (absent when none applies).
+    const release = this.statement(`UPDATE ${TABLE} SET holds = NULL, "expireAt" = ?, absent = (absent | ${HOLDS.bit} | ?) & ~? WHERE row = ?`);
+    return this.query({ holds: holdId }, (where, params) => {
+      const rows = this.statement(`SELECT row, holds, "date", "action", "collectionName" FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{
+        row: number;
+        holds: string;
+        date: number;
+        action: string | null;
+        collectionName: string | null;
+      }>;
+      let released = 0;
+      this.db!.transaction(() => {
+        for (const { row, holds, date, action, collectionName } of rows) {
+          const rest = (JSON.parse(holds) as string[]).filter((id) => id !== holdId);
+          if (rest.length > 0) {
+            keep.run(JSON.stringify(rest), row);
+            continue;
+          }
+          const expireAt = expiryOf({ date: new Date(date), action, collectionName });
+          const absentBit = expireAt === undefined ? EXPIRE_AT.bit : 0;
+          release.run(expireAt ? expireAt.getTime() : null, absentBit, absentBit === 0 ? EXPIRE_AT.bit : 0, row);
+          released += 1;
+        }
+      })();
+      return released;
+    });
   }
 
   async close(): Promise<void> {
