@@ -195,9 +195,9 @@ export class Governance {
   /** Releases a hold: null when there is none with that id. */
   async release(id: string, releasedBy: string | null, now = new Date()): Promise<ReleasedHold | null> {
     const store = this.requireStore();
-    const hold = await store.releaseHold(id, now, releasedBy);
-    if (!hold) return null;
-    const changed = hold.releasedAt?.getTime() === now.getTime();
+    const outcome = await store.releaseHold(id, now, releasedBy);
+    if (!outcome) return null;
+    const { hold, changed } = outcome;
     this.seen.set(id, false);
     this.active = this.active.filter((active) => active.id !== id);
     await this.settle();

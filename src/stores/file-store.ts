@@ -412,15 +412,16 @@ class SqliteAuditStore implements AuditStore {
       .map((row) => reviveHold((row as { doc: string }).doc));
   }
 
-  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<AuditHold | null> {
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
     await this.database();
     const row = this.statement(`SELECT doc FROM ${HOLDS_TABLE} WHERE id = ?`).get(id) as { doc: string } | undefined;
     if (!row) return null;
     const hold = reviveHold(row.doc);
-    if (hold.releasedAt !== null) return hold;
+    if (hold.releasedAt !== null) return { hold, changed: false };
     const released = { ...hold, releasedAt, releasedBy };
+    // Read and write in one synchronous step: no other release interleaves in this process.
     this.statement(`UPDATE ${HOLDS_TABLE} SET doc = ? WHERE id = ?`).run(JSON.stringify(released), id);
-    return released;
+    return { hold: released, changed: true };
   }
 
   async markHeld(filter: AuditFilter, holdId: string): Promise<number> {

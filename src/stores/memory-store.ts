@@ -171,11 +171,12 @@ class MemoryAuditStore implements AuditStore {
     return [...this.holds.values()].map((hold) => copyValue(hold) as AuditHold);
   }
 
-  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<AuditHold | null> {
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
     const hold = this.holds.get(id);
     if (!hold) return null;
-    if (hold.releasedAt === null) Object.assign(hold, { releasedAt: new Date(releasedAt.getTime()), releasedBy });
-    return copyValue(hold) as AuditHold;
+    const changed = hold.releasedAt === null;
+    if (changed) Object.assign(hold, { releasedAt: new Date(releasedAt.getTime()), releasedBy });
+    return { hold: copyValue(hold) as AuditHold, changed };
   }
 
   async markHeld(filter: AuditFilter, holdId: string): Promise<number> {

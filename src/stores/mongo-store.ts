@@ -308,10 +308,12 @@ class MongoAuditStore implements AuditStore {
     return (await this.holdCollection().find({}).sort({ _id: 1 }).maxTimeMS(this.maxTimeMS).toArray()) as unknown as AuditHold[];
   }
 
-  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<AuditHold | null> {
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
     await this.connected();
-    await this.holdCollection().updateOne({ _id: id, releasedAt: null } as Doc, { $set: { releasedAt, releasedBy } });
-    return ((await this.holdCollection().findOne({ _id: id } as Doc)) as unknown as AuditHold | null) ?? null;
+    // Conditional on still being active: of two instances releasing at once, one changes it.
+    const result = await this.holdCollection().updateOne({ _id: id, releasedAt: null } as Doc, { $set: { releasedAt, releasedBy } });
+    const hold = (await this.holdCollection().findOne({ _id: id } as Doc)) as unknown as AuditHold | null;
+    return hold ? { hold, changed: result.modifiedCount === 1 } : null;
   }
 
   async markHeld(filter: AuditFilter, holdId: string): Promise<number> {

@@ -106,8 +106,11 @@ export interface HoldMethods {
   insertHold(hold: AuditHold): Promise<void>;
   /** Every hold, active and released, oldest first. */
   findHolds(): Promise<AuditHold[]>;
-  /** Marks the hold released (only when it is active); returns the hold as stored now, or null when there is none with that id. */
-  releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<AuditHold | null>;
+  /**
+   * Marks the hold released (only when it is active). Returns the hold as stored now and whether
+   * this call released it (false: released before), or null when there is none with that id.
+   */
+  releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null>;
   /** Entries matching the filter (and not yet expired) lose their expiry and get `holdId` in `holds`. Idempotent. Returns how many matched. */
   markHeld(filter: AuditFilter, holdId: string): Promise<number>;
   /**
