@@ -26,6 +26,7 @@ import type { AuditEntry } from './entry';
 import { defaultStore } from './stores/default-store';
 import { Chain } from './integrity/chain';
 import { Governance } from './governance/holds';
+import { integrityConflict } from './governance/retention';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -170,6 +171,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
+  const conflict = config.integrity ? integrityConflict(config.retention, config.ttlSeconds) : null;
+  // After this call returns, so an 'error' listener attached right after auditLog() hears it.
+  if (conflict) setImmediate(() => report(new AuditLogStoreError('EAUDIT_RETENTION_INTEGRITY', conflict, 0)));
   // Retention and holds: each entry's expiry and hold marks, stamped as it goes to the store.
   // A hold waits for the writer (bounded, like the read routes) before it marks stored entries; the writer is made below.
   let flushForHolds: () => Promise<void> = async () => undefined;

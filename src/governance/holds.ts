@@ -110,10 +110,11 @@ export class Governance {
       entry.holds = holds;
       return;
     }
-    delete entry.holds;
+    // `delete` only when there is something to delete: it turns the object into a slow dictionary.
+    if ('holds' in entry) delete entry.holds;
     const expireAt = this.expiryOf(entry);
-    if (expireAt === undefined) delete entry.expireAt;
-    else entry.expireAt = expireAt;
+    if (expireAt !== undefined) entry.expireAt = expireAt;
+    else if ('expireAt' in entry) delete entry.expireAt;
   }
 
   /**

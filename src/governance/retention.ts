@@ -135,3 +135,14 @@ export function ruleFilter(rules: readonly RetentionRule[], index: number): Reco
   const parts = [...mine, ...(earlier.length > 0 ? [{ $nor: earlier }] : [])];
   return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { $and: parts };
 }
+
+/**
+ * Verification (src/integrity) calls a gap expiry only at the start of a chain, by the one `ttl`
+ * its checkpoints state. A rule that removes entries sooner than that leaves holes in the middle
+ * of the chain, which verify reports as missing. Returns the message to warn with, or null.
+ */
+export function integrityConflict(rules: readonly RetentionRule[], ttlSeconds: number | null): string | null {
+  const sooner = rules.filter((rule) => rule.ttlSeconds !== null && (ttlSeconds === null || rule.ttlSeconds < ttlSeconds));
+  if (sooner.length === 0) return null;
+  return `retention rules that expire entries before ttl (${sooner.map((rule) => `${rule.action ?? rule.collectionName}: ${rule.ttlSeconds} s`).join(', ')}) leave gaps in the integrity chain that GET /verify reports as missing entries, not expiry; with integrity on, keep every rule at or above ttl.`;
+}

@@ -66,3 +66,21 @@ test('holdScope must name a scope', () => {
   expect(failure({ holdScope: '!guest' })).toMatchObject({ code: 'EAUDIT_OPTION', option: 'holdScope' });
   expect(failure({ holdScope: 'two words' })).toMatchObject({ code: 'EAUDIT_OPTION', option: 'holdScope' });
 });
+
+test('with integrity on, a rule that expires entries before ttl is reported (verify would call its gaps missing); one at or above ttl is not', async () => {
+  const codes = async (retention: AuditLogOptions['retention']) => {
+    const audit = auditLog({ store: memoryStore(), integrity: true, ttl: '90d', retention });
+    const seen: string[] = [];
+    audit.on('error', (error) => void seen.push(error.code));
+    await new Promise((resolve) => setImmediate(resolve));
+    await audit.close();
+    return seen;
+  };
+  expect(await codes([{ action: 'Login', ttl: '1d' }])).toEqual(['EAUDIT_RETENTION_INTEGRITY']);
+  expect(
+    await codes([
+      { collectionName: 'payments', ttl: '7y' },
+      { action: 'Export', ttl: 0 },
+    ]),
+  ).toEqual([]);
+});
