@@ -235,7 +235,7 @@ describe.each(kinds)('retention and legal holds on the %s store', (kind) => {
       await other.audit.flush();
       expect(await opened.store.count({ user: 'carol', holds: body._id })).toBe(3);
     } finally {
-      await other.audit.flush();
+      await other.audit.close();
     }
   });
 });
