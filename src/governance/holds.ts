@@ -14,8 +14,8 @@ import { AuditLogQueryError } from '../errors';
 import { parseListQuery } from '../query/list-query';
 import { compileFilter } from '../stores/match';
 import type { AuditFilter, AuditHold, AuditStore, ExpiryOf, HoldMethods } from '../stores/types';
-import { storesHolds } from '../stores/types';
-import { expiryOf, type RetentionRule } from './retention';
+import { storesHolds, storesRetention } from '../stores/types';
+import { expiryOf, ruleFilter, type RetentionRule } from './retention';
 
 /** How often an instance reloads the holds other instances may have placed or released. */
 export const HOLD_REFRESH_MS = 30_000;
@@ -123,9 +123,29 @@ export class Governance {
    */
   async start(watch: boolean): Promise<void> {
     await this.refresh();
+    await this.applyPolicy();
     if (this.timer || !(watch || this.seen.size > 0)) return;
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), HOLD_REFRESH_MS);
     this.timer.unref();
+  }
+
+  /**
+   * A `ttl` or rules other than the ones last applied to this store reach the entries already
+   * stored, as 0.1's TTL index did on a changed ttl: each rule's entries (and the default's) that
+   * no hold covers get `date + ` its ttl. Once per change, before the first write; the policy
+   * applied is stored with the entries.
+   */
+  private async applyPolicy(): Promise<void> {
+    if (!storesRetention(this.store)) return;
+    const { retention, ttlSeconds } = this.settings;
+    const policy = JSON.stringify({ ttlSeconds, rules: retention });
+    if ((await this.store.retentionPolicy()) === policy) return;
+    for (let index = 0; index <= retention.length; index++) {
+      const rule = retention[index];
+      // The default with no ttl: expireAt absent, so a ttl set later applies.
+      await this.store.restamp(ruleFilter(retention, index), rule ? rule.ttlSeconds : (ttlSeconds ?? undefined));
+    }
+    await this.store.setRetentionPolicy(policy);
   }
 
   stop(): void {

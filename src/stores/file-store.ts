@@ -19,6 +19,7 @@ import {
   CHANGES_TABLE,
   CHECKPOINTS_TABLE,
   HOLDS_TABLE,
+  META_TABLE,
   COLUMNS,
   COLUMN_BY_FIELD,
   addMissingColumnsSql,
@@ -469,6 +470,30 @@ class SqliteAuditStore implements AuditStore {
       })();
       return released;
     });
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    await this.database();
+    const row = this.statement(`SELECT value FROM ${META_TABLE} WHERE key = 'retention'`).get() as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    await this.database();
+    this.statement(`INSERT INTO ${META_TABLE} (key, value) VALUES ('retention', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(policy);
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    await this.database();
+    const bit = EXPIRE_AT.bit;
+    const set =
+      ttlSeconds === undefined
+        ? `"expireAt" = NULL, absent = absent | ${bit}`
+        : ttlSeconds === null
+          ? `"expireAt" = NULL, absent = absent & ~${bit}`
+          : `"expireAt" = "date" + ${ttlSeconds * 1000}, absent = absent & ~${bit}`;
+    // One statement: SQLite runs it in its own transaction.
+    return this.query(filter, (where, params) => this.statement(`UPDATE ${TABLE} SET ${set} WHERE ${where} AND "holds" IS NULL`).run(...params).changes);
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,7 @@ class MemoryAuditStore implements AuditStore {
   private entries: AuditEntry[] = [];
   /** Legal holds by id, apart from the entries: never expired, never evicted. */
   private readonly holds = new Map<string, AuditHold>();
+  private policy: string | null = null;
   /** Integrity checkpoints in `_id` order; neither the TTL nor maxEntries removes them. */
   private checkpoints: AuditCheckpoint[] = [];
   private readonly ids = new Set<string>();
@@ -204,6 +205,23 @@ class MemoryAuditStore implements AuditStore {
       released += 1;
     }
     return released;
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    return this.policy;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    this.policy = policy;
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    const found = this.matching(filter).filter((entry) => entry.holds === undefined);
+    for (const entry of found) {
+      if (ttlSeconds === undefined) delete entry.expireAt;
+      else entry.expireAt = ttlSeconds === null ? null : new Date(entry.date.getTime() + ttlSeconds * 1000);
+    }
+    return found.length;
   }
 
   async close(): Promise<void> {

@@ -323,6 +323,32 @@ class MongoAuditStore implements AuditStore {
     return result.matchedCount;
   }
 
+  /** The companion collection `<collection>.meta`: the retention policy last applied. */
+  private metaCollection() {
+    return this.connection.db!.collection<Doc>(`${this.collection}.meta`);
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    await this.connected();
+    const doc = await this.metaCollection().findOne({ _id: 'retention' } as Doc);
+    return typeof doc?.policy === 'string' ? doc.policy : null;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    await this.connected();
+    await this.metaCollection().updateOne({ _id: 'retention' } as Doc, { $set: { policy } }, { upsert: true });
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    // A pipeline update computes each entry's own date + ttl on the server: one statement, no round trip per entry.
+    const update =
+      ttlSeconds === undefined ? [{ $unset: 'expireAt' }] : [{ $set: { expireAt: ttlSeconds === null ? null : { $add: ['$date', ttlSeconds * 1000] } } }];
+    const result = await model.collection.updateMany({ $and: [cast, { holds: { $exists: false } }] }, update);
+    return result.matchedCount;
+  }
+
   async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
     const model = this.getModel();
     // Entries other holds still cover only lose this id; the rest get their expiry back, in pages.

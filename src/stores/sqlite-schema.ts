@@ -16,6 +16,8 @@ export const CHANGES_TABLE = 'audit_changes';
 export const CHECKPOINTS_TABLE = 'audit_checkpoints';
 /** Legal holds (src/governance/holds.ts), one JSON document per hold: apart from the entries, never swept. */
 export const HOLDS_TABLE = 'audit_holds';
+/** Small settings the store keeps for the package (the retention policy last applied). */
+export const META_TABLE = 'audit_meta';
 export const SCHEMA_VERSION = 1;
 
 export interface Column {
@@ -82,6 +84,7 @@ export function schemaSql(): string {
     `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (id TEXT PRIMARY KEY, at INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${CHECKPOINTS_TABLE}_at ON ${CHECKPOINTS_TABLE} (at, id)`,
     `CREATE TABLE IF NOT EXISTS ${HOLDS_TABLE} (id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS ${META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
     // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
     `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE row = old.row; DELETE FROM ${CHANGES_TABLE} WHERE row = old.row; END`,
   ].join(';\n');

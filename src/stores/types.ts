@@ -82,6 +82,10 @@ export interface AuditStore {
   releaseHold?: HoldMethods['releaseHold'];
   markHeld?: HoldMethods['markHeld'];
   unmarkHeld?: HoldMethods['unmarkHeld'];
+  /** Optional, with the other RetentionMethods (see `storesRetention`): a changed ttl or rule applied to stored entries at start. */
+  retentionPolicy?: RetentionMethods['retentionPolicy'];
+  setRetentionPolicy?: RetentionMethods['setRetentionPolicy'];
+  restamp?: RetentionMethods['restamp'];
 }
 
 /** A legal hold (src/governance/holds.ts): stored apart from the entries, never expired, kept after release as a record. */
@@ -130,6 +134,24 @@ export function storesHolds(store: AuditStore): store is AuditStore & HoldMethod
     typeof s.markHeld === 'function' &&
     typeof s.unmarkHeld === 'function'
   );
+}
+
+/** The optional methods that let a changed retention policy reach stored entries; see `storesRetention`. */
+export interface RetentionMethods {
+  /** The policy last stored by `setRetentionPolicy` (an opaque string), or null. */
+  retentionPolicy(): Promise<string | null>;
+  setRetentionPolicy(policy: string): Promise<void>;
+  /**
+   * Entries matching the filter that no hold covers get a new expiry: `date + ttlSeconds`, null
+   * (kept: `expireAt` null), or undefined (`expireAt` removed). Returns how many matched.
+   */
+  restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number>;
+}
+
+/** True when the store implements the optional retention methods (all three shipped stores do). */
+export function storesRetention(store: AuditStore): store is AuditStore & RetentionMethods {
+  const s = store as Partial<RetentionMethods>;
+  return typeof s.retentionPolicy === 'function' && typeof s.setRetentionPolicy === 'function' && typeof s.restamp === 'function';
 }
 
 /** True when the store implements the three optional checkpoint methods. */

@@ -99,6 +99,43 @@ describe.each(kinds)('retention and legal holds on the %s store', (kind) => {
     await request(t.app).get('/auditLog/retention').expect(401);
   });
 
+  test('a changed ttl or rule reaches the entries already stored at the next start, except held ones', async () => {
+    t = createTestApp({ store: opened.store, scope: 'admin', ttl: '1d', holdScope: 'legal' });
+    await request(t.app)
+      .post('/roles')
+      .set('Authorization', `Bearer ${as('alice')}`)
+      .send({})
+      .expect(201);
+    await request(t.app)
+      .post('/payments')
+      .set('Authorization', `Bearer ${as('alice')}`)
+      .send({})
+      .expect(201);
+    await request(t.app)
+      .post('/roles')
+      .set('Authorization', `Bearer ${as('bob')}`)
+      .send({})
+      .expect(201);
+    await t.audit.flush();
+    const { body } = await request(t.app)
+      .post('/auditLog/holds')
+      .set('Authorization', `Bearer ${lawyer()}`)
+      .send({ filter: { user: 'bob' }, reason: 'r' })
+      .expect(201);
+    await t.audit.close();
+
+    t = createTestApp({ store: opened.store, scope: 'admin', ttl: '2d', holdScope: 'legal', retention: [{ collectionName: 'payments', ttl: 0 }] });
+    await t.audit.flush();
+    const lifetime = (entry: Record<string, unknown> | undefined) =>
+      entry!.expireAt === null ? null : (new Date(entry!.expireAt as string).getTime() - new Date(entry!.date as string).getTime()) / 1000;
+    expect(lifetime((await entries(t, 'user=alice&collectionName=roles'))[0])).toBe(2 * DAY);
+    expect(lifetime((await entries(t, 'collectionName=payments'))[0])).toBeNull();
+    expect((await entries(t, 'user=bob'))[0]).toMatchObject({ expireAt: null, holds: [body._id] });
+    // Released, it takes the policy now in force.
+    await request(t.app).delete(`/auditLog/holds/${body._id}`).set('Authorization', `Bearer ${lawyer()}`).expect(200);
+    expect(lifetime((await entries(t, 'user=bob'))[0])).toBe(2 * DAY);
+  });
+
   test('a hold keeps what it covers past its expiry, entries written later too; released, the TTL removes them; both are recorded', async () => {
     t = createTestApp({ store: opened.store, scope: 'admin', ttl: '1d', holdScope: 'legal' });
     for (const user of ['alice', 'alice', 'bob'])
