@@ -89,7 +89,7 @@ describe('fileStore on SQLite', () => {
     return count;
   }
 
-  test('each entry expires at its own expireAt: a changed ttl applies to entries written after it, and expired entries are deleted, not only hidden', async () => {
+  test('each entry expires at its own expireAt (the store alone never moves a stored expiry; auditLog() re-applies a changed policy at start), and expired entries are deleted, not only hidden', async () => {
     const file = path.join(dir, 'audit.db');
     const dayTtl = fileStore({ path: file });
     await dayTtl.init({ ttlSeconds: 86_400 });
