@@ -551,7 +551,25 @@ export class Writer {
 
   /** Stamped at write time, not at push: a hold placed while entries wait in the queue or the spool still covers them. */
   private stamped(entries: AuditEntry[]): AuditEntry[] {
-    if (this.stamper) for (const entry of entries) this.stamper.stamp(entry);
+    for (let i = 0; i < entries.length; i++) {
+      // A transform may return a frozen entry: stamp (and let the store stamp) a copy instead.
+      if (!Object.isExtensible(entries[i])) entries[i] = { ...entries[i]! };
+      const entry = entries[i]!;
+      if (!this.stamper) continue;
+      try {
+        this.stamper.stamp(entry);
+      } catch (error) {
+        // Not a store failure: retrying the batch would not help. The entry goes as it is (the store gives it the default ttl).
+        this.report(
+          new AuditLogStoreError(
+            'EAUDIT_RETENTION_STAMP',
+            `the expiry of entry ${entry._id} could not be set (${errorText(error)}); it was written with the default ttl.`,
+            1,
+            error,
+          ),
+        );
+      }
+    }
     return entries;
   }
 

@@ -315,3 +315,24 @@ describe('hold routes: who may call them, and what they accept', () => {
     await request(t.app).delete('/auditLog/holds/nope').set('Authorization', `Bearer ${lawyer()}`).expect(404);
   });
 });
+
+describe('stamping never blocks the writer', () => {
+  test.each(kinds)('an entry a transform froze is stored with its expiry (%s store)', async (kind) => {
+    const opened = await openStore(kind);
+    const t = createTestApp({ store: opened.store, scope: 'admin', ttl: '1d', transform: (entry) => Object.freeze({ ...entry }) });
+    try {
+      await request(t.app)
+        .post('/roles')
+        .set('Authorization', `Bearer ${as('alice')}`)
+        .send({})
+        .expect(201);
+      await t.audit.flush();
+      const [entry] = await entries(t, 'user=alice');
+      expect(new Date(entry!.expireAt as string).getTime() - new Date(entry!.date as string).getTime()).toBe(DAY * 1000);
+      expect(t.audit.stats()).toMatchObject({ written: 1, failed: 0 });
+    } finally {
+      await t.audit.close();
+      await opened.cleanup();
+    }
+  });
+});
