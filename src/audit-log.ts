@@ -16,7 +16,7 @@ import { createUiRouter } from './ui/router';
 import { SINK, type EventSink } from './events/context';
 import { eventMethods, type EventMethods } from './events/handle';
 import { contextOfRequest, recordedContext } from './events/request-context';
-import { emitEntry } from './events/record';
+import { emitEntry, type EventFields } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
 import { WriteReceipts } from './pipeline/write-receipts';
@@ -36,6 +36,8 @@ import { Keyring } from './encryption/keyring';
 import { EncryptedReads } from './encryption/reads';
 import { storesDataKeys, withDataKeys } from './encryption/store';
 import { eraseUser, erasureUser, type ErasureRequest, type ErasureResult } from './encryption/erasure';
+import { Governance } from './governance/holds';
+import { integrityConflict } from './governance/retention';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -202,8 +204,20 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
+  const conflict = config.integrity ? integrityConflict(config.retention, config.ttlSeconds) : null;
+  // After this call returns, so an 'error' listener attached right after auditLog() hears it.
+  if (conflict) setImmediate(() => report(new AuditLogStoreError('EAUDIT_RETENTION_INTEGRITY', conflict, 0)));
+  // Retention and holds: each entry's expiry and hold marks, stamped as it goes to the store.
+  // A hold waits for the writer (bounded, like the read routes) before it marks stored entries; the writer is made below.
+  let flushForHolds: () => Promise<void> = async () => undefined;
+  const governance = new Governance(config, store, () => flushForHolds(), newId);
   const watched = receipts.watch(store);
-  const writer = new Writer(keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched, config, report, spool, chain);
+  const writer = new Writer(keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched, config, report, spool, chain, {
+    stamp: (entry) => governance.stamp(entry),
+    // Watch for holds other instances place when this one serves the hold routes (or holds exist).
+    start: () => governance.start(config.holdScope !== null),
+    stop: () => governance.stop(),
+  });
   // Off: entries go to the store's writer alone, with nothing added on the request path.
   const delivery = config.deliver ? createDelivery(config.deliver, config, report) : null;
   const push = delivery
@@ -256,6 +270,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     });
   };
   const flushPending = boundedFlush(writer);
+  flushForHolds = flushPending;
+  // Placing and releasing a hold are recorded like an export: same identity, sanitizing and transform as record().
+  const recordGovernance = (req: Request, fields: EventFields) => void emitEntry(sink, contextOfRequest(req, sink), fields);
   const write = async (entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean> => {
     const ids = entries.map(({ entry }) => entry._id);
     receipts.expect(ids);
@@ -292,6 +309,8 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
         recordExport,
         reads,
         erase: keyring ? (body, req) => erase(body, req) : undefined,
+        governance,
+        recordGovernance,
       })
     : null;
   const base = config.basePath;

@@ -12,7 +12,8 @@ export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './s
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
 export type { MongoReadPreference, MongoReadPreferenceMode, MongoReadPreferenceObject, MongoWriteConcern } from './stores/mongo-deployment';
-export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
+export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig, AuditHold, HoldMethods, ExpiryOf } from './stores/types';
+export type { RetentionRuleOptions } from './governance/retention';
 export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AuditChange, type AssociationType, type FieldName, type JsonValue } from './entry';
 export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';
 export { AuditLogConfigError, AuditLogStoreError, AuditLogQueryError } from './errors';

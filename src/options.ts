@@ -14,6 +14,7 @@ import { parseTtl } from './ttl';
 import { parseDeliver, type DeliverOptions, type DeliveryConfig } from './delivery/options';
 import { DEFAULT_SEALED_FIELDS, SEALABLE_FIELDS, type SealableField } from './encryption/keyring';
 import { keyBytes, masterKeyOf, type MasterKey } from './encryption/master-keys';
+import { parseRetention, type RetentionRule, type RetentionRuleOptions } from './governance/retention';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -168,6 +169,14 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /**
+   * Retention by action and/or collection, first match wins, else `ttl`: `[{ action: 'Login', ttl: '30d' },
+   * { collectionName: 'payments', ttl: '7y' }, { action: 'Export', ttl: 0 }]` (0: kept forever). Applies to
+   * entries written from then on. Defaults to none.
+   */
+  retention?: RetentionRuleOptions[];
+  /** Scopes needed for the legal-hold routes (`{basePath}/holds`), on top of `scope` (same syntax). Defaults to none: the hold routes answer 403. */
+  holdScope?: string | string[];
   /** Seal personal fields per user so that `audit.erase({ user })` makes them unreadable while the integrity chain still verifies. Defaults to off: nothing is encrypted. */
   encryption?: EncryptionOptions;
   /** Scopes needed for `POST {basePath}/erasures`, on top of `scope` (same syntax). Defaults to none: the route answers 403 to everyone. */
@@ -253,6 +262,9 @@ export interface Config {
   ipAddress: IpPolicy;
   encryption: EncryptionConfig | null;
   eraseScope: ScopeRule | null;
+  retention: RetentionRule[];
+  /** null: nobody may use the hold routes. */
+  holdScope: ScopeRule | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -309,6 +321,8 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   ipHashKey: true,
   encryption: true,
   eraseScope: true,
+  retention: true,
+  holdScope: true,
 };
 const ENCRYPTION_KNOWN: { [K in keyof Required<EncryptionOptions>]: true } = {
   masterKey: true,
@@ -377,7 +391,7 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' | 'eraseScope' = 'scope'): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' | 'eraseScope' | 'holdScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
@@ -609,6 +623,15 @@ function parseEncryption(value: unknown): EncryptionConfig | null {
   return { masterKeys, fields, cacheSize };
 }
 
+/** Placing a hold stops deletion: an empty rule (anyone with `scope`) must be said on purpose, not by `holdScope: []`. */
+function parseHoldScope(value: unknown): ScopeRule {
+  const rule = parseScope(value, 'holdScope');
+  if (rule.anyOf.length === 0 && rule.allOf.length === 0) {
+    fail('holdScope', `holdScope must name at least one scope a caller needs, like 'legal' or ['+legal']; got ${show(value)}.`);
+  }
+  return rule;
+}
+
 function parseLogger(value: unknown): Logger {
   if (value === undefined) return console;
   const logger = value as Partial<Logger> | null;
@@ -711,5 +734,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     ipAddress: parseIpAddress(options),
     encryption,
     eraseScope: options.eraseScope === undefined ? null : parseScope(options.eraseScope, 'eraseScope'),
+    retention: parseRetention(options.retention, { actions, strictActions, didYouMean }),
+    holdScope: options.holdScope === undefined ? null : parseHoldScope(options.holdScope),
   };
 }

@@ -29,6 +29,9 @@ import { tenantOf } from './request-tenant';
 type Allowed = TenantAccess & { allowed: true };
 import type { EncryptedReads } from '../encryption/reads';
 import type { ErasureResult } from '../encryption/erasure';
+import type { Governance } from '../governance/holds';
+import type { EventFields } from '../events/record';
+import { mountGovernanceRoutes } from './governance-routes';
 
 export interface RouterContext {
   config: Config;
@@ -49,6 +52,10 @@ export interface RouterContext {
   write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
   /** Records that someone exported the log (who, which filter, how many rows). */
   recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
+  /** Retention and legal holds (src/governance). */
+  governance: Governance;
+  /** Records placing or releasing a hold. */
+  recordGovernance(req: Request, fields: EventFields): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
   /** With `encryption`: user filters on the blind index, and entries opened before they are shown. */
@@ -403,6 +410,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
       res.status(200).json({ erased: { entries, keys, subjects }, entry });
     }),
   );
+  mountGovernanceRoutes(router, ctx, { authorize, checkAuth, run, sendError });
 
   router.get(
     `${base}/:id`,

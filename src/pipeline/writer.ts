@@ -32,6 +32,14 @@ import type { Chain } from '../integrity/chain';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import type { Spool } from './spool';
 
+/** Stamps governance metadata (expiry, hold marks) on entries as they go to the store; see src/governance/holds.ts. */
+export interface EntryStamper {
+  stamp(entry: AuditEntry): void;
+  /** Loads what stamping needs (the active holds); called once the store is up, before the first write. */
+  start(): Promise<void>;
+  stop(): void;
+}
+
 /** The resolved options the writer reads; taken from Config so the two cannot drift. */
 export type WriterSettings = Pick<
   Config,
@@ -136,6 +144,7 @@ export class Writer {
     private readonly report: Report,
     private readonly spool: Spool | null = null,
     private readonly chain: Chain | null = null,
+    private readonly stamper: EntryStamper | null = null,
   ) {
     this.checkpoints = chain && storesCheckpoints(store) ? chain : null;
     // Start the store (and replay a spool left by an earlier process) at once.
@@ -236,6 +245,7 @@ export class Writer {
       if (Date.now() < deadline) await beforeDeadline(this.writeCheckpoints(true), deadline).catch(() => undefined);
     }
     this.stopped = true;
+    this.stamper?.stop();
     // A batch still in flight has an unknown outcome: spool it too. If the store did take it,
     // its replay meets duplicate ids and writes nothing twice.
     const left = [...(this.inFlight ?? []), ...this.queue];
@@ -302,6 +312,8 @@ export class Writer {
         tenants: Boolean(this.settings.tenants),
         warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)),
       });
+      // Without the holds loaded, new entries could miss a hold and expire: no writes until they are.
+      await this.stamper?.start();
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.backOff();
@@ -357,7 +369,7 @@ export class Writer {
     const batch = this.queue.splice(0, this.batchLimit());
     this.inFlight = batch;
     try {
-      await this.store.insertMany(batch.map((item) => item.entry));
+      await this.store.insertMany(this.stamped(batch.map((item) => item.entry)));
     } catch (error) {
       if (this.inFlight !== batch) return 'abandoned';
       this.inFlight = null;
@@ -464,7 +476,7 @@ export class Writer {
     }
     if (entries.length === 0) return 'progress';
     try {
-      await this.store.insertMany(entries);
+      await this.store.insertMany(this.stamped(entries));
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.counts.failed += entries.length;
@@ -537,6 +549,30 @@ export class Writer {
     const oldest = this.queue[0];
     if (!oldest || !this.initialized || this.queue.length >= this.settings.batchSize) return 0;
     return Math.max(0, oldest.at + this.settings.flushIntervalMs - Date.now());
+  }
+
+  /** Stamped at write time, not at push: a hold placed while entries wait in the queue or the spool still covers them. */
+  private stamped(entries: AuditEntry[]): AuditEntry[] {
+    for (let i = 0; i < entries.length; i++) {
+      // A transform may return a frozen entry: stamp (and let the store stamp) a copy instead.
+      if (!Object.isExtensible(entries[i])) entries[i] = { ...entries[i]! };
+      const entry = entries[i]!;
+      if (!this.stamper) continue;
+      try {
+        this.stamper.stamp(entry);
+      } catch (error) {
+        // Not a store failure: retrying the batch would not help. The entry goes as it is (the store gives it the default ttl).
+        this.report(
+          new AuditLogStoreError(
+            'EAUDIT_RETENTION_STAMP',
+            `the expiry of entry ${entry._id} could not be set (${errorText(error)}); it was written with the default ttl.`,
+            1,
+            error,
+          ),
+        );
+      }
+    }
+    return entries;
   }
 
   private clearTimer(): void {

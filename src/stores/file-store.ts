@@ -2,9 +2,9 @@
  * The embedded store: `fileStore({ path })` keeps entries in an SQLite database on disk (through
  * better-sqlite3, an optional peer dependency loaded only here), so the process's memory stays
  * flat however many entries it holds. WAL mode with `synchronous=NORMAL`, one transaction and
- * one prepared statement per batch. TTL as MongoDB's TTL index has it (expiry = date + ttl,
- * whatever the ttl is now): reads never return expired entries, and a timer deletes them in
- * small batches by the date index, yielding to the event loop between batches. A nedb data file
+ * one prepared statement per batch. Expiry as MongoDB's TTL index on `expireAt` has it (each
+ * entry's own date; none when null or absent): reads never return expired entries, and a timer
+ * deletes them in small batches by the expireAt index, yielding to the event loop between batches. A nedb data file
  * left at `path` by 0.1 is imported on first start.
  */
 import fs from 'fs';
@@ -18,14 +18,16 @@ import { regexpFunction } from './sqlite-regex';
 import {
   CHANGES_TABLE,
   CHECKPOINTS_TABLE,
+  HOLDS_TABLE,
+  META_TABLE,
   COLUMNS,
   SQL_TYPES,
   COLUMN_BY_FIELD,
+  addMissingColumnsSql,
   DOCUMENTS_TABLE,
   changePairs,
   SCHEMA_VERSION,
   DATA_KEYS_TABLE,
-  missingColumnsSql,
   TABLE,
   decodeRow,
   encodeEntry,
@@ -35,7 +37,7 @@ import {
 } from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
 import { reviveDataKey, type DataKeyQuery, type DataKeyRecord } from '../encryption/data-key';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StoreInitConfig } from './types';
+import type { AuditFilter, AuditHold, AuditQuery, AuditStore, CheckpointQuery, ExpiryOf, StoreInitConfig } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -47,6 +49,15 @@ export interface FileStoreOptions extends EmbeddedStoreOptions {
   path: string;
   /** @deprecated 0.1's nedb store compacted its file; SQLite needs no compaction. Accepted and ignored. */
   compactionIntervalMs?: number;
+}
+
+const EXPIRE_AT = COLUMN_BY_FIELD.get('expireAt')!;
+const HOLDS = COLUMN_BY_FIELD.get('holds')!;
+
+/** A hold as stored in its row's JSON `doc`, dates revived. */
+function reviveHold(doc: string): AuditHold {
+  const hold = JSON.parse(doc) as AuditHold & { placedAt: string; releasedAt: string | null };
+  return { ...hold, placedAt: new Date(hold.placedAt), releasedAt: hold.releasedAt === null ? null : new Date(hold.releasedAt) };
 }
 
 /** Rows deleted per statement by the TTL sweep: a few ms each, so reads and writes interleave. */
@@ -151,6 +162,7 @@ class SqliteAuditStore implements AuditStore {
     if (config.encryption) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_subject_date ON ${TABLE} ("subject", "date")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
+    this.backfillExpiry(db, config.ttlSeconds);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
   }
 
@@ -183,14 +195,11 @@ class SqliteAuditStore implements AuditStore {
       db.pragma('synchronous = NORMAL');
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
-      // Files made before a column existed (`extra`, the encryption fields) get it now, before the indexes are created.
-      const existing = new Set(
-        db
-          .prepare(`SELECT name FROM pragma_table_info('${TABLE}')`)
-          .all()
-          .map((row) => (row as { name: string }).name),
-      );
-      for (const sql of missingColumnsSql(existing)) db.exec(sql);
+      // Files made before a column existed (0.1's import, development builds) get it first, then the schema's indexes.
+      const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
+      db.transaction(() => {
+        for (const statement of addMissingColumnsSql(existing)) db.exec(statement);
+      })();
       db.exec(schemaSql());
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
@@ -258,7 +267,8 @@ class SqliteAuditStore implements AuditStore {
   private armSweeper(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    if (this.ttlSeconds === null || this.sweepIntervalMs === 0 || this.closed) return;
+    // Retention rules give entries an expiry whatever the ttl: the sweep always runs (an empty index range when none is due).
+    if (this.sweepIntervalMs === 0 || this.closed) return;
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -268,9 +278,8 @@ class SqliteAuditStore implements AuditStore {
     this.sweeping ??= (async () => {
       let total = 0;
       for (;;) {
-        const cutoff = this.cutoff();
-        if (cutoff === null || !this.db || this.closed) return total;
-        const deleted = this.sweepStatement().run(cutoff).changes;
+        if (!this.db || this.closed) return total;
+        const deleted = this.sweepStatement().run(Date.now()).changes;
         total += deleted;
         if (deleted < SWEEP_BATCH) return total;
         await new Promise((resolve) => setImmediate(resolve));
@@ -282,11 +291,14 @@ class SqliteAuditStore implements AuditStore {
   }
 
   private sweepStatement(): SqliteStatement {
-    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "date" < ? ORDER BY "date" LIMIT ${SWEEP_BATCH})`);
+    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "expireAt" <= ? ORDER BY "expireAt" LIMIT ${SWEEP_BATCH})`);
   }
 
-  private cutoff(): number | null {
-    return this.ttlSeconds === null ? null : Date.now() - this.ttlSeconds * 1000;
+  /** Entries stored without an expiry (by 0.1, or while no ttl was set) follow the default ttl in force. */
+  private backfillExpiry(db: SqliteDatabase, ttlSeconds: number | null): void {
+    if (ttlSeconds === null) return;
+    const bit = EXPIRE_AT.bit;
+    db.prepare(`UPDATE ${TABLE} SET "expireAt" = "date" + ?, absent = absent & ~${bit} WHERE (absent & ${bit}) != 0`).run(ttlSeconds * 1000);
   }
 
   /** The open database, waiting for init() when it is under way. */
@@ -322,12 +334,8 @@ class SqliteAuditStore implements AuditStore {
     };
     try {
       const sql = new SqlFilter(scope);
-      let where = sql.filter(filter);
-      const cutoff = this.cutoff();
-      if (cutoff !== null) {
-        where = `${where} AND "date" >= ?`;
-        sql.params.push(cutoff);
-      }
+      const where = `${sql.filter(filter)} AND ("expireAt" IS NULL OR "expireAt" > ?)`;
+      sql.params.push(Date.now());
       return run(where, sql.params);
     } finally {
       for (const id of ids) this.predicates.delete(id);
@@ -336,6 +344,10 @@ class SqliteAuditStore implements AuditStore {
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const ttl = this.ttlSeconds;
+    if (ttl !== null) {
+      for (const entry of entries) if (!('expireAt' in entry)) entry.expireAt = new Date(entry.date.getTime() + ttl * 1000);
+    }
     const rows = encodeAll(entries);
     await this.database();
     const writes = this.writes!;
@@ -444,6 +456,101 @@ class SqliteAuditStore implements AuditStore {
     }
     if (deleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');
     return deleted;
+  }
+
+  async insertHold(hold: AuditHold): Promise<void> {
+    await this.database();
+    this.statement(`INSERT OR IGNORE INTO ${HOLDS_TABLE} (id, doc) VALUES (?, ?)`).run(hold._id, JSON.stringify(hold));
+  }
+
+  async findHolds(): Promise<AuditHold[]> {
+    await this.database();
+    return this.statement(`SELECT doc FROM ${HOLDS_TABLE} ORDER BY id`)
+      .all()
+      .map((row) => reviveHold((row as { doc: string }).doc));
+  }
+
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
+    await this.database();
+    const row = this.statement(`SELECT doc FROM ${HOLDS_TABLE} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    if (!row) return null;
+    const hold = reviveHold(row.doc);
+    if (hold.releasedAt !== null) return { hold, changed: false };
+    const released = { ...hold, releasedAt, releasedBy };
+    // Read and write in one synchronous step: no other release interleaves in this process.
+    this.statement(`UPDATE ${HOLDS_TABLE} SET doc = ? WHERE id = ?`).run(JSON.stringify(released), id);
+    return { hold: released, changed: true };
+  }
+
+  async markHeld(filter: AuditFilter, holdId: string): Promise<number> {
+    await this.database();
+    const bits = EXPIRE_AT.bit + HOLDS.bit;
+    const update = this.statement(`UPDATE ${TABLE} SET "expireAt" = NULL, holds = ?, absent = absent & ~${bits} WHERE row = ?`);
+    return this.query(filter, (where, params) => {
+      const rows = this.statement(`SELECT row, holds FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{ row: number; holds: string | null }>;
+      this.db!.transaction(() => {
+        for (const { row, holds } of rows) {
+          const ids = holds === null ? [] : (JSON.parse(holds) as string[]);
+          update.run(JSON.stringify(ids.includes(holdId) ? ids : [...ids, holdId]), row);
+        }
+      })();
+      return rows.length;
+    });
+  }
+
+  async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
+    await this.database();
+    const keep = this.statement(`UPDATE ${TABLE} SET holds = ? WHERE row = ?`);
+    // Released: no holds (absent), and the expiry its rule gives (absent when none applies).
+    const release = this.statement(`UPDATE ${TABLE} SET holds = NULL, "expireAt" = ?, absent = (absent | ${HOLDS.bit} | ?) & ~? WHERE row = ?`);
+    return this.query({ holds: holdId }, (where, params) => {
+      const rows = this.statement(`SELECT row, holds, "date", "action", "collectionName" FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{
+        row: number;
+        holds: string;
+        date: number;
+        action: string | null;
+        collectionName: string | null;
+      }>;
+      let released = 0;
+      this.db!.transaction(() => {
+        for (const { row, holds, date, action, collectionName } of rows) {
+          const rest = (JSON.parse(holds) as string[]).filter((id) => id !== holdId);
+          if (rest.length > 0) {
+            keep.run(JSON.stringify(rest), row);
+            continue;
+          }
+          const expireAt = expiryOf({ date: new Date(date), action, collectionName });
+          const absentBit = expireAt === undefined ? EXPIRE_AT.bit : 0;
+          release.run(expireAt ? expireAt.getTime() : null, absentBit, absentBit === 0 ? EXPIRE_AT.bit : 0, row);
+          released += 1;
+        }
+      })();
+      return released;
+    });
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    await this.database();
+    const row = this.statement(`SELECT value FROM ${META_TABLE} WHERE key = 'retention'`).get() as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    await this.database();
+    this.statement(`INSERT INTO ${META_TABLE} (key, value) VALUES ('retention', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(policy);
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    await this.database();
+    const bit = EXPIRE_AT.bit;
+    const set =
+      ttlSeconds === undefined
+        ? `"expireAt" = NULL, absent = absent | ${bit}`
+        : ttlSeconds === null
+          ? `"expireAt" = NULL, absent = absent & ~${bit}`
+          : `"expireAt" = "date" + ${ttlSeconds * 1000}, absent = absent & ~${bit}`;
+    // One statement: SQLite runs it in its own transaction.
+    return this.query(filter, (where, params) => this.statement(`UPDATE ${TABLE} SET ${set} WHERE ${where} AND "holds" IS NULL`).run(...params).changes);
   }
 
   async close(): Promise<void> {
