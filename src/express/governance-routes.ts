@@ -31,17 +31,23 @@ export interface RouteHelpers {
   checkAuth: Handler;
   run(handler: (req: Request, res: Response) => Promise<void>): Handler;
   sendError(res: Response, statusCode: number, message: string, extra?: Record<string, unknown>): void;
+  /**
+   * With tenants (`getTenant`): only callers reading across tenants (`tenantScope`) pass. The
+   * retention report counts every tenant's entries and a hold covers them: neither is one tenant's.
+   */
+  acrossTenants: Handler;
 }
 
 /** Registers the routes on the query router; call it before the `${base}/:id` route. */
 export function mountGovernanceRoutes(router: Router, ctx: GovernanceRouteContext, helpers: RouteHelpers): void {
   const { config, governance } = ctx;
-  const { authorize, checkAuth, run, sendError } = helpers;
+  const { authorize, checkAuth, run, sendError, acrossTenants } = helpers;
   const base = config.basePath;
 
   router.get(
     `${base}/retention`,
     authorize,
+    acrossTenants,
     run(async (_req, res) => {
       await ctx.flushPending();
       res.json(await retentionReport(ctx.store, config.retention, config.ttlSeconds));
@@ -56,7 +62,7 @@ export function mountGovernanceRoutes(router: Router, ctx: GovernanceRouteContex
       const auth = authOf(req, config);
       if (!auth || !scopeAllows(rule, scopesOf(auth.scopes))) return sendError(res, 403, `Insufficient scope: legal holds need ${describeRule(rule)}.`);
       if (!governance.holdStore) return sendError(res, 501, 'This store does not implement legal holds.');
-      next();
+      acrossTenants(req, res, next);
     });
   }
 

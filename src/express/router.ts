@@ -410,7 +410,14 @@ export function createQueryRouter(ctx: RouterContext): Router {
       res.status(200).json({ erased: { entries, keys, subjects }, entry });
     }),
   );
-  mountGovernanceRoutes(router, ctx, { authorize, checkAuth, run, sendError });
+  const acrossTenants = (req: Request, res: Response, next: NextFunction): void => {
+    if (!config.tenants) return next();
+    const access = accessOf(req, res);
+    if (!access) return;
+    if (!access.crossTenant) return sendError(res, 403, "Retention and legal holds concern every tenant's entries: they need the tenantScope option's scopes.");
+    next();
+  };
+  mountGovernanceRoutes(router, ctx, { authorize, checkAuth, run, sendError, acrossTenants });
 
   router.get(
     `${base}/:id`,
