@@ -19,6 +19,8 @@ import { contextOfRequest, recordedContext } from './events/request-context';
 import { emitEntry } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
+import { SpoolOwner } from './pipeline/spool-owner';
+import { Journal } from './pipeline/journal';
 import { WriteReceipts } from './pipeline/write-receipts';
 import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
@@ -156,20 +158,48 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const store = config.store ?? defaultStore();
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
   // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
-  const spool = config.spoolDir
-    ? new FileSpool(config.spoolDir, (error) =>
-        report(
-          error instanceof AuditLogStoreError
-            ? error
-            : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
-        ),
-      )
-    : null;
+  // One owner tag for this instance's spool segments and journal files: other processes sharing spoolDir leave them alone while it runs.
+  const owner = config.spoolDir ? new SpoolOwner(config.spoolDir) : null;
+  const spool =
+    config.spoolDir && owner
+      ? new FileSpool(
+          config.spoolDir,
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+          owner,
+        )
+      : null;
+  const journal =
+    config.durability === 'journal' && spool && owner && config.spoolDir
+      ? new Journal(
+          config.spoolDir,
+          owner,
+          () => spool.ready(),
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_JOURNAL', `the journal in ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+        )
+      : null;
+  /** After close(): what is left in spoolDir is up for adoption by the next process to start. */
+  const releaseOwner = () => {
+    try {
+      owner?.release();
+    } catch (error) {
+      report(new AuditLogStoreError('EAUDIT_SPOOL', `removing the spool's owner lock failed: ${(error as Error).message}`, 0, error));
+    }
+  };
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
-  const writer = new Writer(receipts.watch(store), config, report, spool, chain);
+  const writer = new Writer(receipts.watch(store), config, report, spool, chain, journal);
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
   const sink: EventSink = { config, limits, newId, push: (entry, bytes) => writer.push(entry, bytes), fail: report };
@@ -232,7 +262,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       enabled: true,
       store,
       flush: (deadlineMs?: number) => writer.flush(deadlineMs),
-      close: (deadlineMs?: number) => writer.close(deadlineMs),
+      close: (deadlineMs?: number) => writer.close(deadlineMs).then(releaseOwner),
       stats: () => writer.stats(),
     },
     sink,

@@ -23,6 +23,10 @@
  * push order the chain is stored in order. Checkpoints (the chain's opening one first, before any
  * entry) are units of work of their own; one that fails is retried on its own backoff, so entries
  * keep being written: a store that cannot take checkpoints costs the log its proof, not its entries.
+ *
+ * Journal (durability: 'journal'): push() appends each entry to the journal, after it is linked
+ * into the chain (a replay carries the same chain fields), before it is queued; the journal
+ * forgets it once the store confirmed it, the spool took it, or the store rejected it for good.
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
@@ -31,6 +35,7 @@ import type { Config } from '../options';
 import type { Chain } from '../integrity/chain';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import type { Spool } from './spool';
+import type { Journal } from './journal';
 
 /** The resolved options the writer reads; taken from Config so the two cannot drift. */
 export type WriterSettings = Pick<
@@ -135,6 +140,7 @@ export class Writer {
     private readonly report: Report,
     private readonly spool: Spool | null = null,
     private readonly chain: Chain | null = null,
+    private readonly journal: Journal | null = null,
   ) {
     this.checkpoints = chain && storesCheckpoints(store) ? chain : null;
     // Start the store (and replay a spool left by an earlier process) at once.
@@ -159,6 +165,7 @@ export class Writer {
       this.chain.link(entry);
       bytes += CHAIN_BYTES;
     }
+    this.journal?.append(entry);
     const item: Queued = { entry, bytes, seq: ++this.seq, at: Date.now() };
     const held = this.queue.length + (this.inFlight?.length ?? 0);
     // Once anything is spooled, newer entries follow it there, so the store sees them in order.
@@ -243,6 +250,7 @@ export class Writer {
     this.queuedBytes = 0;
     if (left.length > 0) this.overflow(left, 'close() reached its deadline', true);
     await this.spool?.close();
+    this.journal?.close();
     try {
       await beforeDeadline(
         Promise.resolve().then(() => this.store.close()),
@@ -392,7 +400,9 @@ export class Writer {
       if (item.retry) this.counts.retried++;
     }
     this.counts.written += batch.length;
-    this.chain?.written(batch.map((item) => item.entry));
+    const written = batch.map((item) => item.entry);
+    this.chain?.written(written);
+    this.journal?.confirm(written);
     this.attempt = 0;
     return 'progress';
   }
@@ -553,6 +563,7 @@ export class Writer {
 
   private reject(entry: AuditEntry, error: unknown): void {
     this.counts.dropped++;
+    this.journal?.confirm([entry]);
     this.chain?.dropped([entry]);
     this.report(
       new AuditLogStoreError(
@@ -568,6 +579,7 @@ export class Writer {
     if (this.spool) {
       const entries = items.map((item) => item.entry);
       if (first ? this.spool.prepend(entries) : this.spool.append(entries)) {
+        this.journal?.confirm(entries);
         this.counts.spooled += items.length;
         this.schedule();
         return;
