@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { auditLog, memoryStore } from 'express-audit-log';
+import express from 'express';
+import request from 'supertest';
+import { auditLog, memoryStore, type AuditEntry } from 'express-audit-log';
 import { post, startInstance, type Instance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
 import { tempDirs } from './fakes';
@@ -55,6 +57,64 @@ test("option checks: durability is 'memory' or 'journal', and the journal needs 
   );
   expect(() => auditLog({ store: memoryStore(), durability: 'journal' })).toThrow(/durability: 'journal' keeps its journal in spoolDir.*set spoolDir too/);
   expect(auditLog({ store: memoryStore(), durability: 'memory' }).enabled).toBe(true);
+});
+
+function journalText(spoolDir: string): string {
+  return fs
+    .readdirSync(spoolDir)
+    .filter((name) => name.startsWith('journal-'))
+    .map((name) => fs.readFileSync(path.join(spoolDir, name), 'utf8'))
+    .join('');
+}
+
+test('journal mode: the entry is on disk when res.end() returns, built from the status, result and params known then', async () => {
+  const spoolDir = path.join(dir(), 'spool');
+  const store = memoryStore();
+  const audit = auditLog({ store, spoolDir, durability: 'journal', flushIntervalMs: 60_000 });
+  const app = express();
+  app.use(express.json());
+  app.use(audit);
+  let journaledAtEnd = '';
+  app.post('/items/:id', (req, res) => {
+    res.status(201).json({ _id: req.params.id, ok: true });
+    // Synchronously after end(): the response is complete, the 'close' event has not fired yet.
+    journaledAtEnd = journalText(spoolDir);
+  });
+  await request(app).post('/items/abc').set('x-request-id', 'req-1').send({ name: 'x' }).expect(201);
+  expect(journaledAtEnd).toContain('"requestId":"req-1"');
+  await audit.flush();
+  const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+  expect(docs).toHaveLength(1);
+  const entry = docs[0] as AuditEntry;
+  expect(entry).toMatchObject({ statusCode: 201, isError: false, result: { _id: 'abc', ok: true }, params: { id: 'abc' }, payload: { name: 'x' } });
+  expect(entry.responseMessage).toBeNull();
+  expect(entry.aborted).toBeUndefined();
+  await audit.close();
+  // Confirmed, then closed: no journal, and no lock, left behind.
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+});
+
+test('journal mode: files whose entries the store confirmed are deleted as the journal moves on', async () => {
+  const spoolDir = path.join(dir(), 'spool');
+  const store = memoryStore();
+  const audit = auditLog({ store, spoolDir, durability: 'journal', maxFieldBytes: 64 * 1024 });
+  const app = express();
+  app.use(express.json({ limit: '1mb' }));
+  app.use(audit);
+  app.post('/items', (_req, res) => {
+    res.status(204).end();
+  });
+  const blob = 'j'.repeat(16 * 1024);
+  // About 1.6 MB of journal: several files' worth. Each request waits for the previous one's entry to be written.
+  for (let i = 0; i < 100; i++) {
+    await request(app).post('/items').send({ i, blob }).expect(204);
+    await audit.flush();
+  }
+  expect((await store.count({})) as number).toBe(100);
+  const files = fs.readdirSync(spoolDir).filter((name) => name.startsWith('journal-'));
+  // Only the file being appended to is left: every sealed one was confirmed and deleted.
+  expect(files).toHaveLength(1);
+  await audit.close();
 });
 
 test('journal mode: SIGKILL at scheduled points under load; after restarts every answered request is stored, none twice', async () => {
