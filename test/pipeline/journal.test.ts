@@ -9,11 +9,12 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { auditLog, memoryStore, type AuditEntry } from 'express-audit-log';
-import { post, startInstance, type Instance } from '../support/instances/launcher';
+import { killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
 import { tempDirs } from './fakes';
 
 const dir = tempDirs();
+afterEach(killInstances);
 const LANES = 8;
 
 /**

@@ -15,6 +15,22 @@ import type { ChildRequest, ChildSettings, DumpedEntry } from './child';
 const ROOT = path.join(__dirname, '..', '..', '..');
 const DIST = path.join(ROOT, 'dist', 'index.js');
 let compiled: string | null = null;
+/** Every child not yet gone: a failed test must not leave processes that keep jest from exiting. */
+const running = new Set<ChildProcess>();
+
+/** For afterEach: SIGKILLs the children a test left running. */
+export async function killInstances(): Promise<void> {
+  const left = [...running];
+  await Promise.all(
+    left.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
 
 function childScript(): string {
   if (compiled) return compiled;
@@ -46,7 +62,13 @@ export async function startInstance(settings: ChildSettings): Promise<Instance> 
     env: { ...process.env, EAL_DIST: DIST, EAL_CHILD: JSON.stringify(settings), NODE_PATH: path.join(ROOT, 'node_modules') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  running.add(child);
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => {
+      running.delete(child);
+      resolve(signal);
+    }),
+  );
   const waiting = new Map<number, (reply: unknown) => void>();
   let nextId = 0;
   const port = await new Promise<number>((resolve, reject) => {
