@@ -15,7 +15,10 @@ export interface ChildSettings {
   uri?: string;
   dbName?: string;
   options?: Partial<
-    Pick<AuditLogOptions, 'spoolDir' | 'durability' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'retryMinDelayMs' | 'retryMaxDelayMs'>
+    Pick<
+      AuditLogOptions,
+      'spoolDir' | 'durability' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'retryMinDelayMs' | 'retryMaxDelayMs' | 'publicRoutes'
+    >
   >;
 }
 

@@ -127,3 +127,22 @@ export function post(port: number, requestId: string, body: object = { name: req
     request.end(data);
   });
 }
+
+/** GET a JSON route of an instance (the audit log's list route, say). */
+export function getJson<T>(port: number, route: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: route, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      })
+      .on('error', reject);
+  });
+}
