@@ -187,6 +187,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
             ),
         )
       : null;
+  let closing: Promise<void> | null = null;
   /** After close(): what is left in spoolDir is up for adoption by the next process to start. */
   const releaseOwner = () => {
     try {
@@ -262,7 +263,8 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
       enabled: true,
       store,
       flush: (deadlineMs?: number) => writer.flush(deadlineMs),
-      close: (deadlineMs?: number) => writer.close(deadlineMs).then(releaseOwner),
+      // The same promise for every call, as writer.close() gives.
+      close: (deadlineMs?: number) => (closing ??= writer.close(deadlineMs).then(releaseOwner)),
       stats: () => writer.stats(),
     },
     sink,
