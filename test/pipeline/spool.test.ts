@@ -433,3 +433,16 @@ test('through auditLog(): an unsafe spoolDir is reported at startup as EAUDIT_SP
   expect(fs.readdirSync(where)).toEqual([]);
   await audit.close(0);
 });
+
+test('two spools open in one process over one directory (two audit logs) keep their own files; a closed one gives them up', async () => {
+  const where = dir();
+  const first = new FileSpool(where, () => undefined);
+  first.append([entry('first')]);
+  const second = new FileSpool(where, () => undefined);
+  expect(second.hasPending()).toBe(false);
+  expect(labels(await first.next(10))).toEqual(['first']);
+  first.release();
+  await first.close();
+  await second.close();
+  expect(await drain(where)).toEqual(['first']);
+});
