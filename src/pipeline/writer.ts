@@ -440,8 +440,42 @@ export class Writer {
   private async openings(due: AuditCheckpoint[]): Promise<AuditCheckpoint[]> {
     const chain = this.checkpoints;
     if (!chain || !storesCheckpoints(this.store)) return [];
+    return this.missingOpenings(chain.unopened(due));
+  }
+
+  /**
+   * Before replayed entries of another writer's chain are stored, that chain's opening is: a
+   * replaying process that dies before its next checkpoint (a crash loop in journal mode) would
+   * otherwise leave entries no opening vouches for, which verify reads as inserted. A store that
+   * cannot take it is reported and the entries are written all the same (openings() tries again).
+   */
+  private async openReplayedChains(entries: readonly AuditEntry[]): Promise<void> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return;
+    const ids = chain.unopenedIds(entries.map((entry) => (entry as { chain?: unknown }).chain).filter((id): id is string => typeof id === 'string'));
+    if (ids.length === 0) return;
+    try {
+      const openings = await this.missingOpenings(ids);
+      if (openings.length > 0) await this.store.insertCheckpoints(openings);
+      chain.committed(openings);
+    } catch (error) {
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_CHECKPOINT',
+          `writing the opening checkpoint of a replayed chain failed (${errorText(error)}); its entries are written, and the opening is tried again with the next checkpoints.`,
+          0,
+          error,
+        ),
+      );
+    }
+  }
+
+  /** Opening checkpoints for these chains, where the store has none (those it has are noted as opened). */
+  private async missingOpenings(ids: readonly string[]): Promise<AuditCheckpoint[]> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return [];
     const out: AuditCheckpoint[] = [];
-    for (const id of chain.unopened(due)) {
+    for (const id of ids) {
       const [first] = await this.store.findCheckpoints({ after: `${id}:`, limit: 1 });
       if (first?.chain === id && first.seq === 0) chain.markOpened(id);
       else out.push(chain.openFor(id));
@@ -471,6 +505,8 @@ export class Writer {
       );
     }
     if (entries.length === 0) return 'progress';
+    await this.openReplayedChains(entries);
+    if (this.stopped) return 'abandoned';
     try {
       await this.store.insertMany(entries);
     } catch (error) {

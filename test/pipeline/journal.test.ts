@@ -9,7 +9,7 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { auditLog, memoryStore, type AuditEntry } from 'express-audit-log';
-import { killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
+import { getJson, killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
 import { tempDirs } from './fakes';
 
@@ -163,4 +163,27 @@ test('the default mode makes no such promise: entries still queued when the proc
   await last.close();
   expect(answered.length).toBeGreaterThanOrEqual(20);
   expect(answered.filter((id) => stored.has(id))).toEqual([]);
+});
+
+test("journal mode with integrity: a process that replays a dead one's journal and dies before its next checkpoint leaves every chain verifiable", async () => {
+  const where = dir();
+  const spoolDir = path.join(where, 'spool');
+  const file = path.join(where, 'audit.db');
+  const options = { spoolDir, durability: 'journal' as const, integrity: true };
+  // 1: its store never takes a write, so its chain's opening checkpoint is never stored; killed.
+  const first = await startInstance({ store: 'down', options });
+  const answered = await loadThenKill(first, 'first', 10);
+  // 2: replays the first one's journal (those entries are stored now), takes more requests, and is killed long before a checkpoint is due.
+  const second = await startInstance({ store: 'file', path: file, options });
+  expect((await second.flush()).replayed).toBeGreaterThanOrEqual(answered.length);
+  answered.push(...(await loadThenKill(second, 'second', 10)));
+  // 3: replays the second one's journal and closes, writing its checkpoints.
+  const third = await startInstance({ store: 'file', path: file, options });
+  await third.flush();
+  await third.close();
+  const checking = await startInstance({ store: 'file', path: file, options });
+  const report = await getJson<{ ok: boolean; problems: unknown[]; unchained: number; checked: { entries: number } }>(checking.port, '/auditLog/verify');
+  await checking.close();
+  expect(report).toMatchObject({ ok: true, problems: [], unchained: 0 });
+  expect(report.checked.entries).toBeGreaterThanOrEqual(answered.length);
 });

@@ -17,7 +17,7 @@ export interface ChildSettings {
   options?: Partial<
     Pick<
       AuditLogOptions,
-      'spoolDir' | 'durability' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'retryMinDelayMs' | 'retryMaxDelayMs' | 'publicRoutes'
+      'spoolDir' | 'durability' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'retryMinDelayMs' | 'retryMaxDelayMs' | 'publicRoutes' | 'integrity'
     >
   >;
 }
@@ -63,7 +63,8 @@ async function openStore(settings: ChildSettings): Promise<{ store: AuditStore; 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.EAL_CHILD as string) as ChildSettings;
   const { store, done } = await openStore(settings);
-  const audit = pkg.auditLog({ store, ...settings.options });
+  // Every request is made by an admin: the verify route is never public.
+  const audit = pkg.auditLog({ store, ...settings.options, scope: ['admin'], getAuth: () => ({ user: 'tester', scopes: ['admin'] }) });
   audit.on('error', () => undefined); // a store that is down reports every retry: expected here
   const app = express();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
