@@ -11,6 +11,7 @@ import request from 'supertest';
 import { auditLog, memoryStore, type AuditEntry } from 'express-audit-log';
 import { getJson, killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
+import { startMongo, stopMongo, type MongoTarget } from '../support/mongo';
 import { tempDirs } from './fakes';
 
 const dir = tempDirs();
@@ -118,9 +119,9 @@ test('journal mode: files whose entries the store confirmed are deleted as the j
   await audit.close();
 });
 
-test('journal mode: SIGKILL at scheduled points under load; after restarts every answered request is stored, none twice', async () => {
-  const where = dir();
-  const spoolDir = path.join(where, 'spool');
+/** Rounds of load, each ended by SIGKILL, on one store and one spoolDir; then a clean start replays what is left and checks the store. */
+async function killRounds(store: Omit<ChildSettings, 'options'>): Promise<void> {
+  const spoolDir = path.join(dir(), 'spool');
   // Kill points, and writer settings that put the kill before any write, mid-batch, or between small batches.
   const rounds: Array<{ killAfter: number; batchSize: number; flushIntervalMs: number }> = [
     { killAfter: 1, batchSize: 100, flushIntervalMs: 60_000 },
@@ -130,11 +131,7 @@ test('journal mode: SIGKILL at scheduled points under load; after restarts every
     { killAfter: 64, batchSize: 10, flushIntervalMs: 2 },
     { killAfter: 101, batchSize: 100, flushIntervalMs: 60_000 },
   ];
-  const settings = (options: ChildSettings['options']): ChildSettings => ({
-    store: 'file',
-    path: path.join(where, 'audit.db'),
-    options: { spoolDir, durability: 'journal', ...options },
-  });
+  const settings = (options: ChildSettings['options']): ChildSettings => ({ ...store, options: { spoolDir, durability: 'journal', ...options } });
   const answered: string[] = [];
   for (const [index, round] of rounds.entries()) {
     const instance = await startInstance(settings({ batchSize: round.batchSize, flushIntervalMs: round.flushIntervalMs }));
@@ -151,6 +148,22 @@ test('journal mode: SIGKILL at scheduled points under load; after restarts every
   expect(stats.replayed).toBeGreaterThan(0);
   // A clean close leaves no journal, no segment and no lock behind.
   expect(fs.readdirSync(spoolDir)).toEqual([]);
+}
+
+test('journal mode, SQLite file store: SIGKILL at scheduled points under load; after restarts every answered request is stored, none twice', async () => {
+  await killRounds({ store: 'file', path: path.join(dir(), 'audit.db') });
+});
+
+describe('MongoDB (the in-project server, in this process: it outlives the killed ones)', () => {
+  let mongo: MongoTarget;
+  beforeAll(async () => {
+    mongo = await startMongo();
+  });
+  afterAll(() => stopMongo(mongo));
+
+  test('journal mode: SIGKILL at scheduled points under load; after restarts every answered request is stored, none twice', async () => {
+    await killRounds({ store: 'mongo', uri: mongo.uri, dbName: mongo.dbName });
+  });
 });
 
 test('the default mode makes no such promise: entries still queued when the process is killed are lost', async () => {
