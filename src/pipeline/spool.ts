@@ -215,9 +215,16 @@ export class FileSpool implements Spool {
       const names = fs.readdirSync(this.dir);
       const found: Segment[] = [];
       const keys = new Set<number>();
+      // One liveness check per owner, not per file: each reads a lock and signals a pid.
+      const alive = new Map<string, boolean>();
+      const isAlive = (file: SpoolFile): boolean => {
+        const tag = `${file.pid}.${file.token}`;
+        if (!alive.has(tag)) alive.set(tag, this.owner.isAlive(file.pid, file.token));
+        return alive.get(tag)!;
+      };
       for (const name of names) {
         const file = parseSpoolFile(name);
-        if (!file || this.owner.owns(file) || this.owner.isAlive(file.pid, file.token)) continue;
+        if (!file || this.owner.owns(file) || isAlive(file)) continue;
         const segment = this.adopt(file, keys);
         if (segment) {
           keys.add(segment.key);
