@@ -96,6 +96,28 @@ test('journal mode: the entry is on disk when res.end() returns, built from the 
   expect(fs.readdirSync(spoolDir)).toEqual([]);
 });
 
+test('journal mode: an entry that cannot be journaled is reported (EAUDIT_JOURNAL) and still written; the answer is unchanged', async () => {
+  const spoolDir = path.join(dir(), 'spool');
+  const store = memoryStore();
+  const audit = auditLog({ store, spoolDir, durability: 'journal' });
+  const codes: string[] = [];
+  audit.on('error', (error) => codes.push(error.code));
+  const app = express();
+  app.use(express.json());
+  app.use(audit);
+  app.post('/items', (_req, res) => {
+    res.status(201).json({ ok: true });
+  });
+  // The directory is gone after start: the journal cannot create its file.
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+  const response = await request(app).post('/items').send({ name: 'x' }).expect(201);
+  expect(response.body).toEqual({ ok: true });
+  await audit.flush();
+  expect(await store.count({})).toBe(1);
+  expect(codes).toContain('EAUDIT_JOURNAL');
+  await audit.close();
+});
+
 test('journal mode: files whose entries the store confirmed are deleted as the journal moves on', async () => {
   const spoolDir = path.join(dir(), 'spool');
   const store = memoryStore();
