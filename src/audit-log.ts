@@ -19,6 +19,8 @@ import { contextOfRequest, recordedContext } from './events/request-context';
 import { emitEntry, type EventFields } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
+import { SpoolOwner } from './pipeline/spool-owner';
+import { Journal } from './pipeline/journal';
 import { WriteReceipts } from './pipeline/write-receipts';
 import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
@@ -191,15 +193,44 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   const reads = keyring && config.encryption ? new EncryptedReads(keyring, config.encryption.fields) : null;
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
   // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
-  const spool = config.spoolDir
-    ? new FileSpool(config.spoolDir, (error) =>
-        report(
-          error instanceof AuditLogStoreError
-            ? error
-            : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
-        ),
-      )
-    : null;
+  // One owner tag for this instance's spool segments and journal files: other processes sharing spoolDir leave them alone while it runs.
+  const owner = config.spoolDir ? new SpoolOwner(config.spoolDir) : null;
+  const spool =
+    config.spoolDir && owner
+      ? new FileSpool(
+          config.spoolDir,
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+          owner,
+        )
+      : null;
+  const journal =
+    config.durability === 'journal' && spool && owner && config.spoolDir
+      ? new Journal(
+          config.spoolDir,
+          owner,
+          () => spool.ready(),
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_JOURNAL', `the journal in ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+        )
+      : null;
+  let closing: Promise<void> | null = null;
+  /** After close(): what is left in spoolDir is up for adoption by the next process to start. */
+  const releaseOwner = () => {
+    try {
+      owner?.release();
+    } catch (error) {
+      report(new AuditLogStoreError('EAUDIT_SPOOL', `removing the spool's owner lock failed: ${(error as Error).message}`, 0, error));
+    }
+  };
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
@@ -217,7 +248,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     // Watch for holds other instances place when this one serves the hold routes (or holds exist).
     start: () => governance.start(config.holdScope !== null),
     stop: () => governance.stop(),
-  });
+  }, journal);
   // Off: entries go to the store's writer alone, with nothing added on the request path.
   const delivery = config.deliver ? createDelivery(config.deliver, config, report) : null;
   const push = delivery
@@ -344,11 +375,9 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
             await Promise.all([writer.flush(deadlineMs), delivery.flush(deadlineMs)]);
           }
         : (deadlineMs?: number) => writer.flush(deadlineMs),
-      close: delivery
-        ? async (deadlineMs?: number) => {
-            await Promise.all([writer.close(deadlineMs), delivery.close(deadlineMs)]);
-          }
-        : (deadlineMs?: number) => writer.close(deadlineMs),
+      // The same promise for every call, as writer.close() gives.
+      close: (deadlineMs?: number) =>
+        (closing ??= (delivery ? Promise.all([writer.close(deadlineMs), delivery.close(deadlineMs)]) : writer.close(deadlineMs)).then(releaseOwner)),
       stats: (): AuditLogStats => (delivery ? { ...writer.stats(), delivery: delivery.stats() } : writer.stats()),
       erase: async (request: ErasureRequest) => {
         const { entry: _entry, ...result } = await erase(request, null);

@@ -149,6 +149,14 @@ export interface AuditLogOptions {
   retryMaxDelayMs?: number;
   /** Directory of the on-disk spool used when the queue is full; `false` turns spooling off. Defaults to `false`. */
   spoolDir?: string | false;
+  /**
+   * `'memory'`: entries wait in memory for their batch; a crash (kill -9, OOM) loses what was
+   * not yet written. `'journal'`: each entry is also appended to a journal file under `spoolDir`
+   * before the response's last bytes are handed to the socket, replayed on the next start and
+   * trimmed as the store confirms writes, so a crash loses no entry of an answered request.
+   * Needs `spoolDir`. Defaults to `'memory'`.
+   */
+  durability?: 'memory' | 'journal';
   /** Where warnings go when nobody listens for `'error'`. Defaults to `console`. */
   logger?: Logger;
   /** Header that carries an incoming request id. Defaults to `'x-request-id'`. */
@@ -248,6 +256,7 @@ export interface Config {
   retryMinDelayMs: number;
   retryMaxDelayMs: number;
   spoolDir: string | null;
+  durability: 'memory' | 'journal';
   logger: Logger;
   requestIdHeader: string;
   echoRequestId: boolean;
@@ -306,6 +315,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   retryMinDelayMs: true,
   retryMaxDelayMs: true,
   spoolDir: true,
+  durability: true,
   logger: true,
   requestIdHeader: true,
   echoRequestId: true,
@@ -339,6 +349,20 @@ const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
 };
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+const DURABILITIES = ['memory', 'journal'] as const;
+
+function parseDurability(value: unknown, hasSpoolDir: boolean): Config['durability'] {
+  if (value === undefined) return 'memory';
+  if (!DURABILITIES.includes(value as Config['durability']))
+    fail('durability', `durability must be 'memory' or 'journal'; got ${show(value)}.${typeof value === 'string' ? didYouMean(value, DURABILITIES) : ''}`);
+  if (value === 'journal' && !hasSpoolDir)
+    fail(
+      'durability',
+      "durability: 'journal' keeps its journal in spoolDir, and replays from there what a crashed process journaled; set spoolDir too (a directory only this process's user can write, e.g. spoolDir: '/var/lib/my-app/audit-spool').",
+    );
+  return value as Config['durability'];
+}
 
 function fail(option: string, message: string): never {
   throw new AuditLogConfigError('EAUDIT_OPTION', option, message);
@@ -671,6 +695,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
   if (spoolDir !== undefined && spoolDir !== false && (typeof spoolDir !== 'string' || spoolDir === '')) {
     fail('spoolDir', `spoolDir must be a directory path or false; got ${show(spoolDir)}.`);
   }
+  const durability = parseDurability(options.durability, typeof spoolDir === 'string');
   const defaultLimit = int(options, 'defaultLimit', 20, 1);
   const maxLimit = int(options, 'maxLimit', 1000, 1);
   if (defaultLimit > maxLimit) fail('defaultLimit', `defaultLimit (${defaultLimit}) must not exceed maxLimit (${maxLimit}).`);
@@ -721,6 +746,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     retryMinDelayMs,
     retryMaxDelayMs,
     spoolDir: typeof spoolDir === 'string' ? spoolDir : null,
+    durability,
     logger: parseLogger(options.logger),
     requestIdHeader: dottedPath(options, 'requestIdHeader', 'x-request-id').toLowerCase(),
     echoRequestId: bool(options, 'echoRequestId', false),
