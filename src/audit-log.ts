@@ -243,12 +243,20 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   let flushForHolds: () => Promise<void> = async () => undefined;
   const governance = new Governance(config, store, () => flushForHolds(), newId);
   const watched = receipts.watch(store);
-  const writer = new Writer(keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched, config, report, spool, chain, {
-    stamp: (entry) => governance.stamp(entry),
-    // Watch for holds other instances place when this one serves the hold routes (or holds exist).
-    start: () => governance.start(config.holdScope !== null),
-    stop: () => governance.stop(),
-  }, journal);
+  const writer = new Writer(
+    keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched,
+    config,
+    report,
+    spool,
+    chain,
+    {
+      stamp: (entry) => governance.stamp(entry),
+      // Watch for holds other instances place when this one serves the hold routes (or holds exist).
+      start: () => governance.start(config.holdScope !== null),
+      stop: () => governance.stop(),
+    },
+    journal,
+  );
   // Off: entries go to the store's writer alone, with nothing added on the request path.
   const delivery = config.deliver ? createDelivery(config.deliver, config, report) : null;
   const push = delivery
