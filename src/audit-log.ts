@@ -241,7 +241,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
   // Retention and holds: each entry's expiry and hold marks, stamped as it goes to the store.
   // A hold waits for the writer (bounded, like the read routes) before it marks stored entries; the writer is made below.
   let flushForHolds: () => Promise<void> = async () => undefined;
-  const governance = new Governance(config, store, () => flushForHolds(), newId);
+  const governance = new Governance(config, store, () => flushForHolds(), newId, reads ? (filter) => reads.filter(filter) : undefined);
   const watched = receipts.watch(store);
   const writer = new Writer(
     keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched,

@@ -92,6 +92,11 @@ export class Governance {
     /** Waits until entries stamped before now are in the store (the writer's flush). */
     private readonly settle: () => Promise<void>,
     private readonly newId: () => string,
+    /**
+     * The filter as stored values answer it: with `encryption`, a hold on `user` must match the
+     * blind index of sealed entries (the same translation as the list route's).
+     */
+    private readonly storedFilter: (filter: AuditFilter) => AuditFilter = (filter) => filter,
   ) {
     this.expiryOf = (entry) => expiryOf(settings.retention, settings.ttlSeconds, entry);
   }
@@ -176,12 +181,16 @@ export class Governance {
     this.loaded = true;
     if (first || placed.length + released.length === 0) return;
     await this.settle();
-    for (const hold of placed) await store.markHeld(holdFilter(hold.filter, hold.placedAt, this.settings), hold._id);
+    for (const hold of placed) await store.markHeld(this.filterOf(hold), hold._id);
     for (const hold of released) await store.unmarkHeld(hold._id, this.expiryOf);
   }
 
+  private filterOf(hold: Pick<AuditHold, 'filter' | 'placedAt'>): AuditFilter {
+    return this.storedFilter(holdFilter(hold.filter, hold.placedAt, this.settings));
+  }
+
   private compile(hold: AuditHold): ActiveHold {
-    return { id: hold._id, matches: compileFilter(holdFilter(hold.filter, hold.placedAt, this.settings)) };
+    return { id: hold._id, matches: compileFilter(this.filterOf(hold)) };
   }
 
   /** Every hold, active and released, oldest first (refreshed from the store first). */
@@ -202,7 +211,7 @@ export class Governance {
       );
     }
     const parameters = checkParameters(input.filter);
-    const filter = holdFilter(parameters, now, this.settings);
+    const filter = this.filterOf({ filter: parameters, placedAt: now });
     const hold: AuditHold = { _id: this.newId(), reason, filter: parameters, placedAt: now, placedBy, releasedAt: null, releasedBy: null };
     await store.insertHold(hold);
     this.seen.set(hold._id, true);
