@@ -9,7 +9,9 @@
  *   node bench/capture-cost.js [--blocks=9] [--requests=2000] [--only=bare,noop,memory]
  *
  * Variants: bare (no middleware), noop (auditLog with a store whose insertMany does nothing:
- * capture and the writer alone), memory (memoryStore), pino (pino-http to a file, for scale).
+ * capture and the writer alone), memory (memoryStore), journal (memoryStore with durability:
+ * 'journal': each entry also appended to a journal file, synchronously, inside res.end()),
+ * pino (pino-http to a file, for scale). `--only=memory,journal` is the journal's A/B.
  */
 const http = require('node:http');
 const fs = require('node:fs');
@@ -50,6 +52,10 @@ const VARIANTS = {
   },
   memory: () => {
     const audit = auditLog({ store: memoryStore(), routes: false });
+    return { app: app([audit]), close: () => audit.close() };
+  },
+  journal: () => {
+    const audit = auditLog({ store: memoryStore(), routes: false, spoolDir: fs.mkdtempSync(path.join(dir, 'spool-')), durability: 'journal' });
     return { app: app([audit]), close: () => audit.close() };
   },
   pino: () => {

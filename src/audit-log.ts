@@ -8,7 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
 import { secretKeyMatcher } from './capture/redact';
 import type { SanitizeLimits } from './capture/sanitize';
-import { AuditLogStoreError } from './errors';
+import { AuditLogConfigError, AuditLogStoreError } from './errors';
 import { annotate } from './express/annotate';
 import { createRecorder } from './express/recorder';
 import { createQueryRouter } from './express/router';
@@ -16,9 +16,11 @@ import { createUiRouter } from './ui/router';
 import { SINK, type EventSink } from './events/context';
 import { eventMethods, type EventMethods } from './events/handle';
 import { contextOfRequest, recordedContext } from './events/request-context';
-import { emitEntry } from './events/record';
+import { emitEntry, type EventFields } from './events/record';
 import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
 import { FileSpool } from './pipeline/spool';
+import { SpoolOwner } from './pipeline/spool-owner';
+import { Journal } from './pipeline/journal';
 import { WriteReceipts } from './pipeline/write-receipts';
 import { Writer, type AuditStats } from './pipeline/writer';
 import type { AuditStore } from './stores/types';
@@ -31,6 +33,13 @@ import { createDelivery } from './delivery/delivery';
 export interface AuditLogStats extends AuditStats {
   delivery?: AuditStats;
 }
+import { currentContext } from './events/context';
+import { Keyring } from './encryption/keyring';
+import { EncryptedReads } from './encryption/reads';
+import { storesDataKeys, withDataKeys } from './encryption/store';
+import { eraseUser, erasureUser, type ErasureRequest, type ErasureResult } from './encryption/erasure';
+import { Governance } from './governance/holds';
+import { integrityConflict } from './governance/retention';
 
 export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
@@ -51,6 +60,14 @@ export interface AuditLogMiddleware extends RequestHandler, EventMethods {
   off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
   /** Same as `auditLog.annotate`. */
   annotate(req: Request, annotation: AuditAnnotation): void;
+  /**
+   * With the `encryption` option: deletes the user's data keys, so their entries' sealed fields
+   * are unreadable for good (the entries and the integrity chain stay, and verify). Records an
+   * `Erase` entry that holds no plaintext of the user. Rejects without `encryption`.
+   */
+  erase(request: ErasureRequest): Promise<ErasureResult>;
+  /** With `encryption.previousKeys`: re-wraps every data key under the current master key. Resolves to how many were re-wrapped, and how many no configured key could open. */
+  rotateMasterKey(): Promise<{ rewrapped: number; unreadable: number }>;
 }
 
 const ZERO_STATS: AuditStats = { recorded: 0, written: 0, failed: 0, retried: 0, spooled: 0, replayed: 0, dropped: 0, queued: 0, queuedBytes: 0 };
@@ -65,6 +82,8 @@ function newId(): string {
  * hang every read. Then the read goes on with what the store has.
  */
 const ROUTE_FLUSH_DEADLINE_MS = 1000;
+/** What sealing adds to an entry's stored size (the blind index, a key id, a nonce and a tag, base64). */
+const SEALED_BYTES = 160;
 
 /** True when the promise settled before the time was up, false at the deadline; never rejects. */
 function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -147,6 +166,8 @@ function disabled(emitter: EventEmitter): AuditLogMiddleware {
       flush: async () => undefined,
       close: async () => undefined,
       stats: () => ({ ...ZERO_STATS }),
+      erase: async () => ({ entries: 0, keys: 0, subjects: [] }),
+      rotateMasterKey: async () => ({ rewrapped: 0, unreadable: 0 }),
     },
     null,
   );
@@ -160,22 +181,82 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
 
   const report = reporter(emitter, config);
   const store = config.store ?? defaultStore();
+  if (config.encryption && !storesDataKeys(store)) {
+    throw new AuditLogConfigError(
+      'EAUDIT_OPTION',
+      'encryption',
+      'encryption needs a store that keeps data keys (insertDataKeys, findDataKeys, updateDataKeys, deleteDataKeys): mongoStore(), fileStore() and memoryStore() do; this store does not.',
+    );
+  }
+  // Encryption off: no keyring, and entries are queued as they are built.
+  const keyring = config.encryption && storesDataKeys(store) ? new Keyring(store, config.encryption) : null;
+  const reads = keyring && config.encryption ? new EncryptedReads(keyring, config.encryption.fields) : null;
   const limits: SanitizeLimits = { maxDepth: config.maxDepth, maxBytes: config.maxFieldBytes, isSecret: secretKeyMatcher(config.redactKeys) };
   // The spool's own codes (EAUDIT_SPOOL_UNSAFE, EAUDIT_SPOOL_CORRUPT) pass as they are; disk errors become EAUDIT_SPOOL.
-  const spool = config.spoolDir
-    ? new FileSpool(config.spoolDir, (error) =>
-        report(
-          error instanceof AuditLogStoreError
-            ? error
-            : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
-        ),
-      )
-    : null;
+  // One owner tag for this instance's spool segments and journal files: other processes sharing spoolDir leave them alone while it runs.
+  const owner = config.spoolDir ? new SpoolOwner(config.spoolDir) : null;
+  const spool =
+    config.spoolDir && owner
+      ? new FileSpool(
+          config.spoolDir,
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_SPOOL', `the spool at ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+          owner,
+        )
+      : null;
+  const journal =
+    config.durability === 'journal' && spool && owner && config.spoolDir
+      ? new Journal(
+          config.spoolDir,
+          owner,
+          () => spool.ready(),
+          (error) =>
+            report(
+              error instanceof AuditLogStoreError
+                ? error
+                : new AuditLogStoreError('EAUDIT_JOURNAL', `the journal in ${config.spoolDir} failed: ${error.message}`, 0, error),
+            ),
+        )
+      : null;
+  let closing: Promise<void> | null = null;
+  /** After close(): what is left in spoolDir is up for adoption by the next process to start. */
+  const releaseOwner = () => {
+    try {
+      owner?.release();
+    } catch (error) {
+      report(new AuditLogStoreError('EAUDIT_SPOOL', `removing the spool's owner lock failed: ${(error as Error).message}`, 0, error));
+    }
+  };
   // Manual entries answer 201 once the store confirmed them: the writer's store reports what it wrote.
   const receipts = new WriteReceipts();
   // Integrity off: no chain, and push() does no hashing at all.
   const chain = config.integrity ? new Chain({ ...config.integrity, ttlSeconds: config.ttlSeconds }) : null;
-  const writer = new Writer(receipts.watch(store), config, report, spool, chain);
+  const conflict = config.integrity ? integrityConflict(config.retention, config.ttlSeconds) : null;
+  // After this call returns, so an 'error' listener attached right after auditLog() hears it.
+  if (conflict) setImmediate(() => report(new AuditLogStoreError('EAUDIT_RETENTION_INTEGRITY', conflict, 0)));
+  // Retention and holds: each entry's expiry and hold marks, stamped as it goes to the store.
+  // A hold waits for the writer (bounded, like the read routes) before it marks stored entries; the writer is made below.
+  let flushForHolds: () => Promise<void> = async () => undefined;
+  const governance = new Governance(config, store, () => flushForHolds(), newId, reads ? (filter) => reads.filter(filter) : undefined);
+  const watched = receipts.watch(store);
+  const writer = new Writer(
+    keyring ? withDataKeys(watched, () => keyring.persistPending()) : watched,
+    config,
+    report,
+    spool,
+    chain,
+    {
+      stamp: (entry) => governance.stamp(entry),
+      // Watch for holds other instances place when this one serves the hold routes (or holds exist).
+      start: () => governance.start(config.holdScope !== null),
+      stop: () => governance.stop(),
+    },
+    journal,
+  );
   // Off: entries go to the store's writer alone, with nothing added on the request path.
   const delivery = config.deliver ? createDelivery(config.deliver, config, report) : null;
   const push = delivery
@@ -184,9 +265,30 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
         delivery.push(entry, bytes);
       }
     : (entry: AuditEntry, bytes: number) => writer.push(entry, bytes);
+  // Sealed before the writer's push(): the integrity chain hashes the ciphertext, the spool never
+  // holds plaintext, and a SIEM receives the sealed form too (a plaintext copy there would outlive an erasure).
+  const enqueue = keyring
+    ? (entry: AuditEntry, bytes: number) => {
+        let sealed: AuditEntry;
+        try {
+          sealed = keyring.seal(entry);
+        } catch (error) {
+          report(
+            new AuditLogStoreError(
+              'EAUDIT_ENCRYPT',
+              `encrypting an entry failed (${(error as Error)?.message ?? error}); it was dropped, never stored in plaintext.`,
+              1,
+              error,
+            ),
+          );
+          return;
+        }
+        push(sealed, bytes + SEALED_BYTES);
+      }
+    : push;
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
-  const sink: EventSink = { config, limits, newId, push, fail: report };
+  const sink: EventSink = { config, limits, newId, push: enqueue, fail: report };
   const recorder = createRecorder(
     config,
     { config, limits, newId, inferAssociation, fail: report },
@@ -207,18 +309,49 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     });
   };
   const flushPending = boundedFlush(writer);
+  flushForHolds = flushPending;
+  // Placing and releasing a hold are recorded like an export: same identity, sanitizing and transform as record().
+  const recordGovernance = (req: Request, fields: EventFields) => void emitEntry(sink, contextOfRequest(req, sink), fields);
   const write = async (entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean> => {
     const ids = entries.map(({ entry }) => entry._id);
     receipts.expect(ids);
     try {
-      for (const { entry, bytes } of entries) push(entry, bytes);
+      for (const { entry, bytes } of entries) enqueue(entry, bytes);
       await flushPending();
       return receipts.confirmed(ids);
     } finally {
       receipts.release(ids);
     }
   };
-  const router = config.routes ? createQueryRouter({ config, store, sink, fail: report, extras, flushPending, write, recordExport }) : null;
+  // Erasures: the service is framework-free; the route and audit.erase() both record what it did.
+  const erase = async (request: unknown, req: Request | null): Promise<ErasureResult & { entry: string | null }> => {
+    if (!keyring) throw new AuditLogConfigError('EAUDIT_OPTION', 'encryption', 'erase() needs the encryption option: auditLog({ encryption: { masterKey } }).');
+    const user = erasureUser(request);
+    const result = await eraseUser({ keyring, store, flush: () => writer.flush() }, user);
+    const entry = emitEntry(sink, req ? contextOfRequest(req, sink) : currentContext(), {
+      action: 'Erase',
+      collectionName: 'auditLog',
+      payload: { subjects: result.subjects },
+      result: { entries: result.entries, keys: result.keys },
+    });
+    return { ...result, entry };
+  };
+  const router = config.routes
+    ? createQueryRouter({
+        config,
+        store,
+        sink,
+        fail: report,
+        extras,
+        flushPending,
+        write,
+        recordExport,
+        reads,
+        erase: keyring ? (body, req) => erase(body, req) : undefined,
+        governance,
+        recordGovernance,
+      })
+    : null;
   const base = config.basePath;
 
   function isAuditPath(path: string | undefined): boolean {
@@ -250,12 +383,15 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
             await Promise.all([writer.flush(deadlineMs), delivery.flush(deadlineMs)]);
           }
         : (deadlineMs?: number) => writer.flush(deadlineMs),
-      close: delivery
-        ? async (deadlineMs?: number) => {
-            await Promise.all([writer.close(deadlineMs), delivery.close(deadlineMs)]);
-          }
-        : (deadlineMs?: number) => writer.close(deadlineMs),
+      // The same promise for every call, as writer.close() gives.
+      close: (deadlineMs?: number) =>
+        (closing ??= (delivery ? Promise.all([writer.close(deadlineMs), delivery.close(deadlineMs)]) : writer.close(deadlineMs)).then(releaseOwner)),
       stats: (): AuditLogStats => (delivery ? { ...writer.stats(), delivery: delivery.stats() } : writer.stats()),
+      erase: async (request: ErasureRequest) => {
+        const { entry: _entry, ...result } = await erase(request, null);
+        return result;
+      },
+      rotateMasterKey: async () => (keyring ? keyring.rewrapAll() : { rewrapped: 0, unreadable: 0 }),
     },
     sink,
   );

@@ -58,10 +58,19 @@ export const FIELDS = {
   prevHash: { kind: 'string', filterable: false, searchable: false },
   hash: { kind: 'string', filterable: true, searchable: false },
   /**
-   * With `getTenant`: the tenant the entry belongs to; reads are restricted to the caller's. Last in
-   * the list on purpose: the file store's `absent` bits follow this order, so fields are only appended.
+   * With `getTenant`: the tenant the entry belongs to; reads are restricted to the caller's.
+   * Fields from here on are appended, never inserted: the file store's `absent` bits follow this order.
    */
   tenant: { kind: 'string', filterable: true, searchable: false },
+  /** With `encryption` on: the keyed blind index of `user` (what `?user=` filters match), and the sealed personal fields (see src/encryption). */
+  subject: { kind: 'string', filterable: false, searchable: false },
+  sealed: { kind: 'string', filterable: false, searchable: false },
+  /**
+   * Governance metadata, never hashed (src/integrity/canonical.ts): when the entry expires (from the first matching
+   * `retention` rule, else `ttl`; null: kept, absent: follows the default `ttl`), and the legal holds that keep it.
+   */
+  expireAt: { kind: 'date', filterable: true, searchable: false },
+  holds: { kind: 'strings', filterable: true, searchable: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -130,6 +139,13 @@ export interface AuditEntry {
   hash?: string;
   /** With the `getTenant` option: whose entry this is (null: no tenant). Absent when the option is off. */
   tenant?: string | null;
+  /** With the `encryption` option: the user's blind index, and the sealed personal fields (`1:<key id>:<fields>:<ciphertext>`); the fields it names are stored as null. */
+  subject?: string;
+  sealed?: string;
+  /** When the store deletes it: null while held or kept forever by a rule; absent when it follows the default `ttl` and none is set. Not hashed. */
+  expireAt?: Date | null;
+  /** The ids of the legal holds that keep it; absent when none. Not hashed. */
+  holds?: string[];
 }
 
 /** An entry with every field null except the required ones; the start of every entry built. */

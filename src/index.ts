@@ -4,13 +4,16 @@
 export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
 export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
 export type { DeliverOptions, DeliveryFormat } from './delivery/options';
-export type { AuditLogOptions, AuditAnnotation, Logger, IpAddressMode } from './options';
+export type { AuditLogOptions, AuditAnnotation, EncryptionOptions, IpAddressMode, Logger } from './options';
+export type { ErasureRequest, ErasureResult } from './encryption/erasure';
+export type { DataKeyRecord, DataKeyQuery } from './encryption/data-key';
 export type { AuditStats } from './pipeline/writer';
 export { fileStore, type EmbeddedStoreOptions, type FileStoreOptions } from './stores/file-store';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export { mongoStore, type MongoStoreOptions, type MongooseConnectionLike } from './stores/mongo-store';
 export type { MongoReadPreference, MongoReadPreferenceMode, MongoReadPreferenceObject, MongoWriteConcern } from './stores/mongo-deployment';
-export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig } from './stores/types';
+export type { AuditStore, AuditQuery, AuditFilter, StoreInitConfig, AuditHold, HoldMethods, ExpiryOf } from './stores/types';
+export type { RetentionRuleOptions } from './governance/retention';
 export { FIELDS, ASSOCIATION_TYPES, type AuditEntry, type AuditChange, type AssociationType, type FieldName, type JsonValue } from './entry';
 export { DEFAULT_REDACT_KEYS, REDACTED } from './capture/redact';
 export { AuditLogConfigError, AuditLogStoreError, AuditLogQueryError } from './errors';

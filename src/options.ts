@@ -12,6 +12,9 @@ import { parseActions, type ActionDefinition, type ActionSpec } from './events/a
 import type { AuditStore } from './stores/types';
 import { parseTtl } from './ttl';
 import { parseDeliver, type DeliverOptions, type DeliveryConfig } from './delivery/options';
+import { DEFAULT_SEALED_FIELDS, SEALABLE_FIELDS, type SealableField } from './encryption/keyring';
+import { keyBytes, masterKeyOf, type MasterKey } from './encryption/master-keys';
+import { parseRetention, type RetentionRule, type RetentionRuleOptions } from './governance/retention';
 import { KeyError, privateKeyOf, publicKeyMap, publicKeyOf, signerOf, type PublicKeys, type Signer } from './integrity/signing';
 
 /** What the app may say about one request through `auditLog.annotate(req, …)`. */
@@ -54,6 +57,25 @@ export interface IntegrityConfig {
   publicKeys: PublicKeys;
   checkpointEvery: number;
   checkpointIntervalMs: number;
+}
+
+/** Erasure that keeps the proof (crypto-shredding). See the README's Data governance section. */
+export interface EncryptionOptions {
+  /** 32 bytes: a Buffer, 64 hex digits or base64. Wraps the per-user data keys; keep it out of the database. */
+  masterKey: Buffer | Uint8Array | string;
+  /** Earlier master keys, during a rotation: they still unwrap data keys (and find users) until `audit.rotateMasterKey()` re-wrapped everything. */
+  previousKeys?: ReadonlyArray<Buffer | Uint8Array | string>;
+  /** The personal fields sealed per user. Defaults to user, ipAddress, userAgent, payload, params, result, changes, message. */
+  fields?: readonly string[];
+  /** Unwrapped data keys kept in memory. Defaults to 10000. */
+  cacheSize?: number;
+}
+
+export interface EncryptionConfig {
+  /** The current master key first. */
+  masterKeys: MasterKey[];
+  fields: SealableField[];
+  cacheSize: number;
 }
 
 export interface Logger {
@@ -127,6 +149,14 @@ export interface AuditLogOptions {
   retryMaxDelayMs?: number;
   /** Directory of the on-disk spool used when the queue is full; `false` turns spooling off. Defaults to `false`. */
   spoolDir?: string | false;
+  /**
+   * `'memory'`: entries wait in memory for their batch; a crash (kill -9, OOM) loses what was
+   * not yet written. `'journal'`: each entry is also appended to a journal file under `spoolDir`
+   * before the response's last bytes are handed to the socket, replayed on the next start and
+   * trimmed as the store confirms writes, so a crash loses no entry of an answered request.
+   * Needs `spoolDir`. Defaults to `'memory'`.
+   */
+  durability?: 'memory' | 'journal';
   /** Where warnings go when nobody listens for `'error'`. Defaults to `console`. */
   logger?: Logger;
   /** Header that carries an incoming request id. Defaults to `'x-request-id'`. */
@@ -147,6 +177,18 @@ export interface AuditLogOptions {
   integrity?: IntegrityOptions | boolean;
   /** Scopes needed for `GET {basePath}/verify`, on top of `scope` (same syntax). Defaults to `scope` alone. */
   verifyScope?: string | string[];
+  /**
+   * Retention by action and/or collection, first match wins, else `ttl`: `[{ action: 'Login', ttl: '30d' },
+   * { collectionName: 'payments', ttl: '7y' }, { action: 'Export', ttl: 0 }]` (0: kept forever). Applies to
+   * entries written from then on. Defaults to none.
+   */
+  retention?: RetentionRuleOptions[];
+  /** Scopes needed for the legal-hold routes (`{basePath}/holds`), on top of `scope` (same syntax). Defaults to none: the hold routes answer 403. */
+  holdScope?: string | string[];
+  /** Seal personal fields per user so that `audit.erase({ user })` makes them unreadable while the integrity chain still verifies. Defaults to off: nothing is encrypted. */
+  encryption?: EncryptionOptions;
+  /** Scopes needed for `POST {basePath}/erasures`, on top of `scope` (same syntax). Defaults to none: the route answers 403 to everyone. */
+  eraseScope?: string | string[];
   /** Also send every entry to an HTTP endpoint (a SIEM): batched, signed NDJSON or OCSF, retried and spooled. Defaults to off. */
   deliver?: DeliverOptions | false;
   /**
@@ -214,6 +256,7 @@ export interface Config {
   retryMinDelayMs: number;
   retryMaxDelayMs: number;
   spoolDir: string | null;
+  durability: 'memory' | 'journal';
   logger: Logger;
   requestIdHeader: string;
   echoRequestId: boolean;
@@ -226,6 +269,11 @@ export interface Config {
   /** Null when `getTenant` is not given: no tenant field, no restriction. */
   tenants: TenantConfig | null;
   ipAddress: IpPolicy;
+  encryption: EncryptionConfig | null;
+  eraseScope: ScopeRule | null;
+  retention: RetentionRule[];
+  /** null: nobody may use the hold routes. */
+  holdScope: ScopeRule | null;
 }
 
 /** hapi-style scope: any of `anyOf` (when non-empty), all of `allOf`, none of `noneOf`. */
@@ -267,6 +315,7 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   retryMinDelayMs: true,
   retryMaxDelayMs: true,
   spoolDir: true,
+  durability: true,
   logger: true,
   requestIdHeader: true,
   echoRequestId: true,
@@ -280,7 +329,18 @@ const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
   tenantScope: true,
   ipAddress: true,
   ipHashKey: true,
+  encryption: true,
+  eraseScope: true,
+  retention: true,
+  holdScope: true,
 };
+const ENCRYPTION_KNOWN: { [K in keyof Required<EncryptionOptions>]: true } = {
+  masterKey: true,
+  previousKeys: true,
+  fields: true,
+  cacheSize: true,
+};
+const KEY_HELP = `Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
 const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
   signingKey: true,
   publicKey: true,
@@ -289,6 +349,20 @@ const INTEGRITY_KNOWN: { [K in keyof Required<IntegrityOptions>]: true } = {
 };
 const KNOWN_NAMES = Object.keys(KNOWN);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+const DURABILITIES = ['memory', 'journal'] as const;
+
+function parseDurability(value: unknown, hasSpoolDir: boolean): Config['durability'] {
+  if (value === undefined) return 'memory';
+  if (!DURABILITIES.includes(value as Config['durability']))
+    fail('durability', `durability must be 'memory' or 'journal'; got ${show(value)}.${typeof value === 'string' ? didYouMean(value, DURABILITIES) : ''}`);
+  if (value === 'journal' && !hasSpoolDir)
+    fail(
+      'durability',
+      "durability: 'journal' keeps its journal in spoolDir, and replays from there what a crashed process journaled; set spoolDir too (a directory only this process's user can write, e.g. spoolDir: '/var/lib/my-app/audit-spool').",
+    );
+  return value as Config['durability'];
+}
 
 function fail(option: string, message: string): never {
   throw new AuditLogConfigError('EAUDIT_OPTION', option, message);
@@ -341,7 +415,7 @@ function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'r
   return value;
 }
 
-function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' = 'scope'): ScopeRule {
+function parseScope(value: unknown, option: 'scope' | 'verifyScope' | 'tenantScope' | 'eraseScope' | 'holdScope' = 'scope'): ScopeRule {
   const rule: ScopeRule = { anyOf: [], allOf: [], noneOf: [] };
   if (value === undefined) return rule;
   const list = typeof value === 'string' ? [value] : value;
@@ -524,6 +598,64 @@ function parseIpAddress(options: AuditLogOptions): IpPolicy {
   return { mode: 'hashed', key: bytes };
 }
 
+function masterKey(value: unknown, option: string): MasterKey {
+  const bytes = keyBytes(value);
+  if (!bytes) {
+    const size =
+      Buffer.isBuffer(value) || value instanceof Uint8Array
+        ? `a ${value.length}-byte buffer`
+        : typeof value === 'string'
+          ? `a string of ${value.length} characters`
+          : show(value);
+    fail(option, `${option} must be 32 bytes: a Buffer, 64 hex digits or base64 (44 characters); got ${size}. ${KEY_HELP}`);
+  }
+  return masterKeyOf(bytes);
+}
+
+function parseEncryption(value: unknown): EncryptionConfig | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
+    fail('encryption', `encryption must be an object like { masterKey: process.env.AUDIT_MASTER_KEY }; got ${show(value)}.`);
+  }
+  const options = value as EncryptionOptions;
+  const names = Object.keys(ENCRYPTION_KNOWN);
+  for (const name of Object.keys(options)) {
+    if (!names.includes(name)) fail(`encryption.${name}`, `unknown encryption option '${name}'.${didYouMean(name, names)} Known: ${names.join(', ')}.`);
+  }
+  if (options.masterKey === undefined) fail('encryption.masterKey', `encryption needs a masterKey (32 bytes). ${KEY_HELP}`);
+  const masterKeys = [masterKey(options.masterKey, 'encryption.masterKey')];
+  const previous = options.previousKeys ?? [];
+  if (!Array.isArray(previous)) fail('encryption.previousKeys', `encryption.previousKeys must be an array of earlier master keys; got ${show(previous)}.`);
+  previous.forEach((key, i) => {
+    const parsed = masterKey(key, `encryption.previousKeys[${i}]`);
+    if (!masterKeys.some((known) => known.id === parsed.id)) masterKeys.push(parsed);
+  });
+  let fields: SealableField[] = [...DEFAULT_SEALED_FIELDS];
+  if (options.fields !== undefined) {
+    const sealable: readonly string[] = SEALABLE_FIELDS;
+    if (!Array.isArray(options.fields) || options.fields.length === 0)
+      fail('encryption.fields', `encryption.fields must be a non-empty array of field names like ['user', 'payload']; got ${show(options.fields)}.`);
+    for (const field of options.fields) {
+      if (typeof field !== 'string' || !sealable.includes(field))
+        fail('encryption.fields', `encryption.fields cannot seal ${show(field)}.${didYouMean(String(field), sealable)} Sealable: ${sealable.join(', ')}.`);
+    }
+    fields = [...new Set(options.fields as SealableField[])];
+  }
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 1 || cacheSize > 10_000_000)
+    fail('encryption.cacheSize', `encryption.cacheSize must be an integer from 1 to 10000000; got ${show(cacheSize)}.`);
+  return { masterKeys, fields, cacheSize };
+}
+
+/** Placing a hold stops deletion: an empty rule (anyone with `scope`) must be said on purpose, not by `holdScope: []`. */
+function parseHoldScope(value: unknown): ScopeRule {
+  const rule = parseScope(value, 'holdScope');
+  if (rule.anyOf.length === 0 && rule.allOf.length === 0) {
+    fail('holdScope', `holdScope must name at least one scope a caller needs, like 'legal' or ['+legal']; got ${show(value)}.`);
+  }
+  return rule;
+}
+
 function parseLogger(value: unknown): Logger {
   if (value === undefined) return console;
   const logger = value as Partial<Logger> | null;
@@ -563,6 +695,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
   if (spoolDir !== undefined && spoolDir !== false && (typeof spoolDir !== 'string' || spoolDir === '')) {
     fail('spoolDir', `spoolDir must be a directory path or false; got ${show(spoolDir)}.`);
   }
+  const durability = parseDurability(options.durability, typeof spoolDir === 'string');
   const defaultLimit = int(options, 'defaultLimit', 20, 1);
   const maxLimit = int(options, 'maxLimit', 1000, 1);
   if (defaultLimit > maxLimit) fail('defaultLimit', `defaultLimit (${defaultLimit}) must not exceed maxLimit (${maxLimit}).`);
@@ -577,6 +710,10 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
       'strictActions',
       'strictActions: true rejects every action not listed in the actions option, and none is listed; add actions or remove strictActions.',
     );
+
+  const encryption = parseEncryption(options.encryption);
+  if (options.eraseScope !== undefined && !encryption)
+    fail('eraseScope', 'eraseScope guards erasures, which need the encryption option: add encryption: { masterKey } or remove eraseScope.');
 
   return {
     enabled: parseEnabled(options, env),
@@ -609,6 +746,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     retryMinDelayMs,
     retryMaxDelayMs,
     spoolDir: typeof spoolDir === 'string' ? spoolDir : null,
+    durability,
     logger: parseLogger(options.logger),
     requestIdHeader: dottedPath(options, 'requestIdHeader', 'x-request-id').toLowerCase(),
     echoRequestId: bool(options, 'echoRequestId', false),
@@ -620,5 +758,9 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
     deliver: parseDeliver(options.deliver, typeof spoolDir === 'string' ? spoolDir : null),
     tenants: parseTenants(options),
     ipAddress: parseIpAddress(options),
+    encryption,
+    eraseScope: options.eraseScope === undefined ? null : parseScope(options.eraseScope, 'eraseScope'),
+    retention: parseRetention(options.retention, { actions, strictActions, didYouMean }),
+    holdScope: options.holdScope === undefined ? null : parseHoldScope(options.holdScope),
   };
 }

@@ -40,6 +40,8 @@ export interface Recording {
   baseUrl: string;
   /** The request's audit context: the mongoose plugin collects its diffs there. */
   context?: AuditContext | null;
+  /** Journal mode: builds the entry inside res.end() (end-capture.ts); null builds it when the response closes. */
+  onEnd?: ((res: Response, rec: Recording) => void) | null;
 }
 
 export interface BuildContext {
@@ -129,14 +131,18 @@ function redactPath(path: string, secrets: ReadonlySet<string>): string {
 
 const ABORTED_MESSAGE = 'Aborted: the client closed the connection before the response was complete.';
 
-/** Returns the entry and its estimated size, or null when the app asked to skip it. */
-export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: Recording): { entry: AuditEntry; bytes: number } | null {
+/**
+ * Returns the entry and its estimated size, or null when the app asked to skip it. `ending`:
+ * called from inside res.end() (journal mode), so the response is complete, not aborted,
+ * though not yet finished on the wire.
+ */
+export function buildEntry(ctx: BuildContext, req: Request, res: Response, rec: Recording, ending = false): { entry: AuditEntry; bytes: number } | null {
   const annotation = annotationOf(req);
   if (annotation?.skip) return null;
   const { config, limits } = ctx;
   // 'close' before the response finished: the client went away. The status is the one the app
   // sent, or set before the client left; a default 200 nobody sent is no status at all.
-  const aborted = !res.writableFinished;
+  const aborted = !ending && !res.writableFinished;
   const status = aborted && !res.headersSent && res.statusCode === 200 ? null : res.statusCode;
   const isError = aborted || (status !== null && status >= 400);
   const headers = req.headers ?? {};

@@ -23,8 +23,11 @@ import { parseListQuery } from '../query/list-query';
 import { EXPORT_REFUSED } from '../query/parameters';
 import { storesCheckpoints, type AuditFilter, type AuditStore } from '../stores/types';
 import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integrity/checkpoint';
+import type { EncryptedReads } from '../encryption/reads';
 
 const PAGE = 500;
+/** A CSV column: an entry field, or `erased`, the marker encrypted logs add to entries whose subject was erased. */
+type CsvColumn = FieldName | 'erased';
 const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
 
 /** A CSV cell: formula-looking text is defused with a leading quote (OWASP), then quoted as needed. */
@@ -38,8 +41,9 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function csvRow(doc: Partial<AuditEntry>, columns: readonly FieldName[]): string {
-  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column) ? (doc[column] ?? null) : doc[column])).join(',')}\r\n`;
+function csvRow(doc: Partial<AuditEntry>, columns: readonly CsvColumn[]): string {
+  const row = doc as Record<string, unknown>;
+  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column as FieldName) ? (row[column] ?? null) : row[column])).join(',')}\r\n`;
 }
 
 function decoded(doc: Partial<AuditEntry>): Partial<AuditEntry> {
@@ -71,6 +75,8 @@ export interface ExportSettings {
   integrity?: boolean;
   /** Narrows the export's filter to what the caller may read (its tenant's entries). */
   restrict?: (filter: AuditFilter) => AuditFilter;
+  /** Encryption is on: user filters match the blind index, and rows are opened (or marked erased) before they are written. */
+  reads?: EncryptedReads | null;
 }
 
 /** The checkpoints an offline verification of these chains needs: all of theirs, and the ones their openings name. */
@@ -118,12 +124,15 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
   }
   const { query } = parseListQuery(raw, settings);
   if (settings.restrict) query.filter = settings.restrict(query.filter);
-  const columns = query.select ?? FIELD_NAMES;
-  const select = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
-  const page = (after: { date: Date; _id: string } | null, limit: number) => {
+  const reads = settings.reads ?? null;
+  const columns: readonly CsvColumn[] = [...(query.select ?? FIELD_NAMES), ...(reads ? (['erased'] as const) : [])];
+  const plainSelect = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
+  const select = reads ? reads.select(plainSelect) : plainSelect;
+  if (reads) query.filter = reads.filter(query.filter);
+  const page = async (after: { date: Date; _id: string } | null, limit: number) => {
     const keyset: AuditFilter | null = after ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] } : null;
     const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
-    return store.find({
+    const found = await store.find({
       filter,
       sort: [
         ['date', -1],
@@ -133,6 +142,7 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
       limit,
       select,
     });
+    return reads ? { ...found, docs: await reads.reveal(found.docs) } : found;
   };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const head = () => {
@@ -177,7 +187,8 @@ export async function streamExport(store: AuditStore, settings: ExportSettings, 
     let chunk = '';
     for (const doc of docs) {
       const shown = decoded(doc);
-      if (query.select) for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key)) delete (shown as Record<string, unknown>)[key];
+      if (query.select)
+        for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key) && key !== 'erased') delete (shown as Record<string, unknown>)[key];
       chunk += format === 'csv' ? csvRow(shown, columns) : `${JSON.stringify(shown)}\n`;
       if (verifiable && typeof doc.chain === 'string') chains.add(doc.chain);
     }

@@ -25,6 +25,7 @@ import { pathMatcher, type RoutingSettings } from './path-filter';
 import { RECORDINGS } from './recordings';
 import { captureRoutes } from './route-capture';
 import { isSendPatched, patchSend } from './send-capture';
+import { isEndPatched, patchEnd } from './end-capture';
 
 export interface RecorderHooks {
   push(entry: import('../entry').AuditEntry, bytes: number): void;
@@ -56,10 +57,12 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
   const included = config.include.length > 0 ? pathMatcher(config.include) : null;
   const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
 
-  function finish(req: Request, res: Response, rec: Recording): void {
+  const journaled = config.durability === 'journal';
+
+  function finish(req: Request, res: Response, rec: Recording, ending = false): void {
     RECORDINGS.delete(res);
     try {
-      const built = buildEntry(ctx, req, res, rec);
+      const built = buildEntry(ctx, req, res, rec, ending);
       if (!built) return;
       const entry = transform ? transform(built.entry, req) : built.entry;
       if (entry) hooks.push(entry, built.bytes);
@@ -74,6 +77,15 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
   function onClose(this: Response): void {
     const rec = RECORDINGS.get(this);
     if (rec) finish(this.req, this, rec);
+  }
+
+  /**
+   * Journal mode: the entry is built and journaled inside res.end(), from what is known then
+   * (status, body, params, annotations so far). A request whose end() is never called (the
+   * client left first) is still recorded when the response closes, as in the default mode.
+   */
+  function onEnd(res: Response, rec: Recording): void {
+    finish(res.req, res, rec, true);
   }
 
   /** Starts recording; returns the context to run the request in, or undefined when it is not recorded. */
@@ -103,10 +115,12 @@ export function createRecorder(config: Config, ctx: BuildContext, hooks: Recorde
       routePath: undefined,
       baseUrl: '',
       context,
+      onEnd: journaled ? onEnd : null,
     };
     if (typeof res.on !== 'function') return undefined; // not a real response (a bare object in a unit test)
     RECORDINGS.set(res, rec);
     if (!isSendPatched(res)) patchSend(res);
+    if (journaled && !isEndPatched(res)) patchEnd(res);
     captureRoutes(req);
     if (echoRequestId && !res.headersSent) res.setHeader(requestIdHeader, requestId);
     res.on('close', onClose);

@@ -29,6 +29,11 @@ import { entryVisible, restrictFilter, tenantAccess, type TenantAccess } from '.
 import { tenantOf } from './request-tenant';
 
 type Allowed = TenantAccess & { allowed: true };
+import type { EncryptedReads } from '../encryption/reads';
+import type { ErasureResult } from '../encryption/erasure';
+import type { Governance } from '../governance/holds';
+import type { EventFields } from '../events/record';
+import { mountGovernanceRoutes } from './governance-routes';
 
 export interface RouterContext {
   config: Config;
@@ -49,8 +54,16 @@ export interface RouterContext {
   write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
   /** Records that someone exported the log (who, which filter, how many rows). */
   recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
+  /** Retention and legal holds (src/governance). */
+  governance: Governance;
+  /** Records placing or releasing a hold. */
+  recordGovernance(req: Request, fields: EventFields): void;
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
+  /** With `encryption`: user filters on the blind index, and entries opened before they are shown. */
+  reads?: EncryptedReads | null;
+  /** Erases the user named by a request body, and records it; throws AuditLogQueryError on a bad body. */
+  erase?: (body: unknown, req: Request) => Promise<ErasureResult & { entry: string | null }>;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -132,6 +145,7 @@ function buildManualEntries(
 
 export function createQueryRouter(ctx: RouterContext): Router {
   const { config, store } = ctx;
+  const reads = ctx.reads ?? null;
   const base = config.basePath;
   const router = express.Router({ caseSensitive: true, strict: false });
 
@@ -232,11 +246,15 @@ export function createQueryRouter(ctx: RouterContext): Router {
     // Last, around everything: $count, totals and pages count only what the caller may see.
     parsed.query.filter = restrictFilter(parsed.query.filter, access);
     if (parsed.countOnly) {
-      res.json(await store.count(parsed.query.filter));
+      res.json(await store.count(reads ? reads.filter(parsed.query.filter) : parsed.query.filter));
       return;
     }
-    const { docs, total } = await store.find(parsed.query);
-    res.json(listBody(docs, total, parsed));
+    if (!reads) {
+      const { docs, total } = await store.find(parsed.query);
+      return void res.json(listBody(docs, total, parsed));
+    }
+    const { docs, total } = await store.find(reads.query(parsed.query));
+    res.json(listBody(await reads.reveal(docs, parsed.query.select), total, parsed));
   }
 
   router.get(
@@ -328,6 +346,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
           // Checkpoints cover every tenant's entries of a chain: a one-tenant export carries none (nor the lines that go with them).
           integrity: config.integrity !== null && access.crossTenant,
           restrict: (filter) => restrictFilter(filter, access),
+          reads,
         },
         req,
         res,
@@ -351,11 +370,20 @@ export function createQueryRouter(ctx: RouterContext): Router {
     authorize,
     run(async (req, res) => {
       const request = parseStatsQuery(queryParameters(req));
+      const sealed = config.encryption?.fields ?? [];
+      if (request.groupBy && (sealed as readonly string[]).includes(request.groupBy)) {
+        // Sealed entries store the field as null: grouping would lump them together, not count per value.
+        throw new AuditLogQueryError(
+          'groupBy',
+          `groupBy=${request.groupBy} is not available: ${request.groupBy} is sealed by the encryption option. Group by another field, or filter with ${request.groupBy}=… instead.`,
+        );
+      }
       const access = accessOf(req, res);
       if (!access) return;
       await ctx.flushPending();
       // Counts only what the caller may see: totals and top lists say nothing of other tenants.
-      request.filter = restrictFilter(request.filter, access);
+      // With encryption, ?user= also matches the user's sealed entries (by their blind index), as on the list route.
+      request.filter = restrictFilter(reads ? reads.filter(request.filter) : request.filter, access);
       try {
         res.json(await computeStats(store, request));
       } catch (error) {
@@ -403,6 +431,34 @@ export function createQueryRouter(ctx: RouterContext): Router {
     }),
   );
 
+  // Erasures: authenticated even with publicRoutes, `scope` and `eraseScope` both; no eraseScope configured: nobody may.
+  router.post(
+    `${base}/erasures`,
+    (req, res, next) =>
+      checkAuth(req, res, () => {
+        if (!ctx.erase)
+          return sendError(res, 404, "Erasure needs the encryption option, e.g. auditLog({ encryption: { masterKey }, eraseScope: ['privacy'] }).");
+        if (!config.eraseScope) return sendError(res, 403, 'Erasure is not allowed: the eraseScope option names who may erase, and it is not set.');
+        const auth = authOf(req, config);
+        if (auth && scopeAllows(config.eraseScope, scopesOf(auth.scopes))) return next();
+        sendError(res, 403, `Insufficient scope: erasing needs ${describeRule(config.eraseScope)}.`);
+      }),
+    express.json({ limit: '16kb' }),
+    run(async (req, res) => {
+      if (!req.is('application/json')) return sendError(res, 415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
+      const { entries, keys, subjects, entry } = await ctx.erase!(req.body, req);
+      res.status(200).json({ erased: { entries, keys, subjects }, entry });
+    }),
+  );
+  const acrossTenants = (req: Request, res: Response, next: NextFunction): void => {
+    if (!config.tenants) return next();
+    const access = accessOf(req, res);
+    if (!access) return;
+    if (!access.crossTenant) return sendError(res, 403, "Retention and legal holds concern every tenant's entries: they need the tenantScope option's scopes.");
+    next();
+  };
+  mountGovernanceRoutes(router, ctx, { authorize, checkAuth, run, sendError, acrossTenants });
+
   router.get(
     `${base}/:id`,
     authorize,
@@ -416,11 +472,12 @@ export function createQueryRouter(ctx: RouterContext): Router {
       const access = accessOf(req, res);
       if (!access) return;
       await ctx.flushPending();
-      const entry = await store.findById(id.toLowerCase());
+      const stored = await store.findById(id.toLowerCase());
       // Another tenant's entry gets the very answer a missing one gets.
-      if (!entry || !entryVisible(entry, access)) return sendError(res, 404, 'No audit entry was found with that id.');
+      if (!stored || !entryVisible(stored, access)) return sendError(res, 404, 'No audit entry was found with that id.');
+      const entry = reads ? ((await reads.reveal([stored]))[0] as AuditEntry) : stored;
       const selected = parseListQuery({ $select: parameters.$select ?? [] }, config).query.select;
-      const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key))) : entry;
+      const shown = selected ? Object.fromEntries(Object.entries(entry).filter(([key]) => (selected as string[]).includes(key) || key === 'erased')) : entry;
       res.json(present(shown));
     }),
   );

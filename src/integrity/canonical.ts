@@ -3,7 +3,7 @@
  * route and the offline command. It is a function of the entry's JSON as the query routes and
  * the NDJSON export show it, so every store's round trip gives the same bytes:
  *
- * - the entry's own fields except `hash`; `payload`, `params` and `result` with their keys
+ * - the entry's own fields except `hash`, `expireAt` and `holds` (mutable governance metadata); `payload`, `params` and `result` with their keys
  *   decoded (stores hold `$` and `.` percent-encoded, see capture/keys; answers and exports decode);
  * - object keys sorted by UTF-16 code units (stores keep insertion order, but not all the same one);
  * - a member whose value is null or undefined is left out, at any depth (MongoDB turns an
@@ -14,13 +14,23 @@
  *   same number); NaN and ±Infinity are null;
  * - strings and keys with lone surrogates replaced by U+FFFD, as UTF-8 (and so BSON) stores them;
  *   two keys that become the same keep the later value, as a BSON or JSON reader does;
- * - arrays keep their order; an undefined element is null.
+ * - arrays keep their order; an undefined element is null;
+ * - an entry with a `sealed` value (the `encryption` option) is hashed as stored: the fields it
+ *   names are stored null and left out, whatever a reader's view shows in them (the opened
+ *   values, or null and `erased: true` once the subject's key is erased), so the hash is over
+ *   the ciphertext and an erasure changes nothing that is hashed.
  * The result is compact JSON; the hash is the hex SHA-256 of its UTF-8 bytes.
  */
 import { createHash, hash as oneShotHash } from 'crypto';
 import { decodeKey } from '../capture/keys';
 import { FIELD_NAMES } from '../entry';
+import { sealedFieldsOf } from '../encryption/sealed-format';
 
+/**
+ * Left out of the hash: `hash` itself, and the governance metadata a hold or a retention change
+ * rewrites on stored entries (expiry, hold marks): hashing them would make verify fail on a hold.
+ */
+const UNHASHED = new Set(['hash', 'expireAt', 'holds']);
 /** The fields whose keys are stored encoded and shown decoded. */
 const DECODED_FIELDS = new Set(['payload', 'params', 'result']);
 /** Characters JSON.stringify escapes in a string; most strings have none and are written as they are. */
@@ -68,7 +78,7 @@ function changedKeys(source: Record<string, unknown>, keys: string[], level: Lev
 /** An object's canonical text: keys sorted (UTF-16 code units, as Array.prototype.sort compares strings), null members left out. */
 function object(source: Record<string, unknown>, level: Level): string {
   let keys = Object.keys(source);
-  if (level.entry) keys = keys.filter((key) => key !== 'hash');
+  if (level.entry) keys = keys.filter((key) => !UNHASHED.has(key));
   for (const key of keys) {
     if ((level.decode && key.includes('%')) || !key.isWellFormed()) return changedKeys(source, keys, level);
   }
@@ -91,7 +101,7 @@ const PRESENTED_ENTRY: Level = { decode: false, entry: { presented: true } };
  * other field (the usual case) needs no sort. Same result as the general path, only faster (it is
  * on the write path of every entry).
  */
-const SORTED_FIELDS = FIELD_NAMES.filter((name) => name !== 'hash')
+const SORTED_FIELDS = FIELD_NAMES.filter((name) => !UNHASHED.has(name))
   .sort()
   .map((name) => ({ name, prefix: `"${name}":`, decode: DECODED_FIELDS.has(name) }));
 const KNOWN = new Set<string>(FIELD_NAMES);
@@ -145,9 +155,20 @@ function write(value: unknown, decode: boolean): string | undefined {
  * encoded). `presented: true` takes an entry as the routes and the export show it (decoded).
  */
 export function canonicalEntry(entry: object, presented = false): string {
-  const source = entry as Record<string, unknown>;
+  let source = entry as Record<string, unknown>;
+  if (source.sealed !== undefined && source.sealed !== null) source = asStored(source);
   if (knownFieldsOnly(source)) return entryOfKnownFields(source, presented);
   return object(source, presented ? PRESENTED_ENTRY : STORED_ENTRY);
+}
+
+/** A sealed entry without what only a reader's view puts in it: the fields `sealed` names, and the erasure marker. */
+function asStored(source: Record<string, unknown>): Record<string, unknown> {
+  const fields = sealedFieldsOf(source.sealed);
+  if (!fields) return source;
+  const stored = { ...source };
+  for (const field of fields) delete stored[field];
+  delete stored.erased;
+  return stored;
 }
 
 /** The canonical text of any JSON value (checkpoints, without their signature). */

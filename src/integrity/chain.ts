@@ -148,6 +148,11 @@ export class Chain {
     );
   }
 
+  /** Of these chain ids (read from replayed entries), the other writers' chains not yet known to have an opening checkpoint. */
+  unopenedIds(ids: Iterable<string>): string[] {
+    return [...new Set(ids)].filter((chain) => chain !== this.id && !this.openedChains.has(chain));
+  }
+
   /** The store has an opening checkpoint for this chain. */
   markOpened(chain: string): void {
     this.openedChains.add(chain);

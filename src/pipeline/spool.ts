@@ -4,13 +4,17 @@
  * directory, replayed oldest first once the store is back, and on the next start if the
  * process died.
  *
- * Order is carried by the file names: `spool-<key>-<pid>.ndjson`, where `key` is a 16-digit
+ * Order is carried by the file names: `spool-<key>-<owner>.ndjson`, where `key` is a 16-digit
  * number that only grows for appends (milliseconds × 1000 + a counter, never below the last
  * key, so a clock stepping back cannot reorder segments). `prepend()` takes a key below the
  * oldest pending segment: close() uses it for the entries still in memory, which are older
  * than anything spooled. A segment is deleted only after every entry in it was written;
  * replaying a segment twice (a crash between the write and the delete) is harmless because
  * entry ids are fixed and stores count a duplicate id as written.
+ *
+ * Several processes may share the directory: each writes and replays only the files named with
+ * its owner tag, and at start adopts those of owners that are gone (spool-owner.ts), the
+ * journals of dead processes included (journal.ts): they become segments to replay.
  *
  * Trust: a spooled line is replayed into the audit log as if it had been recorded, so only this
  * process's user may be able to put one there. The directory must be owned by that user and
@@ -27,10 +31,10 @@ import path from 'path';
 import { crc32 } from 'zlib';
 import { FIELDS, isFieldName, type AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
+import { parseSpoolFile, SpoolOwner, type SpoolFile } from './spool-owner';
 
 /** A segment is sealed and a new one started past this size; replay holds one segment in memory. */
 const SEGMENT_BYTES = 1024 * 1024;
-const NAME = /^spool-(\d{16})-\d+\.ndjson$/;
 /**
  * One line as written since the format marker: `{"v":1,"crc":"<crc32 of the entry's JSON, hex>","entry":<the entry's JSON>}`.
  * The `s` flag: JSON.stringify leaves U+2028 and U+2029 raw, and `.` alone would stop at them.
@@ -120,7 +124,8 @@ function serialize(entries: AuditEntry[]): string {
   return entries.map(mark).join('\n') + '\n';
 }
 
-function mark(entry: AuditEntry): string {
+/** One spool line: the journal writes the same lines, so a dead process's journal replays as a segment. */
+export function mark(entry: AuditEntry): string {
   const json = JSON.stringify(entry);
   return `{"v":1,"crc":"${crc32(json).toString(16).padStart(8, '0')}","entry":${json}}`;
 }
@@ -168,13 +173,25 @@ export class FileSpool implements Spool {
   /** Segments whose unreadable lines were already counted. */
   private readonly reportedBad = new Set<string>();
 
+  private readonly owner: SpoolOwner;
+  /** False when the caller passed the owner (it also owns a journal): the caller releases it. */
+  private readonly ownsOwner: boolean;
+
   constructor(
     private readonly dir: string,
     private readonly onError: (error: Error) => void,
+    owner?: SpoolOwner,
   ) {
+    this.owner = owner ?? new SpoolOwner(dir);
+    this.ownsOwner = owner === undefined;
     // A directory that cannot be created now is reported, not thrown: the app keeps serving,
     // entries stay in memory, and every later append tries again.
     this.open();
+  }
+
+  /** True once the directory is checked and this process's lock is in it: the journal writes there only then. */
+  ready(): boolean {
+    return this.open();
   }
 
   private open(): boolean {
@@ -193,12 +210,28 @@ export class FileSpool implements Spool {
         );
         return false;
       }
-      // Segments left by a process that died are replayed first, in the order they were written.
+      this.owner.claim();
+      // Segments and journals left by processes that are gone are replayed first, in the order they were written.
+      const names = fs.readdirSync(this.dir);
       const found: Segment[] = [];
-      for (const name of fs.readdirSync(this.dir)) {
-        const match = NAME.exec(name);
-        if (match) found.push({ key: Number(match[1]), file: path.join(this.dir, name), consumed: 0 });
+      const keys = new Set<number>();
+      // One liveness check per owner, not per file: each reads a lock and signals a pid.
+      const alive = new Map<string, boolean>();
+      const isAlive = (file: SpoolFile): boolean => {
+        const tag = `${file.pid}.${file.token}`;
+        if (!alive.has(tag)) alive.set(tag, this.owner.isAlive(file.pid, file.token));
+        return alive.get(tag)!;
+      };
+      for (const name of names) {
+        const file = parseSpoolFile(name);
+        if (!file || this.owner.owns(file) || isAlive(file)) continue;
+        const segment = this.adopt(file, keys);
+        if (segment) {
+          keys.add(segment.key);
+          found.push(segment);
+        }
       }
+      this.owner.removeStaleLocks(names);
       found.sort((a, b) => a.key - b.key);
       this.segments = found;
       this.lastKey = Math.max(0, ...found.map((segment) => segment.key));
@@ -248,6 +281,7 @@ export class FileSpool implements Spool {
     const segment: Segment = { key: first.key - 1, file: '', consumed: 0 };
     segment.file = path.join(this.dir, this.nameOf(segment.key));
     try {
+      this.owner.claim();
       // Written whole, then renamed into place: a crash leaves either all of it or none.
       const temporary = `${segment.file}.tmp`;
       // Left by a crash, or planted: either way a new file is made, and a link is never written through.
@@ -311,6 +345,16 @@ export class FileSpool implements Spool {
   async close(): Promise<void> {
     this.seal();
     this.reading = null;
+    if (this.ownsOwner) this.releaseOwner();
+  }
+
+  /** What is left on disk may now be adopted by the next process to start. */
+  private releaseOwner(): void {
+    try {
+      this.owner.release();
+    } catch (error) {
+      this.onError(error as Error);
+    }
   }
 
   /** The entries of a segment, or null when it is not one this process's user wrote (reported, to be skipped). */
@@ -390,12 +434,41 @@ export class FileSpool implements Spool {
     }
   }
 
+  /**
+   * Takes a file of an owner that is gone by renaming it to this owner: atomic, so of two
+   * processes starting at once one gets it and the other ENOENT. A file that is not a safe
+   * regular file is listed under its own name, to be reported and skipped when read.
+   */
+  private adopt(file: SpoolFile, keys: Set<number>): Segment | null {
+    const from = path.join(this.dir, file.name);
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(from);
+    } catch {
+      return null; // adopted by another process since the listing
+    }
+    if (!stat.isFile() || unsafeSegment(stat)) return file.kind === 'spool' ? { key: file.key, file: from, consumed: 0 } : null;
+    // Two dead owners may have used one key (same microsecond tick): the second moves up one, which keeps the order.
+    let key = file.key;
+    while (keys.has(key)) key++;
+    const to = path.join(this.dir, this.nameOf(key));
+    try {
+      fs.renameSync(from, to);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return { key, file: to, consumed: 0 };
+  }
+
   private nameOf(key: number): string {
-    return `spool-${String(key).padStart(16, '0')}-${process.pid}.ndjson`;
+    return this.owner.fileName('spool', key);
   }
 
   private rotate(): void {
     this.seal();
+    // Written again when a closed spool is appended to: a file of an owner without a lock is up for adoption.
+    this.owner.claim();
     for (let tries = 1; ; tries++) {
       const key = Math.max(Date.now() * 1000, this.lastKey + 1);
       this.lastKey = key;

@@ -23,6 +23,10 @@
  * push order the chain is stored in order. Checkpoints (the chain's opening one first, before any
  * entry) are units of work of their own; one that fails is retried on its own backoff, so entries
  * keep being written: a store that cannot take checkpoints costs the log its proof, not its entries.
+ *
+ * Journal (durability: 'journal'): push() appends each entry to the journal, after it is linked
+ * into the chain (a replay carries the same chain fields), before it is queued; the journal
+ * forgets it once the store confirmed it, the spool took it, or the store rejected it for good.
  */
 import type { AuditEntry } from '../entry';
 import { AuditLogStoreError } from '../errors';
@@ -31,6 +35,15 @@ import type { Config } from '../options';
 import type { Chain } from '../integrity/chain';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
 import type { Spool } from './spool';
+import type { Journal } from './journal';
+
+/** Stamps governance metadata (expiry, hold marks) on entries as they go to the store; see src/governance/holds.ts. */
+export interface EntryStamper {
+  stamp(entry: AuditEntry): void;
+  /** Loads what stamping needs (the active holds); called once the store is up, before the first write. */
+  start(): Promise<void>;
+  stop(): void;
+}
 
 /** The resolved options the writer reads; taken from Config so the two cannot drift. */
 export type WriterSettings = Pick<
@@ -136,6 +149,8 @@ export class Writer {
     private readonly report: Report,
     private readonly spool: Spool | null = null,
     private readonly chain: Chain | null = null,
+    private readonly stamper: EntryStamper | null = null,
+    private readonly journal: Journal | null = null,
   ) {
     this.checkpoints = chain && storesCheckpoints(store) ? chain : null;
     // Start the store (and replay a spool left by an earlier process) at once.
@@ -160,6 +175,7 @@ export class Writer {
       this.chain.link(entry);
       bytes += CHAIN_BYTES;
     }
+    this.journal?.append(entry);
     const item: Queued = { entry, bytes, seq: ++this.seq, at: Date.now() };
     const held = this.queue.length + (this.inFlight?.length ?? 0);
     // Once anything is spooled, newer entries follow it there, so the store sees them in order.
@@ -236,6 +252,7 @@ export class Writer {
       if (Date.now() < deadline) await beforeDeadline(this.writeCheckpoints(true), deadline).catch(() => undefined);
     }
     this.stopped = true;
+    this.stamper?.stop();
     // A batch still in flight has an unknown outcome: spool it too. If the store did take it,
     // its replay meets duplicate ids and writes nothing twice.
     const left = [...(this.inFlight ?? []), ...this.queue];
@@ -244,6 +261,7 @@ export class Writer {
     this.queuedBytes = 0;
     if (left.length > 0) this.overflow(left, 'close() reached its deadline', true);
     await this.spool?.close();
+    this.journal?.close();
     try {
       await beforeDeadline(
         Promise.resolve().then(() => this.store.close()),
@@ -302,6 +320,8 @@ export class Writer {
         tenants: Boolean(this.settings.tenants),
         warn: (code, message) => this.report(new AuditLogStoreError(code, message, 0)),
       });
+      // Without the holds loaded, new entries could miss a hold and expire: no writes until they are.
+      await this.stamper?.start();
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.backOff();
@@ -357,7 +377,7 @@ export class Writer {
     const batch = this.queue.splice(0, this.batchLimit());
     this.inFlight = batch;
     try {
-      await this.store.insertMany(batch.map((item) => item.entry));
+      await this.store.insertMany(this.stamped(batch.map((item) => item.entry)));
     } catch (error) {
       if (this.inFlight !== batch) return 'abandoned';
       this.inFlight = null;
@@ -394,7 +414,9 @@ export class Writer {
       if (item.retry) this.counts.retried++;
     }
     this.counts.written += batch.length;
-    this.chain?.written(batch.map((item) => item.entry));
+    const written = batch.map((item) => item.entry);
+    this.chain?.written(written);
+    this.journal?.confirm(written);
     this.attempt = 0;
     return 'progress';
   }
@@ -432,8 +454,42 @@ export class Writer {
   private async openings(due: AuditCheckpoint[]): Promise<AuditCheckpoint[]> {
     const chain = this.checkpoints;
     if (!chain || !storesCheckpoints(this.store)) return [];
+    return this.missingOpenings(chain.unopened(due));
+  }
+
+  /**
+   * Before replayed entries of another writer's chain are stored, that chain's opening is: a
+   * replaying process that dies before its next checkpoint (a crash loop in journal mode) would
+   * otherwise leave entries no opening vouches for, which verify reads as inserted. A store that
+   * cannot take it is reported and the entries are written all the same (openings() tries again).
+   */
+  private async openReplayedChains(entries: readonly AuditEntry[]): Promise<void> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return;
+    const ids = chain.unopenedIds(entries.map((entry) => (entry as { chain?: unknown }).chain).filter((id): id is string => typeof id === 'string'));
+    if (ids.length === 0) return;
+    try {
+      const openings = await this.missingOpenings(ids);
+      if (openings.length > 0) await this.store.insertCheckpoints(openings);
+      chain.committed(openings);
+    } catch (error) {
+      this.report(
+        new AuditLogStoreError(
+          'EAUDIT_CHECKPOINT',
+          `writing the opening checkpoint of a replayed chain failed (${errorText(error)}); its entries are written, and the opening is tried again with the next checkpoints.`,
+          0,
+          error,
+        ),
+      );
+    }
+  }
+
+  /** Opening checkpoints for these chains, where the store has none (those it has are noted as opened). */
+  private async missingOpenings(ids: readonly string[]): Promise<AuditCheckpoint[]> {
+    const chain = this.checkpoints;
+    if (!chain || !storesCheckpoints(this.store)) return [];
     const out: AuditCheckpoint[] = [];
-    for (const id of chain.unopened(due)) {
+    for (const id of ids) {
       const [first] = await this.store.findCheckpoints({ after: `${id}:`, limit: 1 });
       if (first?.chain === id && first.seq === 0) chain.markOpened(id);
       else out.push(chain.openFor(id));
@@ -463,8 +519,10 @@ export class Writer {
       );
     }
     if (entries.length === 0) return 'progress';
+    await this.openReplayedChains(entries);
+    if (this.stopped) return 'abandoned';
     try {
-      await this.store.insertMany(entries);
+      await this.store.insertMany(this.stamped(entries));
     } catch (error) {
       if (this.stopped) return 'abandoned';
       this.counts.failed += entries.length;
@@ -539,6 +597,30 @@ export class Writer {
     return Math.max(0, oldest.at + this.settings.flushIntervalMs - Date.now());
   }
 
+  /** Stamped at write time, not at push: a hold placed while entries wait in the queue or the spool still covers them. */
+  private stamped(entries: AuditEntry[]): AuditEntry[] {
+    for (let i = 0; i < entries.length; i++) {
+      // A transform may return a frozen entry: stamp (and let the store stamp) a copy instead.
+      if (!Object.isExtensible(entries[i])) entries[i] = { ...entries[i]! };
+      const entry = entries[i]!;
+      if (!this.stamper) continue;
+      try {
+        this.stamper.stamp(entry);
+      } catch (error) {
+        // Not a store failure: retrying the batch would not help. The entry goes as it is (the store gives it the default ttl).
+        this.report(
+          new AuditLogStoreError(
+            'EAUDIT_RETENTION_STAMP',
+            `the expiry of entry ${entry._id} could not be set (${errorText(error)}); it was written with the default ttl.`,
+            1,
+            error,
+          ),
+        );
+      }
+    }
+    return entries;
+  }
+
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -555,6 +637,7 @@ export class Writer {
 
   private reject(entry: AuditEntry, error: unknown): void {
     this.counts.dropped++;
+    this.journal?.confirm([entry]);
     this.chain?.dropped([entry]);
     this.report(
       new AuditLogStoreError(
@@ -570,6 +653,7 @@ export class Writer {
     if (this.spool) {
       const entries = items.map((item) => item.entry);
       if (first ? this.spool.prepend(entries) : this.spool.append(entries)) {
+        this.journal?.confirm(entries);
         this.counts.spooled += items.length;
         this.schedule();
         return;

@@ -269,6 +269,69 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
         },
       },
     },
+    // Governance and erasure routes (issue 16): described by their status codes; their bodies as objects.
+    [pathOf(base, '/retention')]: {
+      get: {
+        operationId: 'retentionReport',
+        summary: 'The retention rules in force, with the entries each governs',
+        ...reads,
+        responses: { 200: json({ type: 'object' }, 'The report.'), ...readErrors },
+      },
+    },
+    [pathOf(base, '/holds')]: {
+      post: {
+        operationId: 'placeHold',
+        summary: 'Place a legal hold (holdScope)',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: {
+          201: json({ type: 'object' }, 'The hold, with how many entries it holds.'),
+          400: error('A field was refused.'),
+          401: error('No credentials.'),
+          403: error('Missing holdScope, or holds are off.'),
+          501: error('The store has no hold methods.'),
+        },
+      },
+      get: {
+        operationId: 'listHolds',
+        summary: 'List legal holds (holdScope)',
+        responses: { 200: json({ type: 'array', items: { type: 'object' } }, 'Every hold.'), 401: error('No credentials.'), 403: error('Missing holdScope.') },
+      },
+    },
+    [pathOf(base, '/holds/:id')]: {
+      delete: {
+        operationId: 'releaseHold',
+        summary: 'Release a legal hold (holdScope)',
+        parameters: [pathParameter('id', 'The hold id.')],
+        responses: {
+          200: json({ type: 'object' }, 'The released hold.'),
+          401: error('No credentials.'),
+          403: error('Missing holdScope.'),
+          404: error('No such hold.'),
+        },
+      },
+    },
+    [pathOf(base, '/erasures')]: {
+      post: {
+        operationId: 'eraseUser',
+        summary: "Erase a user's sealed data (encryption option, eraseScope)",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['user'], properties: { user: { type: ['string', 'number'] } }, additionalProperties: false },
+            },
+          },
+        },
+        responses: {
+          200: json({ type: 'object', required: ['erased'] }, 'What was erased.'),
+          400: error('A field was refused.'),
+          401: error('No credentials.'),
+          403: error('Missing eraseScope.'),
+          404: error('The encryption option is off.'),
+          415: error('Not JSON.'),
+        },
+      },
+    },
     [pathOf(base, '/openapi.json')]: {
       get: {
         operationId: 'openApi',

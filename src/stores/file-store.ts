@@ -2,9 +2,9 @@
  * The embedded store: `fileStore({ path })` keeps entries in an SQLite database on disk (through
  * better-sqlite3, an optional peer dependency loaded only here), so the process's memory stays
  * flat however many entries it holds. WAL mode with `synchronous=NORMAL`, one transaction and
- * one prepared statement per batch. TTL as MongoDB's TTL index has it (expiry = date + ttl,
- * whatever the ttl is now): reads never return expired entries, and a timer deletes them in
- * small batches by the date index, yielding to the event loop between batches. A nedb data file
+ * one prepared statement per batch. Expiry as MongoDB's TTL index on `expireAt` has it (each
+ * entry's own date; none when null or absent): reads never return expired entries, and a timer
+ * deletes them in small batches by the expireAt index, yielding to the event loop between batches. A nedb data file
  * left at `path` by 0.1 is imported on first start.
  */
 import fs from 'fs';
@@ -18,12 +18,16 @@ import { regexpFunction } from './sqlite-regex';
 import {
   CHANGES_TABLE,
   CHECKPOINTS_TABLE,
+  HOLDS_TABLE,
+  META_TABLE,
   COLUMNS,
   SQL_TYPES,
   COLUMN_BY_FIELD,
+  addMissingColumnsSql,
   DOCUMENTS_TABLE,
   changePairs,
   SCHEMA_VERSION,
+  DATA_KEYS_TABLE,
   TABLE,
   decodeRow,
   encodeEntry,
@@ -32,7 +36,8 @@ import {
   type Column,
 } from './sqlite-schema';
 import { reviveCheckpoint, type AuditCheckpoint } from '../integrity/checkpoint';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
+import { reviveDataKey, type DataKeyQuery, type DataKeyRecord } from '../encryption/data-key';
+import type { AuditFilter, AuditHold, AuditQuery, AuditStore, CheckpointQuery, ExpiryOf, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 export interface EmbeddedStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -44,6 +49,15 @@ export interface FileStoreOptions extends EmbeddedStoreOptions {
   path: string;
   /** @deprecated 0.1's nedb store compacted its file; SQLite needs no compaction. Accepted and ignored. */
   compactionIntervalMs?: number;
+}
+
+const EXPIRE_AT = COLUMN_BY_FIELD.get('expireAt')!;
+const HOLDS = COLUMN_BY_FIELD.get('holds')!;
+
+/** A hold as stored in its row's JSON `doc`, dates revived. */
+function reviveHold(doc: string): AuditHold {
+  const hold = JSON.parse(doc) as AuditHold & { placedAt: string; releasedAt: string | null };
+  return { ...hold, placedAt: new Date(hold.placedAt), releasedAt: hold.releasedAt === null ? null : new Date(hold.releasedAt) };
 }
 
 /** Rows deleted per statement by the TTL sweep: a few ms each, so reads and writes interleave. */
@@ -144,8 +158,11 @@ class SqliteAuditStore implements AuditStore {
     if (config.integrity) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_chain_seq ON ${TABLE} ("chain", "seq")`);
     // Every read of a tenant's caller filters on tenant (and most sort by date): only worth it with getTenant.
     if (config.tenants) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_tenant_date ON ${TABLE} ("tenant", "date")`);
+    // `?user=` filters match the blind index when encryption is on.
+    if (config.encryption) db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_subject_date ON ${TABLE} ("subject", "date")`);
     this.db = db;
     this.writes = this.prepareWrites(db);
+    this.backfillExpiry(db, config.ttlSeconds);
     void this.sweep().catch(() => undefined); // entries that expired while the app was down
   }
 
@@ -178,13 +195,12 @@ class SqliteAuditStore implements AuditStore {
       db.pragma('synchronous = NORMAL');
       // After a checkpoint, truncate the WAL back to this size rather than keep its peak on disk.
       db.pragma('journal_size_limit = 16777216');
+      // Files made before a column existed (0.1's import, development builds) get it first, then the schema's indexes.
+      const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
+      db.transaction(() => {
+        for (const statement of addMissingColumnsSql(existing)) db.exec(statement);
+      })();
       db.exec(schemaSql());
-      // Files made before a column existed (`extra`, a field appended to FIELDS later, like `tenant`) get it now:
-      // their rows read it as null, which the canonical form and MongoDB's equality treat as absent.
-      const present = new Set((db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).all() as Array<{ name: string }>).map((row) => row.name));
-      for (const [name, type] of [...COLUMNS.map((column) => [column.field, SQL_TYPES[column.kind]] as const), ['extra', 'TEXT'] as const]) {
-        if (!present.has(name)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN "${name}" ${type}`);
-      }
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       // directOnly: callable from our statements, never from a trigger or view someone adds to the file.
       db.function('audit_match', { directOnly: true }, (id: number, value: unknown) => (this.predicates.get(id)?.(value) ? 1 : 0));
@@ -251,7 +267,8 @@ class SqliteAuditStore implements AuditStore {
   private armSweeper(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    if (this.ttlSeconds === null || this.sweepIntervalMs === 0 || this.closed) return;
+    // Retention rules give entries an expiry whatever the ttl: the sweep always runs (an empty index range when none is due).
+    if (this.sweepIntervalMs === 0 || this.closed) return;
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -261,9 +278,8 @@ class SqliteAuditStore implements AuditStore {
     this.sweeping ??= (async () => {
       let total = 0;
       for (;;) {
-        const cutoff = this.cutoff();
-        if (cutoff === null || !this.db || this.closed) return total;
-        const deleted = this.sweepStatement().run(cutoff).changes;
+        if (!this.db || this.closed) return total;
+        const deleted = this.sweepStatement().run(Date.now()).changes;
         total += deleted;
         if (deleted < SWEEP_BATCH) return total;
         await new Promise((resolve) => setImmediate(resolve));
@@ -275,11 +291,14 @@ class SqliteAuditStore implements AuditStore {
   }
 
   private sweepStatement(): SqliteStatement {
-    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "date" < ? ORDER BY "date" LIMIT ${SWEEP_BATCH})`);
+    return this.statement(`DELETE FROM ${TABLE} WHERE row IN (SELECT row FROM ${TABLE} WHERE "expireAt" <= ? ORDER BY "expireAt" LIMIT ${SWEEP_BATCH})`);
   }
 
-  private cutoff(): number | null {
-    return this.ttlSeconds === null ? null : Date.now() - this.ttlSeconds * 1000;
+  /** Entries stored without an expiry (by 0.1, or while no ttl was set) follow the default ttl in force. */
+  private backfillExpiry(db: SqliteDatabase, ttlSeconds: number | null): void {
+    if (ttlSeconds === null) return;
+    const bit = EXPIRE_AT.bit;
+    db.prepare(`UPDATE ${TABLE} SET "expireAt" = "date" + ?, absent = absent & ~${bit} WHERE (absent & ${bit}) != 0`).run(ttlSeconds * 1000);
   }
 
   /** The open database, waiting for init() when it is under way. */
@@ -315,12 +334,8 @@ class SqliteAuditStore implements AuditStore {
     };
     try {
       const sql = new SqlFilter(scope);
-      let where = sql.filter(filter);
-      const cutoff = this.cutoff();
-      if (cutoff !== null) {
-        where = `${where} AND "date" >= ?`;
-        sql.params.push(cutoff);
-      }
+      const where = `${sql.filter(filter)} AND ("expireAt" IS NULL OR "expireAt" > ?)`;
+      sql.params.push(Date.now());
       return run(where, sql.params);
     } finally {
       for (const id of ids) this.predicates.delete(id);
@@ -329,6 +344,10 @@ class SqliteAuditStore implements AuditStore {
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const ttl = this.ttlSeconds;
+    if (ttl !== null) {
+      for (const entry of entries) if (!('expireAt' in entry)) entry.expireAt = new Date(entry.date.getTime() + ttl * 1000);
+    }
     const rows = encodeAll(entries);
     await this.database();
     const writes = this.writes!;
@@ -407,6 +426,151 @@ class SqliteAuditStore implements AuditStore {
     await this.database();
     const row = this.statement(`SELECT doc FROM ${CHECKPOINTS_TABLE} ORDER BY at DESC, id DESC LIMIT 1`).get() as { doc: string } | undefined;
     return row ? reviveCheckpoint(JSON.parse(row.doc) as Record<string, unknown>) : null;
+  }
+
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.database();
+    const insert = this.statement(`INSERT OR IGNORE INTO ${DATA_KEYS_TABLE} (id, subject, doc) VALUES (?, ?, ?)`);
+    this.db!.transaction(() => {
+      for (const key of keys) insert.run(key._id, key.subject, JSON.stringify(key));
+    })();
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    await this.database();
+    const rows =
+      'ids' in query
+        ? query.ids.flatMap((id) => this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} WHERE id = ?`).all(id))
+        : query.after === null
+          ? this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} ORDER BY id LIMIT ?`).all(query.limit)
+          : this.statement(`SELECT doc FROM ${DATA_KEYS_TABLE} WHERE id > ? ORDER BY id LIMIT ?`).all(query.after, query.limit);
+    return rows.map((row) => reviveDataKey(JSON.parse((row as { doc: string }).doc) as Record<string, unknown>));
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.database();
+    // No upsert: a key erased since it was read stays erased.
+    const update = this.statement(`UPDATE ${DATA_KEYS_TABLE} SET subject = ?, doc = ? WHERE id = ?`);
+    this.db!.transaction(() => {
+      for (const key of keys) update.run(key.subject, JSON.stringify(key), key._id);
+    })();
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    await this.database();
+    const db = this.db!;
+    const remove = this.statement(`DELETE FROM ${DATA_KEYS_TABLE} WHERE subject = ?`);
+    let deleted = 0;
+    // An erasure must not leave the wrapped key in a free page or in the WAL: overwrite what is
+    // deleted (for this statement only: the TTL's deletes need not pay for it), then checkpoint
+    // the WAL and truncate it, so the key's old page image goes too.
+    db.pragma('secure_delete = ON');
+    try {
+      db.transaction(() => {
+        for (const subject of subjects) deleted += remove.run(subject).changes;
+      })();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+    if (deleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
+  }
+
+  async insertHold(hold: AuditHold): Promise<void> {
+    await this.database();
+    this.statement(`INSERT OR IGNORE INTO ${HOLDS_TABLE} (id, doc) VALUES (?, ?)`).run(hold._id, JSON.stringify(hold));
+  }
+
+  async findHolds(): Promise<AuditHold[]> {
+    await this.database();
+    return this.statement(`SELECT doc FROM ${HOLDS_TABLE} ORDER BY id`)
+      .all()
+      .map((row) => reviveHold((row as { doc: string }).doc));
+  }
+
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
+    await this.database();
+    const row = this.statement(`SELECT doc FROM ${HOLDS_TABLE} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    if (!row) return null;
+    const hold = reviveHold(row.doc);
+    if (hold.releasedAt !== null) return { hold, changed: false };
+    const released = { ...hold, releasedAt, releasedBy };
+    // Read and write in one synchronous step: no other release interleaves in this process.
+    this.statement(`UPDATE ${HOLDS_TABLE} SET doc = ? WHERE id = ?`).run(JSON.stringify(released), id);
+    return { hold: released, changed: true };
+  }
+
+  async markHeld(filter: AuditFilter, holdId: string): Promise<number> {
+    await this.database();
+    const bits = EXPIRE_AT.bit + HOLDS.bit;
+    const update = this.statement(`UPDATE ${TABLE} SET "expireAt" = NULL, holds = ?, absent = absent & ~${bits} WHERE row = ?`);
+    return this.query(filter, (where, params) => {
+      const rows = this.statement(`SELECT row, holds FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{ row: number; holds: string | null }>;
+      this.db!.transaction(() => {
+        for (const { row, holds } of rows) {
+          const ids = holds === null ? [] : (JSON.parse(holds) as string[]);
+          update.run(JSON.stringify(ids.includes(holdId) ? ids : [...ids, holdId]), row);
+        }
+      })();
+      return rows.length;
+    });
+  }
+
+  async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
+    await this.database();
+    const keep = this.statement(`UPDATE ${TABLE} SET holds = ? WHERE row = ?`);
+    // Released: no holds (absent), and the expiry its rule gives (absent when none applies).
+    const release = this.statement(`UPDATE ${TABLE} SET holds = NULL, "expireAt" = ?, absent = (absent | ${HOLDS.bit} | ?) & ~? WHERE row = ?`);
+    return this.query({ holds: holdId }, (where, params) => {
+      const rows = this.statement(`SELECT row, holds, "date", "action", "collectionName" FROM ${TABLE} WHERE ${where}`).all(...params) as Array<{
+        row: number;
+        holds: string;
+        date: number;
+        action: string | null;
+        collectionName: string | null;
+      }>;
+      let released = 0;
+      this.db!.transaction(() => {
+        for (const { row, holds, date, action, collectionName } of rows) {
+          const rest = (JSON.parse(holds) as string[]).filter((id) => id !== holdId);
+          if (rest.length > 0) {
+            keep.run(JSON.stringify(rest), row);
+            continue;
+          }
+          const expireAt = expiryOf({ date: new Date(date), action, collectionName });
+          const absentBit = expireAt === undefined ? EXPIRE_AT.bit : 0;
+          release.run(expireAt ? expireAt.getTime() : null, absentBit, absentBit === 0 ? EXPIRE_AT.bit : 0, row);
+          released += 1;
+        }
+      })();
+      return released;
+    });
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    await this.database();
+    const row = this.statement(`SELECT value FROM ${META_TABLE} WHERE key = 'retention'`).get() as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    await this.database();
+    this.statement(`INSERT INTO ${META_TABLE} (key, value) VALUES ('retention', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(policy);
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    await this.database();
+    const bit = EXPIRE_AT.bit;
+    const set =
+      ttlSeconds === undefined
+        ? `"expireAt" = NULL, absent = absent | ${bit}`
+        : ttlSeconds === null
+          ? `"expireAt" = NULL, absent = absent & ~${bit}`
+          : `"expireAt" = "date" + ${ttlSeconds * 1000}, absent = absent & ~${bit}`;
+    // One statement: SQLite runs it in its own transaction.
+    return this.query(filter, (where, params) => this.statement(`UPDATE ${TABLE} SET ${set} WHERE ${where} AND "holds" IS NULL`).run(...params).changes);
   }
 
   async close(): Promise<void> {

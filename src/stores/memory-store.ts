@@ -11,8 +11,9 @@ import type { AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import { compareValues } from './compare';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 import { compileFilter } from './match';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
+import type { AuditFilter, AuditHold, AuditQuery, AuditStore, CheckpointQuery, ExpiryOf, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 export interface MemoryStoreOptions {
   /** How often expired entries are deleted, in ms. Reads never return them in between. Defaults to 60000. */
@@ -49,11 +50,22 @@ function indexAfter(checkpoints: readonly AuditCheckpoint[], id: string): number
   return low;
 }
 
+/** False once the entry's own expiry has passed (absent or null: it does not expire). */
+function live(entry: AuditEntry, now: number): boolean {
+  const expireAt = entry.expireAt;
+  return !(expireAt instanceof Date) || expireAt.getTime() > now;
+}
+
 class MemoryAuditStore implements AuditStore {
   private entries: AuditEntry[] = [];
+  /** Legal holds by id, apart from the entries: never expired, never evicted. */
+  private readonly holds = new Map<string, AuditHold>();
+  private policy: string | null = null;
   /** Integrity checkpoints in `_id` order; neither the TTL nor maxEntries removes them. */
   private checkpoints: AuditCheckpoint[] = [];
   private readonly ids = new Set<string>();
+  /** Wrapped data keys of the `encryption` option, by `_id`; the TTL does not remove them. */
+  private readonly dataKeys = new Map<string, DataKeyRecord>();
   private ttlSeconds: number | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   /** Entries evicted because maxEntries was reached. */
@@ -66,7 +78,12 @@ class MemoryAuditStore implements AuditStore {
 
   async init(config: StoreInitConfig): Promise<void> {
     this.ttlSeconds = config.ttlSeconds;
-    if (this.ttlSeconds !== null && this.sweepIntervalMs > 0 && !this.sweeper) {
+    // Entries stored without an expiry follow the default ttl in force (see StoreInitConfig).
+    if (this.ttlSeconds !== null) {
+      for (const entry of this.entries) if (!('expireAt' in entry)) entry.expireAt = new Date(entry.date.getTime() + this.ttlSeconds * 1000);
+    }
+    // Retention rules can give an expiry whatever the ttl: the sweep always runs (it is one pass over the array).
+    if (this.sweepIntervalMs > 0 && !this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
       this.sweeper.unref();
     }
@@ -74,27 +91,24 @@ class MemoryAuditStore implements AuditStore {
 
   /** Deletes expired entries now; returns how many. */
   sweep(): number {
-    const cutoff = this.cutoff();
-    if (cutoff === null) return 0;
+    const now = Date.now();
     const before = this.entries.length;
-    this.entries = this.entries.filter((entry) => entry.date >= cutoff || !this.ids.delete(entry._id));
+    this.entries = this.entries.filter((entry) => live(entry, now) || !this.ids.delete(entry._id));
     return before - this.entries.length;
-  }
-
-  private cutoff(): Date | null {
-    return this.ttlSeconds === null ? null : new Date(Date.now() - this.ttlSeconds * 1000);
   }
 
   private matching(filter: AuditFilter): AuditEntry[] {
     const matches = Object.keys(filter).length === 0 ? null : compileFilter(filter);
-    const cutoff = this.cutoff();
-    return this.entries.filter((entry) => (cutoff === null || entry.date >= cutoff) && (matches === null || matches(entry)));
+    const now = Date.now();
+    return this.entries.filter((entry) => live(entry, now) && (matches === null || matches(entry)));
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
+    const ttl = this.ttlSeconds;
     for (const entry of entries) {
       if (this.ids.has(entry._id)) continue; // a retried batch: already written
       this.ids.add(entry._id);
+      if (ttl !== null && !('expireAt' in entry)) entry.expireAt = new Date(entry.date.getTime() + ttl * 1000);
       this.entries.push(entry);
     }
     // Evict in chunks (10% at a time), not one by one: shifting a 100k array per batch costs more than the insert.
@@ -154,6 +168,31 @@ class MemoryAuditStore implements AuditStore {
     return found ? (copy(found) as AuditEntry) : null;
   }
 
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    for (const key of keys) if (!this.dataKeys.has(key._id)) this.dataKeys.set(key._id, { ...key });
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    if ('ids' in query) return query.ids.flatMap((id) => (this.dataKeys.has(id) ? [{ ...this.dataKeys.get(id)! }] : []));
+    const after = query.after;
+    return [...this.dataKeys.values()]
+      .filter((key) => after === null || key._id > after)
+      .sort((a, b) => (a._id < b._id ? -1 : 1))
+      .slice(0, query.limit)
+      .map((key) => ({ ...key }));
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    for (const key of keys) if (this.dataKeys.has(key._id)) this.dataKeys.set(key._id, { ...key });
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    const doomed = new Set(subjects);
+    let deleted = 0;
+    for (const [id, key] of this.dataKeys) if (doomed.has(key.subject) && this.dataKeys.delete(id)) deleted++;
+    return deleted;
+  }
+
   async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
     for (const checkpoint of checkpoints) {
       const at = indexAfter(this.checkpoints, checkpoint._id);
@@ -173,6 +212,66 @@ class MemoryAuditStore implements AuditStore {
       if (!latest || checkpoint.at.getTime() >= latest.at.getTime()) latest = checkpoint;
     }
     return latest ? (copyValue(latest) as AuditCheckpoint) : null;
+  }
+
+  async insertHold(hold: AuditHold): Promise<void> {
+    if (!this.holds.has(hold._id)) this.holds.set(hold._id, copyValue(hold) as AuditHold);
+  }
+
+  async findHolds(): Promise<AuditHold[]> {
+    return [...this.holds.values()].map((hold) => copyValue(hold) as AuditHold);
+  }
+
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
+    const hold = this.holds.get(id);
+    if (!hold) return null;
+    const changed = hold.releasedAt === null;
+    if (changed) Object.assign(hold, { releasedAt: new Date(releasedAt.getTime()), releasedBy });
+    return { hold: copyValue(hold) as AuditHold, changed };
+  }
+
+  async markHeld(filter: AuditFilter, holdId: string): Promise<number> {
+    const found = this.matching(filter);
+    for (const entry of found) {
+      entry.expireAt = null;
+      if (!entry.holds?.includes(holdId)) entry.holds = [...(entry.holds ?? []), holdId];
+    }
+    return found.length;
+  }
+
+  async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
+    let released = 0;
+    for (const entry of this.entries) {
+      if (!entry.holds?.includes(holdId)) continue;
+      const rest = entry.holds.filter((id) => id !== holdId);
+      if (rest.length > 0) {
+        entry.holds = rest;
+        continue;
+      }
+      delete entry.holds;
+      const expireAt = expiryOf(entry);
+      if (expireAt === undefined) delete entry.expireAt;
+      else entry.expireAt = expireAt;
+      released += 1;
+    }
+    return released;
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    return this.policy;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    this.policy = policy;
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    const found = this.matching(filter).filter((entry) => entry.holds === undefined);
+    for (const entry of found) {
+      if (ttlSeconds === undefined) delete entry.expireAt;
+      else entry.expireAt = ttlSeconds === null ? null : new Date(entry.date.getTime() + ttlSeconds * 1000);
+    }
+    return found.length;
   }
 
   async close(): Promise<void> {

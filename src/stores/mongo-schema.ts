@@ -8,7 +8,7 @@ import { FIELDS, FIELD_NAMES, type FieldKind } from '../entry';
 
 type Mongoose = typeof import('mongoose');
 
-/** The indexes the list route's common filters and sorts use (the TTL index on date is managed apart). */
+/** The indexes the list route's common filters and sorts use (the TTL index on expireAt and the plain one on date are managed apart). */
 export const QUERY_INDEXES: ReadonlyArray<{ key: Record<string, 1 | -1>; name: string }> = [
   { key: { user: 1, date: -1 }, name: 'user_1_date_-1' },
   { key: { action: 1, date: -1 }, name: 'action_1_date_-1' },
@@ -16,6 +16,8 @@ export const QUERY_INDEXES: ReadonlyArray<{ key: Record<string, 1 | -1>; name: s
   { key: { statusCode: 1, date: -1 }, name: 'statusCode_1_date_-1' },
   { key: { documents: 1 }, name: 'documents_1' },
   { key: { requestId: 1 }, name: 'requestId_1' },
+  // Releasing a hold finds the entries it marked.
+  { key: { holds: 1 }, name: 'holds_1' },
 ];
 
 /** @internal The store's own; stripped from the published types, which must not name mongoose's. */

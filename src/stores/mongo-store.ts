@@ -1,14 +1,17 @@
 /**
- * The MongoDB store, through mongoose: the `auditLog` collection with a TTL index on `date`.
- * Like connect-mongo, it never closes a connection it did not open, and it works whether the
- * app connects before or after `auditLog()` is called. Unlike mongoose's autoIndex (and
- * rest-hapi), it reconciles the TTL on start: a changed `ttl` is applied with `collMod`, a
- * removed one removes the TTL, and a conflicting index is reported instead of ignored.
+ * The MongoDB store, through mongoose: the `auditLog` collection with a TTL index on `expireAt`
+ * (`expireAfterSeconds: 0`: each entry expires at its own date, stamped from the retention rules
+ * or `ttl`; entries without a date there are kept). Like connect-mongo, it never closes a
+ * connection it did not open, and it works whether the app connects before or after `auditLog()`
+ * is called. Unlike mongoose's autoIndex (and rest-hapi), it reconciles the TTL on start: 0.1's
+ * TTL index on `date` becomes a plain one once its entries have their `expireAt`, and a
+ * conflicting index is reported instead of ignored.
  */
 import type { Connection, Model } from 'mongoose';
 import type { AssociationType, AuditEntry } from '../entry';
 import { AuditLogConfigError, show } from '../errors';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 import { inferAssociation } from './mongo-associations';
 import { buildSchema, QUERY_INDEXES } from './mongo-schema';
 import {
@@ -19,7 +22,7 @@ import {
   type ResolvedReadPreference,
   type ResolvedWriteConcern,
 } from './mongo-deployment';
-import type { AuditFilter, AuditQuery, AuditStore, CheckpointQuery, StatsQuery, StoreInitConfig, StoreStats } from './types';
+import type { AuditFilter, AuditHold, AuditQuery, AuditStore, CheckpointQuery, ExpiryOf, StatsQuery, StoreInitConfig, StoreStats } from './types';
 
 /**
  * A mongoose `Connection` (mongoose 8 or 9), as far as the types need to say. Structural, so the
@@ -129,6 +132,8 @@ function sameKey(a: unknown, b: Record<string, number>): boolean {
 class MongoAuditStore implements AuditStore {
   private model: Model<Doc> | null = null;
   private ready: Promise<void> | null = null;
+  /** The default ttl, for entries given to insertMany without an `expireAt`. */
+  private ttlSeconds: number | null = null;
 
   constructor(
     private readonly mongoose: Mongoose,
@@ -190,6 +195,7 @@ class MongoAuditStore implements AuditStore {
   }
 
   init(config: StoreInitConfig): Promise<void> {
+    this.ttlSeconds = config.ttlSeconds;
     this.ready ??= this.open(config).catch((error: unknown) => {
       this.ready = null; // let the writer retry: the database may come up later
       throw error;
@@ -226,6 +232,72 @@ class MongoAuditStore implements AuditStore {
         );
       }
     }
+    if (config.encryption) await this.prepareEncryption(model, config);
+  }
+
+  /** `?user=` filters match the blind index, and an erasure deletes a subject's keys: both indexed. */
+  private async prepareEncryption(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
+    const indexes: Array<[{ createIndex(key: Record<string, 1 | -1>, options: { name: string }): Promise<unknown> }, Record<string, 1 | -1>, string]> = [
+      [model.collection, { subject: 1, date: 1 }, 'subject_1_date_1'],
+      [this.dataKeyCollection(), { subject: 1 }, 'subject_1'],
+    ];
+    for (const [collection, key, name] of indexes) {
+      try {
+        await collection.createIndex(key, { name });
+      } catch (error) {
+        config.warn?.(
+          'EAUDIT_INDEX',
+          `could not create index ${name} for encryption: ${(error as Error).message}. User filters and erasures still work, more slowly.`,
+        );
+      }
+    }
+  }
+
+  /** The companion collection `<collection>.keys`: wrapped data keys, no TTL index. */
+  private dataKeyCollection() {
+    return this.connection.db!.collection<DataKeyRecord & Doc>(`${this.collection}.keys`);
+  }
+
+  async insertDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.connected();
+    try {
+      await this.dataKeyCollection().insertMany(
+        keys.map((key) => ({ ...key })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error; // a retry: already written
+    }
+  }
+
+  async findDataKeys(query: DataKeyQuery): Promise<DataKeyRecord[]> {
+    await this.connected();
+    const collection = this.dataKeyCollection();
+    if ('ids' in query)
+      return (await collection
+        .find({ _id: { $in: [...query.ids] } })
+        .maxTimeMS(this.maxTimeMS)
+        .toArray()) as DataKeyRecord[];
+    const filter = query.after === null ? {} : { _id: { $gt: query.after } };
+    return (await collection.find(filter).sort({ _id: 1 }).limit(query.limit).maxTimeMS(this.maxTimeMS).toArray()) as DataKeyRecord[];
+  }
+
+  async updateDataKeys(keys: DataKeyRecord[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.connected();
+    // No upsert: a key erased since it was read stays erased.
+    await this.dataKeyCollection().bulkWrite(
+      keys.map((key) => ({
+        updateOne: { filter: { _id: key._id }, update: { $set: { subject: key.subject, wrapped: key.wrapped, masterKeyId: key.masterKeyId } } },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async deleteDataKeys(subjects: string[]): Promise<number> {
+    await this.connected();
+    return (await this.dataKeyCollection().deleteMany({ subject: { $in: subjects } })).deletedCount;
   }
 
   /** Verification reads each chain in order, and the newest checkpoint at start: both indexed. */
@@ -279,46 +351,152 @@ class MongoAuditStore implements AuditStore {
     return (latest as AuditCheckpoint | undefined) ?? null;
   }
 
-  /** Makes the `date` index's expireAfterSeconds match `ttl`, whatever state the collection is in. */
+  /**
+   * The TTL as 0.2 keeps it, whatever state the collection is in: a TTL index on `expireAt` with
+   * `expireAfterSeconds: 0`, entries lacking `expireAt` given `date + ttl` (0.1's, or written while
+   * no ttl was set), then `date` as a plain index (0.1 had the TTL there). In that order, so an
+   * interrupted start leaves nothing unexpirable: the next start finishes it.
+   */
   private async reconcileTtl(model: Model<Doc>, config: StoreInitConfig): Promise<void> {
-    const { ttlSeconds } = config;
-    const indexes = (await model.collection.listIndexes().toArray()) as Array<{
-      name: string;
-      key: unknown;
-      expireAfterSeconds?: number;
-      [option: string]: unknown;
-    }>;
-    const existing = indexes.find((index) => sameKey(index.key, { date: 1 }));
-    const ttlOptions = ttlSeconds === null ? {} : { expireAfterSeconds: ttlSeconds };
-
-    if (!existing) {
-      await model.collection.createIndex({ date: 1 }, { name: 'date_1', ...ttlOptions });
-      return;
-    }
-    const extra = Object.keys(existing).filter((option) => !['v', 'key', 'name', 'ns', 'expireAfterSeconds', 'background'].includes(option));
-    if (extra.length > 0) {
+    type IndexInfo = { name: string; key: unknown; expireAfterSeconds?: number; [option: string]: unknown };
+    const indexes = (await model.collection.listIndexes().toArray()) as IndexInfo[];
+    const managed = (index: IndexInfo, field: string): boolean => {
+      const extra = Object.keys(index).filter((option) => !['v', 'key', 'name', 'ns', 'expireAfterSeconds', 'background'].includes(option));
+      if (extra.length === 0) return true;
       config.warn?.(
         'EAUDIT_TTL_INDEX_CONFLICT',
-        `the index ${existing.name} on ${this.collection}.date was created elsewhere with options ${extra.join(', ')}; its TTL was left as it is (expireAfterSeconds ${existing.expireAfterSeconds ?? 'none'}, wanted ${ttlSeconds ?? 'none'}). Drop it to let express-audit-log manage it.`,
+        `the index ${index.name} on ${this.collection}.${field} was created elsewhere with options ${extra.join(', ')}; it was left as it is (expireAfterSeconds ${index.expireAfterSeconds ?? 'none'}). Drop it to let express-audit-log manage it.`,
       );
+      return false;
+    };
+
+    const expiry = indexes.find((index) => sameKey(index.key, { expireAt: 1 }));
+    if (!expiry) await model.collection.createIndex({ expireAt: 1 }, { name: 'expireAt_1', expireAfterSeconds: 0 });
+    else if (expiry.expireAfterSeconds !== 0 && managed(expiry, 'expireAt')) {
+      await this.connection.db!.command({ collMod: this.collection, index: { keyPattern: { expireAt: 1 }, expireAfterSeconds: 0 } });
+    }
+
+    if (config.ttlSeconds !== null) await this.backfillExpiry(model, config.ttlSeconds);
+
+    const byDate = indexes.find((index) => sameKey(index.key, { date: 1 }));
+    if (!byDate) {
+      await model.collection.createIndex({ date: 1 }, { name: 'date_1' });
       return;
     }
-    if (existing.expireAfterSeconds === (ttlSeconds ?? undefined)) return;
-    if (ttlSeconds !== null) {
-      // collMod changes the TTL in place, also on a plain index (MongoDB 5.1+): no rebuild, no gap.
-      await this.connection.db!.command({ collMod: this.collection, index: { keyPattern: { date: 1 }, expireAfterSeconds: ttlSeconds } });
-      return;
-    }
+    if (byDate.expireAfterSeconds === undefined || !managed(byDate, 'date')) return;
     // MongoDB cannot unset expireAfterSeconds in place: replace the index with a plain one.
-    await model.collection.dropIndex(existing.name);
-    await model.collection.createIndex({ date: 1 }, { name: existing.name });
+    await model.collection.dropIndex(byDate.name);
+    await model.collection.createIndex({ date: 1 }, { name: byDate.name });
+  }
+
+  /** Gives `date + ttl` to entries without `expireAt`, a thousand per round trip. */
+  private async backfillExpiry(model: Model<Doc>, ttlSeconds: number): Promise<void> {
+    const missing = { expireAt: { $exists: false } };
+    for (;;) {
+      const docs = await model.collection.find(missing, { projection: { date: 1 }, limit: 1000 }).toArray();
+      const operations = docs
+        .filter((doc) => doc.date instanceof Date)
+        .map((doc) => ({
+          updateOne: { filter: { _id: doc._id, ...missing }, update: { $set: { expireAt: new Date((doc.date as Date).getTime() + ttlSeconds * 1000) } } },
+        }));
+      if (operations.length > 0) await model.collection.bulkWrite(operations, { ordered: false });
+      // Documents without a valid date cannot get one: stop rather than loop on them.
+      if (docs.length < 1000 || operations.length === 0) return;
+    }
+  }
+
+  /** The companion collection `<collection>.holds`: no TTL index. */
+  private holdCollection() {
+    return this.connection.db!.collection<Doc>(`${this.collection}.holds`);
+  }
+
+  async insertHold(hold: AuditHold): Promise<void> {
+    await this.connected();
+    try {
+      await this.holdCollection().insertOne({ ...hold } as never);
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error;
+    }
+  }
+
+  async findHolds(): Promise<AuditHold[]> {
+    await this.connected();
+    return (await this.holdCollection().find({}).sort({ _id: 1 }).maxTimeMS(this.maxTimeMS).toArray()) as unknown as AuditHold[];
+  }
+
+  async releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null> {
+    await this.connected();
+    // Conditional on still being active: of two instances releasing at once, one changes it.
+    const result = await this.holdCollection().updateOne({ _id: id, releasedAt: null } as Doc, { $set: { releasedAt, releasedBy } });
+    const hold = (await this.holdCollection().findOne({ _id: id } as Doc)) as unknown as AuditHold | null;
+    return hold ? { hold, changed: result.modifiedCount === 1 } : null;
+  }
+
+  async markHeld(filter: AuditFilter, holdId: string): Promise<number> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    const result = await model.collection.updateMany(cast, { $set: { expireAt: null }, $addToSet: { holds: holdId } });
+    return result.matchedCount;
+  }
+
+  /** The companion collection `<collection>.meta`: the retention policy last applied. */
+  private metaCollection() {
+    return this.connection.db!.collection<Doc>(`${this.collection}.meta`);
+  }
+
+  async retentionPolicy(): Promise<string | null> {
+    await this.connected();
+    const doc = await this.metaCollection().findOne({ _id: 'retention' } as Doc);
+    return typeof doc?.policy === 'string' ? doc.policy : null;
+  }
+
+  async setRetentionPolicy(policy: string): Promise<void> {
+    await this.connected();
+    await this.metaCollection().updateOne({ _id: 'retention' } as Doc, { $set: { policy } }, { upsert: true });
+  }
+
+  async restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number> {
+    const model = this.getModel();
+    const cast = model.find(filter).cast(model) as Doc;
+    // A pipeline update computes each entry's own date + ttl on the server: one statement, no round trip per entry.
+    const update =
+      ttlSeconds === undefined ? [{ $unset: 'expireAt' }] : [{ $set: { expireAt: ttlSeconds === null ? null : { $add: ['$date', ttlSeconds * 1000] } } }];
+    const result = await model.collection.updateMany({ $and: [cast, { holds: { $exists: false } }] }, update);
+    return result.matchedCount;
+  }
+
+  async unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number> {
+    const model = this.getModel();
+    // Entries other holds still cover only lose this id; the rest get their expiry back, in pages.
+    await model.collection.updateMany({ holds: holdId, 'holds.1': { $exists: true } }, { $pull: { holds: holdId } } as never);
+    let released = 0;
+    for (;;) {
+      const docs = await model.collection.find({ holds: [holdId] }, { projection: { date: 1, action: 1, collectionName: 1 }, limit: 1000 }).toArray();
+      if (docs.length === 0) return released;
+      const operations = docs.map((doc) => {
+        const expireAt = expiryOf({
+          date: doc.date as Date,
+          action: (doc.action as string | null) ?? null,
+          collectionName: (doc.collectionName as string | null) ?? null,
+        });
+        const update = expireAt === undefined ? { $unset: { holds: '', expireAt: '' } } : { $unset: { holds: '' }, $set: { expireAt } };
+        return { updateOne: { filter: { _id: doc._id, holds: [holdId] }, update } };
+      });
+      await model.collection.bulkWrite(operations as never, { ordered: false });
+      released += docs.length;
+    }
   }
 
   async insertMany(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const model = this.getModel();
     const { ObjectId } = this.mongoose.Types;
-    const docs = entries.map((entry) => ({ ...entry, _id: new ObjectId(entry._id) }));
+    const ttl = this.ttlSeconds;
+    const docs = entries.map((entry) =>
+      ttl !== null && !('expireAt' in entry)
+        ? { ...entry, _id: new ObjectId(entry._id), expireAt: new Date(entry.date.getTime() + ttl * 1000) }
+        : { ...entry, _id: new ObjectId(entry._id) },
+    );
     try {
       await model.collection.insertMany(docs, { ordered: false, writeConcern: this.driverWriteConcern });
     } catch (error) {

@@ -14,6 +14,12 @@ export const DOCUMENTS_TABLE = 'audit_documents';
 export const CHANGES_TABLE = 'audit_changes';
 /** Integrity checkpoints (src/integrity/checkpoint.ts): apart from the entries, never swept by the TTL. */
 export const CHECKPOINTS_TABLE = 'audit_checkpoints';
+/** Wrapped data keys of the `encryption` option (src/encryption/data-key.ts): never swept by the TTL. */
+export const DATA_KEYS_TABLE = 'audit_data_keys';
+/** Legal holds (src/governance/holds.ts), one JSON document per hold: apart from the entries, never swept. */
+export const HOLDS_TABLE = 'audit_holds';
+/** Small settings the store keeps for the package (the retention policy last applied). */
+export const META_TABLE = 'audit_meta';
 export const SCHEMA_VERSION = 1;
 
 export interface Column {
@@ -46,7 +52,24 @@ const INDEXES: Array<[string, string]> = [
   ['audit_log_collection_date', '"collectionName", "date"'],
   ['audit_log_status_date', '"statusCode", "date"'],
   ['audit_log_request', '"requestId"'],
+  // The TTL sweep and the retention route read by expiry; NULL (kept, held) sorts first and is skipped by `>`.
+  ['audit_log_expire', '"expireAt"'],
 ];
+
+/**
+ * Columns a file made by an earlier version lacks (fields added to FIELDS since), added in place
+ * before schemaSql() indexes them. Existing rows get the field's `absent` bit: they never had it.
+ */
+export function addMissingColumnsSql(existing: ReadonlySet<string>): string[] {
+  if (existing.size === 0) return []; // a new file: schemaSql() creates the table whole
+  const statements: string[] = [];
+  for (const column of COLUMNS) {
+    if (existing.has(column.field)) continue;
+    statements.push(`ALTER TABLE ${TABLE} ADD COLUMN ${column.sql} ${SQL_TYPES[column.kind]}`, `UPDATE ${TABLE} SET absent = absent | ${column.bit}`);
+  }
+  if (!existing.has('extra')) statements.push(`ALTER TABLE ${TABLE} ADD COLUMN extra TEXT`);
+  return statements;
+}
 
 export function schemaSql(): string {
   const columns = COLUMNS.map((column) =>
@@ -62,6 +85,10 @@ export function schemaSql(): string {
     `CREATE INDEX IF NOT EXISTS ${CHANGES_TABLE}_row ON ${CHANGES_TABLE} (row)`,
     `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (id TEXT PRIMARY KEY, at INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS ${CHECKPOINTS_TABLE}_at ON ${CHECKPOINTS_TABLE} (at, id)`,
+    `CREATE TABLE IF NOT EXISTS ${DATA_KEYS_TABLE} (id TEXT PRIMARY KEY, subject TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${DATA_KEYS_TABLE}_subject ON ${DATA_KEYS_TABLE} (subject)`,
+    `CREATE TABLE IF NOT EXISTS ${HOLDS_TABLE} (id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS ${META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
     // Deleting an entry (TTL) deletes its side-table rows: one statement, however rows go.
     `CREATE TRIGGER IF NOT EXISTS ${TABLE}_documents_delete AFTER DELETE ON ${TABLE} BEGIN DELETE FROM ${DOCUMENTS_TABLE} WHERE row = old.row; DELETE FROM ${CHANGES_TABLE} WHERE row = old.row; END`,
   ].join(';\n');

@@ -4,6 +4,7 @@
  */
 import type { AssociationType, AuditEntry, FieldName } from '../entry';
 import type { AuditCheckpoint } from '../integrity/checkpoint';
+import type { DataKeyQuery, DataKeyRecord } from '../encryption/data-key';
 
 /**
  * A MongoDB-style filter restricted to what query/ allows: field equality, `$in`, `$nin`,
@@ -50,7 +51,11 @@ export interface StoreStats {
 }
 
 export interface StoreInitConfig {
-  /** Seconds after `date` when an entry expires; null means entries never expire. */
+  /**
+   * The default retention, in seconds; null means none. Entries expire at their own `expireAt`
+   * (stamped by the writer); entries stored without one (written by 0.1, or while no `ttl` was
+   * set) get `date + ttlSeconds` at init.
+   */
   ttlSeconds: number | null;
   /** Reports a problem that does not stop writes (an index that could not be created, say). */
   warn?: (code: string, message: string) => void;
@@ -58,6 +63,8 @@ export interface StoreInitConfig {
   integrity?: boolean;
   /** True when the `getTenant` option is on: create an index on tenant and date (every tenant-restricted read filters on it). */
   tenants?: boolean;
+  /** True when the `encryption` option is on: create what user filters and erasures need (indexes on the blind index). */
+  encryption?: boolean;
 }
 
 /** A page of checkpoints in `_id` order (chain, then seq), after `after` (an `_id`, exclusive). */
@@ -106,6 +113,95 @@ export interface AuditStore {
   findCheckpoints?(query: CheckpointQuery): Promise<AuditCheckpoint[]>;
   /** The checkpoint with the newest `at` (ties: the greatest `_id`), or null when there is none. */
   latestCheckpoint?(): Promise<AuditCheckpoint | null>;
+  /**
+   * Optional, with `findDataKeys`, `updateDataKeys` and `deleteDataKeys`: the wrapped data keys of
+   * the `encryption` option (src/encryption), kept apart from the entries and never expired by the
+   * TTL. Idempotent like `insertMany`: a key whose `_id` is already stored counts as written. The
+   * `encryption` option needs all four (checked at start).
+   */
+  insertDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** The keys with these ids (any order, missing ones left out), or a page in `_id` order; dates as Dates. */
+  findDataKeys?(query: DataKeyQuery): Promise<DataKeyRecord[]>;
+  /** Replaces `subject`, `wrapped` and `masterKeyId` of keys still stored (a key rotation); never re-creates a deleted key. */
+  updateDataKeys?(keys: DataKeyRecord[]): Promise<void>;
+  /** Deletes every key of these subjects (blind indexes): an erasure. Resolves to how many were deleted. */
+  deleteDataKeys?(subjects: string[]): Promise<number>;
+  /** Optional, with the other HoldMethods (see `storesHolds`): legal holds. Without them the hold routes answer 501. */
+  insertHold?: HoldMethods['insertHold'];
+  findHolds?: HoldMethods['findHolds'];
+  releaseHold?: HoldMethods['releaseHold'];
+  markHeld?: HoldMethods['markHeld'];
+  unmarkHeld?: HoldMethods['unmarkHeld'];
+  /** Optional, with the other RetentionMethods (see `storesRetention`): a changed ttl or rule applied to stored entries at start. */
+  retentionPolicy?: RetentionMethods['retentionPolicy'];
+  setRetentionPolicy?: RetentionMethods['setRetentionPolicy'];
+  restamp?: RetentionMethods['restamp'];
+}
+
+/** A legal hold (src/governance/holds.ts): stored apart from the entries, never expired, kept after release as a record. */
+export interface AuditHold {
+  /** 24-hex id. */
+  _id: string;
+  reason: string;
+  /** The list route's filter parameters it was placed with, as given (`{ user: 'u1', from: '2026-01-01' }`). */
+  filter: Record<string, string | string[]>;
+  placedAt: Date;
+  placedBy: string | null;
+  releasedAt: Date | null;
+  releasedBy: string | null;
+}
+
+/** What a release needs of an entry to give it its expiry back. */
+export type ExpiryOf = (entry: Pick<AuditEntry, 'date' | 'action' | 'collectionName'>) => Date | null | undefined;
+
+/** The optional hold methods; see `storesHolds`. */
+export interface HoldMethods {
+  /** Stores a new hold (idempotent on `_id`). */
+  insertHold(hold: AuditHold): Promise<void>;
+  /** Every hold, active and released, oldest first. */
+  findHolds(): Promise<AuditHold[]>;
+  /**
+   * Marks the hold released (only when it is active). Returns the hold as stored now and whether
+   * this call released it (false: released before), or null when there is none with that id.
+   */
+  releaseHold(id: string, releasedAt: Date, releasedBy: string | null): Promise<{ hold: AuditHold; changed: boolean } | null>;
+  /** Entries matching the filter (and not yet expired) lose their expiry and get `holdId` in `holds`. Idempotent. Returns how many matched. */
+  markHeld(filter: AuditFilter, holdId: string): Promise<number>;
+  /**
+   * Removes `holdId` from every entry's `holds`; an entry no other hold covers loses `holds` and gets
+   * `expireAt` from `expiryOf` (undefined: the field is removed). Idempotent. Returns how many were released.
+   */
+  unmarkHeld(holdId: string, expiryOf: ExpiryOf): Promise<number>;
+}
+
+/** True when the store implements the optional hold methods (all three shipped stores do). */
+export function storesHolds(store: AuditStore): store is AuditStore & HoldMethods {
+  const s = store as Partial<HoldMethods>;
+  return (
+    typeof s.insertHold === 'function' &&
+    typeof s.findHolds === 'function' &&
+    typeof s.releaseHold === 'function' &&
+    typeof s.markHeld === 'function' &&
+    typeof s.unmarkHeld === 'function'
+  );
+}
+
+/** The optional methods that let a changed retention policy reach stored entries; see `storesRetention`. */
+export interface RetentionMethods {
+  /** The policy last stored by `setRetentionPolicy` (an opaque string), or null. */
+  retentionPolicy(): Promise<string | null>;
+  setRetentionPolicy(policy: string): Promise<void>;
+  /**
+   * Entries matching the filter that no hold covers get a new expiry: `date + ttlSeconds`, null
+   * (kept: `expireAt` null), or undefined (`expireAt` removed). Returns how many matched.
+   */
+  restamp(filter: AuditFilter, ttlSeconds: number | null | undefined): Promise<number>;
+}
+
+/** True when the store implements the optional retention methods (all three shipped stores do). */
+export function storesRetention(store: AuditStore): store is AuditStore & RetentionMethods {
+  const s = store as Partial<RetentionMethods>;
+  return typeof s.retentionPolicy === 'function' && typeof s.setRetentionPolicy === 'function' && typeof s.restamp === 'function';
 }
 
 /** What the writer needs of where it writes: a store, or a delivery endpoint (which cannot be read). */

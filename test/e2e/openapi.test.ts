@@ -80,6 +80,10 @@ describe('the OpenAPI description', () => {
       '/audit/history/{collection}/{id}',
       '/audit/export',
       '/audit/verify',
+      '/audit/retention',
+      '/audit/holds',
+      '/audit/holds/{id}',
+      '/audit/erasures',
       '/audit/openapi.json',
       '/audit/{id}',
     ]);

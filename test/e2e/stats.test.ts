@@ -214,3 +214,25 @@ describe.each(kinds)('stats with tenants on the %s store', (kind) => {
     await stats(NO_TENANT).expect(403);
   });
 });
+
+describe('stats with encryption', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = createTestApp({ store: memoryStore(), scope: 'admin', encryption: { masterKey: Buffer.alloc(32, 7) } });
+    await request(t.app).post('/users').set('Authorization', `Bearer ${USER}`).send({ name: 'a' }).expect(201);
+    await request(t.app).post('/users').set('Authorization', `Bearer ${ADMIN}`).send({ name: 'b' }).expect(201);
+  });
+  afterAll(() => t.audit.close());
+  const stats = (query: string) => request(t.app).get(`/auditLog/stats?${query}`).set('Authorization', `Bearer ${ADMIN}`);
+
+  test('?user= counts the user’s sealed entries (by their blind index), as the list route finds them', async () => {
+    expect((await stats('from=1h&user=user-1').expect(200)).body.count).toBe(1);
+    expect((await stats('from=1h').expect(200)).body.count).toBe(2);
+  });
+
+  test('groupBy on a sealed field is refused: sealed entries store it as null', async () => {
+    const res = await stats('groupBy=user').expect(400);
+    expect([res.body.parameter, res.body.message]).toEqual(['groupBy', expect.stringMatching(/user is sealed by the encryption option/)]);
+    expect((await stats('from=1h&groupBy=action').expect(200)).body.groups).toEqual([{ key: 'Create', count: 2, errors: 0 }]);
+  });
+});

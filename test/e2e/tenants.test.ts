@@ -30,6 +30,7 @@ function tenantApp(options: AuditLogOptions): { app: express.Express; audit: Aud
   const audit = auditLog({
     scope: 'admin',
     tenantScope: 'auditor',
+    holdScope: 'admin',
     getTenant: (req) => (req as Auth).auth?.org,
     ...options,
   });
@@ -144,6 +145,20 @@ describe.each(kinds)('tenants on the %s store', (kind) => {
     const denied = await get('/auditLog/verify', ACME).expect(403);
     expect(denied.body.message).toMatch(/tenantScope/);
     expect((await get('/auditLog/verify', AUDITOR).expect(200)).body).toEqual(expect.objectContaining({ ok: true }));
+  });
+
+  test('retention and legal holds concern every tenant: tenantScope only', async () => {
+    const denied = await get('/auditLog/retention', ACME).expect(403);
+    expect(denied.body.message).toContain('tenantScope');
+    expect(JSON.stringify(denied.body)).not.toContain('globex');
+    await get('/auditLog/holds', ACME).expect(403);
+    await request(t.app)
+      .post('/auditLog/holds')
+      .set('Authorization', `Bearer ${ACME}`)
+      .send({ filter: { user: 'bob' }, reason: 'x' })
+      .expect(403);
+    expect((await get('/auditLog/retention', AUDITOR).expect(200)).body).toBeDefined();
+    expect(await get('/auditLog/holds', AUDITOR).expect(200)).toBeDefined();
   });
 
   test('manual entries take the poster’s tenant; the body cannot set one', async () => {

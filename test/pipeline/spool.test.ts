@@ -32,6 +32,7 @@ async function drain(where: string, batch = 50): Promise<string[]> {
     await spool.ack(next.length);
   }
   expect(spool.hasPending()).toBe(false);
+  await spool.close();
   return out;
 }
 
@@ -45,6 +46,8 @@ test('entries come back in the order they were appended, across segments and res
   const second = new FileSpool(where, () => undefined);
   for (const label of range(700, 'b')) second.append([{ ...entry(label), payload: blob }]);
   expect(segmentFiles(where).length).toBeGreaterThan(2);
+  // Closed (or dead): a spool open in another audit log of this process keeps its files.
+  await second.close();
   expect(await drain(where)).toEqual([...range(700, 'a'), ...range(700, 'b')]);
   expect(segmentFiles(where)).toEqual([]);
 });
@@ -140,6 +143,8 @@ test('a segment removed by hand is skipped; unrelated files in the directory are
   fs.rmSync(path.join(where, segmentFiles(where)[0]!));
   expect(await reader.next(10)).toEqual([]);
   expect(reader.hasPending()).toBe(false);
+  // The reader's lock goes with it.
+  await reader.close();
   expect(fs.readdirSync(where)).toEqual(['notes.txt']);
 });
 
@@ -277,7 +282,12 @@ describe("trust: only what this process's user wrote is replayed", () => {
     expect(fs.readFileSync(outside, 'utf8')).toBe('untouched');
     const errors: Error[] = [];
     const reader = new FileSpool(where, (error) => errors.push(error));
-    expect(labels(await reader.next(10))).toEqual(['a']);
+    const replayed: string[] = [];
+    for (let next = await reader.next(10); next.length > 0; next = await reader.next(10)) {
+      replayed.push(...labels(next));
+      await reader.ack(next.length);
+    }
+    expect(replayed).toEqual(['a']);
     expect(codes(errors)).toEqual(['EAUDIT_SPOOL_UNSAFE']);
   });
 
@@ -373,7 +383,8 @@ describe("trust: only what this process's user wrote is replayed", () => {
     expect(reader.takeUnreadable()).toBe(8);
     expect(codes(errors)).toEqual(['EAUDIT_SPOOL_CORRUPT']);
     const message = errors[0]!.message;
-    expect(message).toContain(`8 unreadable line(s) in ${file}`);
+    // The reader adopted the segment: renamed to its own owner tag.
+    expect(message).toContain(`8 unreadable line(s) in ${path.join(where, segmentFiles(where)[0]!)}`);
     expect(message).toContain('line 2 (checksum mismatch');
     expect(message).toContain('line 3 (not an audit entry: _id is not a 24-character hex id)');
     expect(message).toContain('line 4 (not an audit entry: _id');
@@ -421,4 +432,17 @@ test('through auditLog(): an unsafe spoolDir is reported at startup as EAUDIT_SP
   expect(errors.map((error) => error.code)).toContain('EAUDIT_DROPPED');
   expect(fs.readdirSync(where)).toEqual([]);
   await audit.close(0);
+});
+
+test('two spools open in one process over one directory (two audit logs) keep their own files; a closed one gives them up', async () => {
+  const where = dir();
+  const first = new FileSpool(where, () => undefined);
+  first.append([entry('first')]);
+  const second = new FileSpool(where, () => undefined);
+  expect(second.hasPending()).toBe(false);
+  expect(labels(await first.next(10))).toEqual(['first']);
+  first.release();
+  await first.close();
+  await second.close();
+  expect(await drain(where)).toEqual(['first']);
 });

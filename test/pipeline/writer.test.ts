@@ -438,6 +438,8 @@ describe('the spool', () => {
     // The dead process: it spooled five entries one by one, never closed, and its last append was torn.
     const dead = new FileSpool(dir, () => undefined);
     for (const label of range(5)) dead.append([entry(label)]);
+    // In one process, releasing its lock is how the "dead" spool gives up its files (a real kill: test/pipeline/shared-spool.test.ts).
+    await dead.close();
     const [segment] = segmentFiles(dir);
     fs.appendFileSync(path.join(dir, segment!), '{"_id":"65f0c0ffee', 'utf8');
 

@@ -4,6 +4,7 @@
  */
 import { ObjectId } from 'bson';
 import type { AuditEntry, AuditQuery, AuditStore } from 'express-audit-log';
+import { storesHolds, storesRetention } from '../../src/stores/types';
 import type { AuditCheckpoint } from '../../src/integrity/checkpoint';
 import { until } from '../support/wait';
 
@@ -290,6 +291,71 @@ export function storeContract(name: string, target: () => ContractTarget): void 
       expect(await ttlStore.findById(fresh._id)).not.toBeNull();
       expect(await ttlStore.findById(old._id)).toBeNull();
       await ttlStore.close();
+    });
+
+    test("expiry is each entry's own expireAt: past it, gone; null or absent, kept; a stamped expireAt wins over the ttl", async () => {
+      const own = await t.open();
+      await own.init({ ttlSeconds: 3600 });
+      const past = entry(0, { date: new Date(), expireAt: new Date(Date.now() - 1000), requestId: 'past' });
+      const kept = entry(0, { date: new Date(Date.now() - DAY), expireAt: null, requestId: 'kept' });
+      const later = entry(0, { date: new Date(Date.now() - DAY), expireAt: new Date(Date.now() + DAY), requestId: 'later' });
+      await own.insertMany([past, kept, later]);
+      await t.expire(own);
+      await until(async () => (await own.count({ requestId: 'past' })) === 0, 'the expired entry to disappear', 120_000);
+      expect((await own.findById(kept._id))!.expireAt).toBeNull();
+      expect((await own.findById(later._id))!.expireAt).toEqual(later.expireAt);
+      await own.close();
+    });
+
+    test('holds: stored apart and idempotent; marking clears the expiry, releasing gives back what expiryOf says; restamp skips held entries; the retention policy is kept', async () => {
+      const own = await t.open();
+      if (!storesHolds(own) || !storesRetention(own)) return void (await own.close());
+      await own.init({ ttlSeconds: 3600 });
+      const now = Date.now();
+      const a = entry(1, { date: new Date(now), user: 'a' });
+      const b = entry(2, { date: new Date(now), user: 'b' });
+      await own.insertMany([a, b]);
+      const hold = {
+        _id: new ObjectId().toHexString(),
+        reason: 'r',
+        filter: { user: 'a' },
+        placedAt: new Date(now),
+        placedBy: 'p',
+        releasedAt: null,
+        releasedBy: null,
+      };
+      await own.insertHold(hold);
+      await own.insertHold(hold);
+      expect(await own.findHolds()).toEqual([hold]);
+
+      expect(await own.markHeld({ user: 'a' }, hold._id)).toBe(1);
+      expect(await own.markHeld({ user: 'a' }, hold._id)).toBe(1);
+      expect(await own.findById(a._id)).toMatchObject({ expireAt: null, holds: [hold._id] });
+      expect(await own.count({ holds: hold._id })).toBe(1);
+
+      expect(await own.restamp({}, 60)).toBe(1);
+      expect((await own.findById(a._id))!.expireAt).toBeNull();
+      expect((await own.findById(b._id))!.expireAt).toEqual(new Date(now + 60_000));
+      expect(await own.restamp({ user: 'b' }, undefined)).toBe(1);
+      expect((await own.findById(b._id))!.expireAt).toBeUndefined();
+      expect(await own.restamp({ user: 'b' }, null)).toBe(1);
+      expect((await own.findById(b._id))!.expireAt).toBeNull();
+
+      const releasedAt = new Date(now + 1000);
+      expect(await own.releaseHold(hold._id, releasedAt, 'q')).toEqual({ hold: { ...hold, releasedAt, releasedBy: 'q' }, changed: true });
+      expect((await own.releaseHold(hold._id, new Date(), 'z'))!.changed).toBe(false);
+      expect(await own.releaseHold(new ObjectId().toHexString(), new Date(), 'z')).toBeNull();
+      expect(await own.unmarkHeld(hold._id, (e) => new Date(e.date.getTime() + 7_000))).toBe(1);
+      expect(await own.unmarkHeld(hold._id, () => undefined)).toBe(0);
+      const back = await own.findById(a._id);
+      expect(back!.holds).toBeUndefined();
+      expect(back!.expireAt).toEqual(new Date(now + 7_000));
+
+      expect(await own.retentionPolicy()).toBeNull();
+      await own.setRetentionPolicy('p1');
+      await own.setRetentionPolicy('p2');
+      expect(await own.retentionPolicy()).toBe('p2');
+      await own.close();
     });
   });
 }

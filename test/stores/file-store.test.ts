@@ -89,23 +89,48 @@ describe('fileStore on SQLite', () => {
     return count;
   }
 
-  test("a changed ttl applies as MongoDB's TTL index does (expiry = date + the ttl in force): expired entries are deleted, not only hidden", async () => {
+  test('each entry expires at its own expireAt (the store alone never moves a stored expiry; auditLog() re-applies a changed policy at start), and expired entries are deleted, not only hidden', async () => {
     const file = path.join(dir, 'audit.db');
     const dayTtl = fileStore({ path: file });
     await dayTtl.init({ ttlSeconds: 86_400 });
     const old = made(new Date(Date.now() - 2 * HOUR));
-    const fresh = made(new Date());
-    await dayTtl.insertMany([old, fresh]);
-    expect(await dayTtl.count({})).toBe(2);
+    const gone = { ...made(new Date(Date.now() - 2 * HOUR)), expireAt: new Date(Date.now() - HOUR) };
+    await dayTtl.insertMany([old, gone]);
+    expect((await dayTtl.findById(old._id))!.expireAt).toEqual(new Date(old.date.getTime() + 86_400_000));
     await dayTtl.close();
 
-    const hourTtl = fileStore({ path: file });
+    const hourTtl = fileStore({ path: file, sweepIntervalMs: 20 });
     await hourTtl.init({ ttlSeconds: 3600 });
-    expect(await hourTtl.findById(old._id)).toBeNull();
-    expect(await hourTtl.findById(fresh._id)).not.toBeNull();
-    // Deleted from the file (by the sweep at start), not only filtered out of reads.
-    await until(async () => (await stored(file)) === 1, 'the expired entry to be deleted');
+    // Written under the day ttl: kept its expiry. Past its own expiry: gone.
+    expect(await hourTtl.findById(old._id)).not.toBeNull();
+    expect(await hourTtl.findById(gone._id)).toBeNull();
+    const later = made(new Date(Date.now() - 2 * HOUR));
+    await hourTtl.insertMany([later]);
+    expect(await hourTtl.findById(later._id)).toBeNull();
+    // Deleted from the file (by the sweep), not only filtered out of reads.
+    await until(async () => (await stored(file)) === 1, 'the expired entries to be deleted');
     await hourTtl.close();
+  });
+
+  test('a file written before expireAt existed: the columns are added, and its entries get date + ttl at start', async () => {
+    const file = path.join(dir, 'audit.db');
+    const first = fileStore({ path: file });
+    await first.init({ ttlSeconds: null });
+    const old = made(new Date(Date.now() - 2 * HOUR));
+    const fresh = made(new Date());
+    await first.insertMany([old, fresh]);
+    await first.close();
+    // What 0.1.x left: no expireAt or holds column.
+    const Database = require('better-sqlite3');
+    const db = new Database(file);
+    db.exec('DROP INDEX audit_log_expire; ALTER TABLE audit_log DROP COLUMN "expireAt"; ALTER TABLE audit_log DROP COLUMN holds');
+    db.close();
+
+    const store = fileStore({ path: file });
+    await store.init({ ttlSeconds: 3600 });
+    expect(await store.findById(old._id)).toBeNull();
+    expect((await store.findById(fresh._id))!.expireAt).toEqual(new Date(fresh.date.getTime() + 3_600_000));
+    await store.close();
   });
 
   test('the sweep timer deletes entries as they expire, thousands at a time, and close() stops it', async () => {
@@ -178,6 +203,30 @@ describe('fileStore: fields added to the entry after a file was made', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('a file made before a field existed gets its column on open (the encryption fields; past 32 fields, absent ones stay absent)', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'audit.db');
+  const first = fileStore({ path: file });
+  await first.init({ ttlSeconds: null });
+  await first.close();
+  // As an earlier version left it: no subject or sealed column.
+  const Database = require('better-sqlite3');
+  const db = new Database(file);
+  db.exec('ALTER TABLE audit_log DROP COLUMN "subject"; ALTER TABLE audit_log DROP COLUMN "sealed"');
+  db.close();
+
+  const store = fileStore({ path: file });
+  await store.init({ ttlSeconds: null, encryption: true });
+  const plain = blankEntry(new ObjectId().toHexString(), new Date());
+  const sealed = { ...blankEntry(new ObjectId().toHexString(), new Date()), subject: 's', sealed: '1:k::' };
+  await store.insertMany([plain, sealed]);
+  expect(await store.findById(plain._id)).not.toHaveProperty('sealed');
+  expect(await store.findById(sealed._id)).toMatchObject({ subject: 's', sealed: '1:k::' });
+  expect(await store.count({ subject: 's' })).toBe(1);
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('better-sqlite3 is an optional peer dependency', () => {

@@ -28,45 +28,74 @@ afterAll(async () => {
   await stopMongo(target);
 });
 
-describe('TTL index kept in sync with the ttl option', () => {
-  test("'1d' creates expireAfterSeconds 86400; '2d' on restart changes it; no ttl removes it", async () => {
+async function expiryIndex(connection: mongoose.Connection, collection: string) {
+  const indexes = await connection.db!.collection(collection).listIndexes().toArray();
+  return indexes.find((index) => JSON.stringify(index.key) === '{"expireAt":1}');
+}
+
+describe('TTL index: per-entry expiry on expireAt', () => {
+  test('a TTL index on expireAt with expireAfterSeconds 0 and a plain date index, whatever the ttl; entries get date + ttl', async () => {
     const connection = await connect();
     const warnings: string[] = [];
     const warn = (code: string) => void warnings.push(code);
-
-    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 86_400, warn });
-    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ name: 'date_1', expireAfterSeconds: 86_400 });
-
-    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 172_800, warn });
-    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ name: 'date_1', expireAfterSeconds: 172_800 });
-
-    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: null, warn });
-    const plain = await dateIndex(connection, 'ttl_sync');
-    expect(plain).toBeDefined();
-    expect(plain!.expireAfterSeconds).toBeUndefined();
-
-    await mongoStore({ connection, collection: 'ttl_sync' }).init({ ttlSeconds: 60, warn });
-    expect(await dateIndex(connection, 'ttl_sync')).toMatchObject({ expireAfterSeconds: 60 });
+    for (const ttlSeconds of [86_400, null, 60]) {
+      const store = mongoStore({ connection, collection: 'ttl_sync' });
+      await store.init({ ttlSeconds, warn });
+      expect(await expiryIndex(connection, 'ttl_sync')).toMatchObject({ name: 'expireAt_1', expireAfterSeconds: 0 });
+      const plain = await dateIndex(connection, 'ttl_sync');
+      expect(plain).toMatchObject({ name: 'date_1' });
+      expect(plain!.expireAfterSeconds).toBeUndefined();
+    }
+    const store = mongoStore({ connection, collection: 'ttl_sync' });
+    await store.init({ ttlSeconds: 3600 });
+    const date = new Date('2026-01-01T00:00:00Z');
+    await store.insertMany([{ _id: new mongoose.Types.ObjectId().toHexString(), date, requestId: 'r1' } as never]);
+    const [stored] = await connection.db!.collection('ttl_sync').find({ requestId: 'r1' }).toArray();
+    expect(stored!.expireAt).toEqual(new Date(date.getTime() + 3_600_000));
     expect(warnings).toEqual([]);
   });
 
-  test('through auditLog(): the ttl option reaches the index', async () => {
+  test('a 0.1 collection (TTL on date, entries without expireAt) is migrated at start: expireAt backfilled, then date made plain; the TTL monitor then removes what is due', async () => {
+    const connection = await connect();
+    const raw = connection.db!.collection('from_01');
+    await raw.createIndex({ date: 1 }, { name: 'date_1', expireAfterSeconds: 86_400 });
+    const now = Date.now();
+    await raw.insertMany([
+      { _id: new mongoose.Types.ObjectId(), date: new Date(now - 2 * 86_400_000), requestId: 'old' },
+      { _id: new mongoose.Types.ObjectId(), date: new Date(now), requestId: 'fresh' },
+    ]);
+    await mongoStore({ connection, collection: 'from_01' }).init({ ttlSeconds: 86_400 });
+    expect((await dateIndex(connection, 'from_01'))!.expireAfterSeconds).toBeUndefined();
+    expect(await expiryIndex(connection, 'from_01')).toMatchObject({ expireAfterSeconds: 0 });
+    const fresh = await raw.findOne({ requestId: 'fresh' });
+    expect(fresh!.expireAt).toEqual(new Date(now + 86_400_000));
+    await target.server?.runTtlMonitor();
+    if (target.server) expect(await raw.countDocuments({ requestId: 'old' })).toBe(0);
+    expect(await raw.countDocuments({ requestId: 'fresh' })).toBe(1);
+  });
+
+  test('through auditLog(): the ttl option reaches each entry', async () => {
     const connection = await connect();
     const audit = auditLog({ store: mongoStore({ connection, collection: 'ttl_option' }), ttl: '12h' });
+    const app = express()
+      .use(audit)
+      .post('/things', (_req, res) => void res.status(201).json({}));
+    await request(app).post('/things').expect(201);
     await audit.flush();
-    expect(await dateIndex(connection, 'ttl_option')).toMatchObject({ expireAfterSeconds: 43_200 });
+    const [entry] = await connection.db!.collection('ttl_option').find({}).toArray();
+    expect(entry!.expireAt.getTime() - entry!.date.getTime()).toBe(43_200_000);
     await audit.close();
   });
 
-  test('a date index created elsewhere with other options is reported, not changed', async () => {
+  test('a TTL index on date created elsewhere with other options is reported, not changed', async () => {
     const connection = await connect();
-    await connection.db!.collection('ttl_conflict').createIndex({ date: 1 }, { name: 'their_date', sparse: true });
+    await connection.db!.collection('ttl_conflict').createIndex({ date: 1 }, { name: 'their_date', sparse: true, expireAfterSeconds: 60 });
     const warnings: Array<[string, string]> = [];
     await mongoStore({ connection, collection: 'ttl_conflict' }).init({ ttlSeconds: 3600, warn: (code, message) => void warnings.push([code, message]) });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]![0]).toBe('EAUDIT_TTL_INDEX_CONFLICT');
     expect(warnings[0]![1]).toMatch(/their_date.*sparse/);
-    expect((await dateIndex(connection, 'ttl_conflict'))!.expireAfterSeconds).toBeUndefined();
+    expect((await dateIndex(connection, 'ttl_conflict'))!.expireAfterSeconds).toBe(60);
   });
 
   test('query indexes for the common filters exist', async () => {
@@ -79,6 +108,8 @@ describe('TTL index kept in sync with the ttl option', () => {
       'collectionName_1_date_-1',
       'date_1',
       'documents_1',
+      'expireAt_1',
+      'holds_1',
       'requestId_1',
       'statusCode_1_date_-1',
       'user_1_date_-1',

@@ -418,11 +418,13 @@ describe('TTL monitor', () => {
       { _id: 'fresh', expiresAt: new Date(now) },
       { _id: 'array-with-an-old-date', expiresAt: [new Date(now), new Date(now - 3_600_000)] },
       { _id: 'not-a-date', expiresAt: 'yesterday' },
+      // A held audit entry: expireAt null is kept, as by mongod.
+      { _id: 'null', expiresAt: null },
       { _id: 'missing' },
     ] as Document[]);
     expect(await server.runTtlMonitor()).toBe(2);
     const left = (await coll.find({}).toArray()).map((d) => String(d._id)).sort();
-    expect(left).toEqual(['fresh', 'missing', 'not-a-date']);
+    expect(left).toEqual(['fresh', 'missing', 'not-a-date', 'null']);
   });
 
   test('the monitor also runs by itself on its interval', async () => {

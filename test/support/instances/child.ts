@@ -1,0 +1,108 @@
+/**
+ * One instance of an audited app, in its own process, for the multi-process and kill tests.
+ * Run as plain JavaScript (launcher.ts transpiles it) against the built package (EAL_DIST), so
+ * no jest or ts-jest runs in the child. Its settings come as JSON in EAL_CHILD; it listens on
+ * 127.0.0.1, sends `{ port }` to the parent, then answers IPC requests: flush, stats, dump
+ * (what its store holds), close.
+ */
+import type { AuditStore, AuditLogOptions } from 'express-audit-log';
+import type { Express } from 'express';
+
+export interface ChildSettings {
+  store: 'memory' | 'file' | 'mongo' | 'down';
+  /** file: the SQLite file; mongo: the server's URI. */
+  path?: string;
+  uri?: string;
+  dbName?: string;
+  options?: Partial<
+    Pick<
+      AuditLogOptions,
+      'spoolDir' | 'durability' | 'batchSize' | 'flushIntervalMs' | 'maxQueueEntries' | 'retryMinDelayMs' | 'retryMaxDelayMs' | 'publicRoutes' | 'integrity'
+    >
+  >;
+}
+
+export interface DumpedEntry {
+  _id: string;
+  requestId: string | null;
+  date: string;
+  statusCode: number | null;
+}
+
+export type ChildRequest = { id: number; cmd: 'flush' | 'stats' | 'dump' | 'close' };
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pkg = require(process.env.EAL_DIST as string) as typeof import('express-audit-log');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express = require('express') as () => Express;
+
+/** A store that starts and never takes a write: entries pile up in the queue and the spool. */
+function downStore(): AuditStore {
+  return {
+    init: async () => undefined,
+    insertMany: async () => {
+      throw new Error('the store is down');
+    },
+    find: async () => ({ docs: [], total: 0 }),
+    count: async () => 0,
+    findById: async () => null,
+    close: async () => undefined,
+  };
+}
+
+async function openStore(settings: ChildSettings): Promise<{ store: AuditStore; done: () => Promise<void> }> {
+  if (settings.store === 'memory') return { store: pkg.memoryStore(), done: async () => undefined };
+  if (settings.store === 'down') return { store: downStore(), done: async () => undefined };
+  if (settings.store === 'file') return { store: pkg.fileStore({ path: settings.path! }), done: async () => undefined };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mongoose = require('mongoose') as typeof import('mongoose');
+  const connection = await mongoose.createConnection(settings.uri!, { dbName: settings.dbName }).asPromise();
+  return { store: pkg.mongoStore({ connection }), done: () => connection.close() };
+}
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.env.EAL_CHILD as string) as ChildSettings;
+  const { store, done } = await openStore(settings);
+  // Every request is made by an admin: the verify route is never public.
+  const audit = pkg.auditLog({ store, ...settings.options, scope: ['admin'], getAuth: () => ({ user: 'tester', scopes: ['admin'] }) });
+  audit.on('error', () => undefined); // a store that is down reports every retry: expected here
+  const app = express();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  app.use((require('express') as typeof import('express')).json());
+  app.use(audit);
+  let next = 0;
+  app.post('/items', (req, res) => {
+    res.status(201).json({ _id: `${process.pid}-${++next}`, ...(req.body as object) });
+  });
+  const server = app.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.send!({ port: typeof address === 'object' && address ? address.port : 0 });
+  });
+  process.on('message', async (message: ChildRequest) => {
+    let reply: unknown;
+    if (message.cmd === 'flush') {
+      await audit.flush();
+      reply = audit.stats();
+    } else if (message.cmd === 'stats') {
+      reply = audit.stats();
+    } else if (message.cmd === 'dump') {
+      const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 1_000_000, select: null });
+      reply = docs.map((doc) => ({
+        _id: doc._id,
+        requestId: doc.requestId ?? null,
+        date: new Date(doc.date as Date).toISOString(),
+        statusCode: doc.statusCode ?? null,
+      }));
+    } else {
+      await new Promise((resolve) => server.close(resolve));
+      await audit.close();
+      await done();
+      reply = audit.stats();
+    }
+    process.send!({ id: message.id, reply }, () => {
+      if (message.cmd === 'close') process.disconnect();
+    });
+  });
+}
+
+void main();
