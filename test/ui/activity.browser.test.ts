@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import request from 'supertest';
 import { memoryStore, type AuditEntry } from 'express-audit-log';
 import { blankEntry } from '../../src/entry';
 import { ADMIN, createTestApp, type TestApp } from '../support/app';
@@ -132,5 +133,21 @@ describeIfChromium('activity chart on the real stats route', () => {
     await expectL(page.getByLabel('From', { exact: true })).toHaveValue('2026-03-02T15:30:00.000Z');
     // Entries come every 7 minutes: 15:30 has none, and the table says so.
     await expectL(page.locator('#entries tbody tr.empty')).toHaveText('No entries match.');
+  });
+
+  test('with user sealed by encryption, the chart and the other top lists still show (no top users)', async () => {
+    const sealed = createTestApp({ store: memoryStore(), scope: 'admin', encryption: { masterKey: Buffer.alloc(32, 7) } });
+    const served = await serveOnLoopback(sealed.app);
+    try {
+      await request(sealed.app).post('/users').set('Authorization', `Bearer ${ADMIN}`).send({ name: 'a' }).expect(201);
+      await page.goto(`${served.origin}/auditLog/ui`);
+      await page.getByLabel('Bearer token', { exact: true }).fill(ADMIN);
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await expectL(page.locator('#chart rect.bar')).toHaveCount(1);
+      await expectL(page.locator('#tops .top-list h3')).toHaveText(['Top actions', 'Top collections']);
+    } finally {
+      await closeServer(served.server);
+      await sealed.audit.close();
+    }
   });
 });

@@ -280,11 +280,13 @@
       return api(apiUrl('/stats', p), true);
     }));
     if (my !== statsSeq) return;
-    const ok = Boolean(answers[0] && window.auditCharts);
+    // Any answer has the buckets (groupBy=user is refused when user is sealed by encryption).
+    const first = answers.find(Boolean);
+    const ok = Boolean(first && window.auditCharts);
     show(ui.activity, ok);
     if (!ok) return;
     // `to` is inclusive: the bucket's last millisecond.
-    auditCharts.activity(ui.chart, answers[0], (b) => narrow({ from: b.start, to: new Date(Date.parse(b.end) - 1).toISOString() }));
+    auditCharts.activity(ui.chart, first, (b) => narrow({ from: b.start, to: new Date(Date.parse(b.end) - 1).toISOString() }));
     ui.tops.replaceChildren();
     answers.forEach((a, i) => a && auditCharts.tops(ui.tops, TOPS[i][1], a, (key) => narrow({ [TOPS[i][0]]: key === null ? 'null' : String(key) })));
   }
