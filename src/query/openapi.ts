@@ -155,6 +155,65 @@ function schemas(config: Config): Record<string, JsonSchema> {
         notes: { type: 'array', items: { type: 'string' } },
       },
     },
+    RetentionReport: {
+      type: 'object',
+      required: ['rules'],
+      additionalProperties: false,
+      properties: {
+        rules: {
+          type: 'array',
+          description: 'The retention rules in order, then a last line (default: true) for entries no rule matches, which follow ttl.',
+          items: {
+            type: 'object',
+            required: ['action', 'collectionName', 'ttl', 'default', 'entries', 'held', 'oldestExpiry'],
+            additionalProperties: false,
+            properties: {
+              action: { type: ['string', 'null'] },
+              collectionName: { type: ['string', 'null'] },
+              ttl: { type: ['integer', 'null'], minimum: 0, description: 'Seconds; null: kept forever.' },
+              default: { type: 'boolean' },
+              entries: integer,
+              held: integer,
+              oldestExpiry: { type: ['string', 'null'], format: 'date-time' },
+            },
+          },
+        },
+      },
+    },
+    Hold: {
+      type: 'object',
+      required: ['_id', 'reason', 'filter', 'placedAt', 'placedBy', 'releasedAt', 'releasedBy', 'active'],
+      properties: {
+        _id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+        reason: { type: 'string' },
+        filter: {
+          type: 'object',
+          description: "The list route's filter parameters it was placed with.",
+          additionalProperties: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+        },
+        placedAt: { type: 'string', format: 'date-time' },
+        placedBy: { type: ['string', 'null'] },
+        releasedAt: { type: ['string', 'null'], format: 'date-time' },
+        releasedBy: { type: ['string', 'null'] },
+        active: { type: 'boolean' },
+        held: { ...integer, description: 'POST only: how many stored entries it marked.' },
+        released: { ...integer, description: 'DELETE only: how many entries no other hold covers any more.' },
+      },
+    },
+    Erasure: {
+      type: 'object',
+      required: ['erased', 'entry'],
+      additionalProperties: false,
+      properties: {
+        erased: {
+          type: 'object',
+          required: ['entries', 'keys', 'subjects'],
+          additionalProperties: false,
+          properties: { entries: integer, keys: integer, subjects: { type: 'array', items: { type: 'string' } } },
+        },
+        entry: { type: ['string', 'null'], description: 'The id of the Erase entry that records it.' },
+      },
+    },
     Run: {
       type: 'object',
       required: ['chain', 'fromSeq', 'toSeq'],
@@ -269,22 +328,36 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
         },
       },
     },
-    // Governance and erasure routes (issue 16): described by their status codes; their bodies as objects.
+    // Governance and erasure routes (issue 16).
     [pathOf(base, '/retention')]: {
       get: {
         operationId: 'retentionReport',
         summary: 'The retention rules in force, with the entries each governs',
         ...reads,
-        responses: { 200: json({ type: 'object' }, 'The report.'), ...readErrors },
+        responses: { 200: json(ref('RetentionReport'), 'The report.'), ...readErrors },
       },
     },
     [pathOf(base, '/holds')]: {
       post: {
         operationId: 'placeHold',
         summary: 'Place a legal hold (holdScope)',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['filter', 'reason'],
+                properties: {
+                  filter: { type: 'object', description: "The list route's filter parameters (field filters, from/to, $where, $term), as in a query string." },
+                  reason: { type: 'string', minLength: 1 },
+                },
+              },
+            },
+          },
+        },
         responses: {
-          201: json({ type: 'object' }, 'The hold, with how many entries it holds.'),
+          201: json(ref('Hold'), 'The hold, with how many entries it holds.'),
           400: error('A field was refused.'),
           401: error('No credentials.'),
           403: error('Missing holdScope, or holds are off.'),
@@ -294,7 +367,7 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
       get: {
         operationId: 'listHolds',
         summary: 'List legal holds (holdScope)',
-        responses: { 200: json({ type: 'array', items: { type: 'object' } }, 'Every hold.'), 401: error('No credentials.'), 403: error('Missing holdScope.') },
+        responses: { 200: json({ type: 'array', items: ref('Hold') }, 'Every hold.'), 401: error('No credentials.'), 403: error('Missing holdScope.') },
       },
     },
     [pathOf(base, '/holds/:id')]: {
@@ -303,7 +376,7 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
         summary: 'Release a legal hold (holdScope)',
         parameters: [pathParameter('id', 'The hold id.')],
         responses: {
-          200: json({ type: 'object' }, 'The released hold.'),
+          200: json(ref('Hold'), 'The released hold.'),
           401: error('No credentials.'),
           403: error('Missing holdScope.'),
           404: error('No such hold.'),
@@ -323,7 +396,7 @@ export function buildOpenApi(config: Config, version = packageVersion()): Doc {
           },
         },
         responses: {
-          200: json({ type: 'object', required: ['erased'] }, 'What was erased.'),
+          200: json(ref('Erasure'), 'What was erased.'),
           400: error('A field was refused.'),
           401: error('No credentials.'),
           403: error('Missing eraseScope.'),

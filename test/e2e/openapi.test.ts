@@ -11,9 +11,9 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { memoryStore } from 'express-audit-log';
-import { ADMIN, USER, createTestApp, type TestApp } from '../support/app';
+import { ADMIN, USER, createTestApp, token, type TestApp } from '../support/app';
 import { tempDir } from '../support/stores';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, walked by path in assertions
 type Doc = Record<string, any>;
@@ -155,6 +155,42 @@ describe('the OpenAPI description', () => {
     conforms('/auditLog', 401, (await request(t.app).get('/auditLog').expect(401)).body);
     conforms('/auditLog/stats', 400, (await admin('/auditLog/stats?groupBy=x').expect(400)).body);
     conforms('/auditLog/{id}', 404, (await admin('/auditLog/0123456789abcdef01234567').expect(404)).body);
+  });
+
+  test('real answers of the governance routes satisfy their schemas (retention, holds, erasures)', async () => {
+    const governed = createTestApp({
+      store: memoryStore(),
+      scope: 'admin',
+      ttl: '1d',
+      retention: [{ action: 'Login', ttl: '30d' }],
+      holdScope: 'legal',
+      encryption: { masterKey: randomBytes(32) },
+      eraseScope: 'privacy',
+    });
+    const officer = token({ sub: 'officer', scope: 'admin legal privacy' });
+    const as = (req: request.Test) => req.set('Authorization', `Bearer ${officer}`);
+    try {
+      await request(governed.app).post('/users').set('Authorization', `Bearer ${USER}`).send({ name: 'a' }).expect(201);
+      const own = (await as(request(governed.app).get('/auditLog/openapi.json')).expect(200)).body;
+      expect(own.paths).toEqual(spec.paths);
+      // Described, not just 'an object': a wrong answer would fail the checks below.
+      for (const [name, field] of [
+        ['RetentionReport', 'rules'],
+        ['Hold', 'placedAt'],
+        ['Erasure', 'erased'],
+      ])
+        expect(own.components.schemas[name].required).toContain(field);
+      conforms('/auditLog/retention', 200, (await as(request(governed.app).get('/auditLog/retention')).expect(200)).body);
+      const placed = await as(request(governed.app).post('/auditLog/holds'))
+        .send({ filter: { action: 'Create' }, reason: 'case 7' })
+        .expect(201);
+      conforms('/auditLog/holds', 201, placed.body, 'post');
+      conforms('/auditLog/holds', 200, (await as(request(governed.app).get('/auditLog/holds')).expect(200)).body);
+      conforms('/auditLog/holds/{id}', 200, (await as(request(governed.app).delete(`/auditLog/holds/${placed.body._id}`)).expect(200)).body, 'delete');
+      conforms('/auditLog/erasures', 200, (await as(request(governed.app).post('/auditLog/erasures')).send({ user: 'someone' }).expect(200)).body, 'post');
+    } finally {
+      await governed.audit.close();
+    }
   });
 
   test("the schemas are strict enough to catch a wrong answer (the stats answer's buckets)", () => {
