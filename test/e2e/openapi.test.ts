@@ -174,12 +174,12 @@ describe('the OpenAPI description', () => {
       const own = (await as(request(governed.app).get('/auditLog/openapi.json')).expect(200)).body;
       expect(own.paths).toEqual(spec.paths);
       // Described, not just 'an object': a wrong answer would fail the checks below.
-      for (const [name, field] of [
+      const described: Array<[string, string]> = [
         ['RetentionReport', 'rules'],
         ['Hold', 'placedAt'],
         ['Erasure', 'erased'],
-      ])
-        expect(own.components.schemas[name].required).toContain(field);
+      ];
+      for (const [name, field] of described) expect(own.components.schemas[name].required).toContain(field);
       conforms('/auditLog/retention', 200, (await as(request(governed.app).get('/auditLog/retention')).expect(200)).body);
       const placed = await as(request(governed.app).post('/auditLog/holds'))
         .send({ filter: { action: 'Create' }, reason: 'case 7' })

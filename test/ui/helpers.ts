@@ -22,7 +22,12 @@ export async function serveOnLoopback(app: { listen(port: number, host: string, 
 
 /** Closes a server started by serveOnLoopback, if it started. */
 export function closeServer(server: Server | undefined): Promise<void> {
-  return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  if (!server) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // A page still open holds keep-alive connections (and may have a request in flight): close()
+  // alone would wait for them, up to the test's timeout on a slow machine.
+  server.closeAllConnections();
+  return closed;
 }
 
 /** launch() gives every browser a fresh temporary profile (user-data-dir), removed on close. */
