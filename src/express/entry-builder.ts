@@ -18,8 +18,7 @@ import { userOf } from './request-user';
 import { recordedTenant } from './request-tenant';
 import type { Config } from '../options';
 import type { AuditContext } from '../events/context';
-import { sanitizeChanges } from '../events/changes';
-import { takeChanges } from '../events/request-context';
+import { sanitizeChanges, takeChanges } from '../events/changes';
 import { messageFor } from '../events/actions';
 
 export interface Recording {

@@ -7,16 +7,14 @@
 import type { Request } from 'express';
 import { requestIdFrom, traceIdFrom, userAgentFrom } from '../capture/correlation';
 import { clientIp } from '../capture/ip';
-import { annotationOf } from '../express/annotate';
-import { userOf } from '../express/request-user';
-import { recordedTenant } from '../express/request-tenant';
-import { recordingRequestId } from '../express/recordings';
-import { contextConsumed, type AuditContext, type EventSink, type PendingChange } from './context';
+import { contextConsumed, type AuditContext, type EventSink, type PendingChange } from '../events/context';
+import { annotationOf } from './annotate';
+import { userOf } from './request-user';
+import { recordedTenant } from './request-tenant';
+import { recordingRequestId } from './recordings';
 
 // A WeakMap, not a property on req: an own property added to a request object costs ~2 µs (see recorder.ts).
 const CONTEXTS = new WeakMap<Request, AuditContext>();
-/** A request that changes more than this through mongoose keeps the first ones and counts the rest. */
-export const MAX_CHANGES = 1000;
 
 class RequestContext implements AuditContext {
   changes: PendingChange[] | null;
@@ -84,11 +82,4 @@ export function contextOfRequest(req: Request, sink: EventSink): AuditContext {
   const res = req.res;
   if (res && !res.headersSent && res.getHeader('X-Request-Id') === undefined) res.setHeader('X-Request-Id', context.requestId!);
   return context;
-}
-
-/** Hands the collected diffs to the request's entry; later ones become entries of their own. */
-export function takeChanges(context: AuditContext): { changes: PendingChange[]; dropped: number } {
-  const changes = context.changes ?? [];
-  context.changes = null;
-  return { changes, dropped: context.changesDropped };
 }

@@ -6,42 +6,45 @@
 import { EventEmitter } from 'events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ObjectId } from 'bson';
-import { secretKeyMatcher } from './capture/redact';
-import type { SanitizeLimits } from './capture/sanitize';
-import { AuditLogConfigError, AuditLogStoreError } from './errors';
-import { annotate } from './express/annotate';
-import { createRecorder } from './express/recorder';
-import { createQueryRouter } from './express/router';
-import { createUiRouter } from './ui/router';
-import { SINK, type EventSink } from './events/context';
-import { eventMethods, type EventMethods } from './events/handle';
-import { contextOfRequest, recordedContext } from './events/request-context';
-import { emitEntry, type EventFields } from './events/record';
-import { parseOptions, type AuditAnnotation, type AuditLogOptions, type Config } from './options';
-import { FileSpool } from './pipeline/spool';
-import { SpoolOwner } from './pipeline/spool-owner';
-import { Journal } from './pipeline/journal';
-import { WriteReceipts } from './pipeline/write-receipts';
-import { Writer, type AuditStats } from './pipeline/writer';
-import type { AuditStore } from './stores/types';
-import type { AuditEntry } from './entry';
-import { defaultStore } from './stores/default-store';
-import { Chain } from './integrity/chain';
-import { createDelivery } from './delivery/delivery';
+import { secretKeyMatcher } from '../capture/redact';
+import type { SanitizeLimits } from '../capture/sanitize';
+import { AuditLogConfigError, AuditLogStoreError } from '../errors';
+import { annotate } from './annotate';
+import { createRecorder } from './recorder';
+import { createQueryRouter } from './router';
+import { createUiRouter } from './ui-router';
+import { SINK, type EventSink } from '../events/context';
+import { eventMethods, type EventMethods } from '../events/handle';
+import { contextOfRequest, recordedContext } from './request-context';
+import { emitEntry, type EventFields } from '../events/record';
+import { parseOptions, type AuditAnnotation, type AuditCoreOptions, type Config } from '../options';
+import { FileSpool } from '../pipeline/spool';
+import { SpoolOwner } from '../pipeline/spool-owner';
+import { Journal } from '../pipeline/journal';
+import { WriteReceipts } from '../pipeline/write-receipts';
+import { Writer, type AuditStats } from '../pipeline/writer';
+import type { AuditStore } from '../stores/types';
+import type { AuditEntry } from '../entry';
+import { defaultStore } from '../stores/default-store';
+import { Chain } from '../integrity/chain';
+import { createDelivery } from '../delivery/delivery';
 
 /** `audit.stats()`: the store's writer, and with `deliver` the delivery's (`written` = acknowledged by the endpoint). */
 export interface AuditLogStats extends AuditStats {
   delivery?: AuditStats;
 }
-import { currentContext } from './events/context';
-import { Keyring } from './encryption/keyring';
-import { EncryptedReads } from './encryption/reads';
-import { storesDataKeys, withDataKeys } from './encryption/store';
-import { eraseUser, erasureUser, type ErasureRequest, type ErasureResult } from './encryption/erasure';
-import { Governance } from './governance/holds';
-import { integrityConflict } from './governance/retention';
+import { currentContext } from '../events/context';
+import { Keyring } from '../encryption/keyring';
+import { EncryptedReads } from '../encryption/reads';
+import { storesDataKeys, withDataKeys } from '../encryption/store';
+import { eraseUser, erasureUser, type ErasureRequest, type ErasureResult } from '../encryption/erasure';
+import { Governance } from '../governance/holds';
+import { integrityConflict } from '../governance/retention';
 
-export interface AuditLogMiddleware extends RequestHandler, EventMethods {
+/** The options of `auditLog()`: the app's callbacks (`getUser`, `getAuth`, `getTenant`, `transform`) get Express's `req`. */
+export type AuditLogOptions = AuditCoreOptions<Request>;
+
+export interface AuditLogMiddleware extends RequestHandler, EventMethods<Request> {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
   readonly recorder: RequestHandler;
   /** Serves only the query routes. */
@@ -288,7 +291,7 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
     : push;
   const inferAssociation = store.associationType ? store.associationType.bind(store) : null;
 
-  const sink: EventSink = { config, limits, newId, push: enqueue, fail: report };
+  const sink: EventSink = { config, limits, newId, push: enqueue, fail: report, contextOf: (req) => contextOfRequest(req as Request, sink) };
   const recorder = createRecorder(
     config,
     { config, limits, newId, inferAssociation, fail: report },
