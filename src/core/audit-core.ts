@@ -52,8 +52,11 @@ interface CoreLifecycle {
   /** Flushes what it can before the deadline, spools or counts the rest, closes the store. The same promise for every call. */
   close(deadlineMs?: number): Promise<void>;
   stats(): AuditLogStats;
-  /** Erases a user's data keys and records an `Erase` entry in `context` (null: the current one, if any). */
-  erase(request: ErasureRequest | unknown, context?: AuditContext | null): Promise<ErasureResult & { entry: string | null }>;
+  /**
+   * Erases a user's data keys and records an `Erase` entry in the context `contextOf` gives once
+   * the erasure is done (none: the current one, if any).
+   */
+  erase(request: ErasureRequest | unknown, contextOf?: (() => AuditContext) | null): Promise<ErasureResult & { entry: string | null }>;
   rotateMasterKey(): Promise<{ rewrapped: number; unreadable: number }>;
 }
 
@@ -243,11 +246,11 @@ export function createAuditCore<Req = unknown>(options: AuditCoreOptions<Req> | 
     }
   };
   // Erasures: the service is framework-free; the route and audit.erase() both record what it did.
-  const erase = async (request: unknown, context?: AuditContext | null): Promise<ErasureResult & { entry: string | null }> => {
+  const erase = async (request: unknown, contextOf?: (() => AuditContext) | null): Promise<ErasureResult & { entry: string | null }> => {
     if (!keyring) throw new AuditLogConfigError('EAUDIT_OPTION', 'encryption', 'erase() needs the encryption option: auditLog({ encryption: { masterKey } }).');
     const user = erasureUser(request);
     const result = await eraseUser({ keyring, store, flush: () => writer.flush() }, user);
-    const entry = emitEntry(sink, context ?? currentContext(), {
+    const entry = emitEntry(sink, contextOf ? contextOf() : currentContext(), {
       action: 'Erase',
       collectionName: 'auditLog',
       payload: { subjects: result.subjects },

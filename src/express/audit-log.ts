@@ -12,7 +12,6 @@ import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
 import type { AuditLogStoreError } from '../errors';
 import { SINK, type EventSink } from '../events/context';
 import { eventMethods, type EventMethods } from '../events/handle';
-import type { EventFields } from '../events/record';
 import type { AuditAnnotation, AuditCoreOptions } from '../options';
 import { annotate } from './annotate';
 import { createRecorder } from './recorder';
@@ -117,10 +116,8 @@ export function auditLog(options?: AuditLogOptions): AuditLogMiddleware {
           });
         },
         reads: core.reads,
-        erase: core.erasable ? (body, req) => core.erase(body, contextOfRequest(req, sink)) : undefined,
+        erase: core.erasable ? (body, contextOf) => core.erase(body, contextOf) : undefined,
         governance: core.governance,
-        // Placing and releasing a hold are recorded like an export.
-        recordGovernance: (req: Request, fields: EventFields) => void core.emit(contextOfRequest(req, sink), fields),
       })
     : null;
   const base = config.basePath;
