@@ -178,7 +178,7 @@ describe('the OpenAPI description', () => {
         ['RetentionReport', 'rules'],
         ['Hold', 'placedAt'],
         ['Erasure', 'erased'],
-      ])
+      ] as const)
         expect(own.components.schemas[name].required).toContain(field);
       conforms('/auditLog/retention', 200, (await as(request(governed.app).get('/auditLog/retention')).expect(200)).body);
       const placed = await as(request(governed.app).post('/auditLog/holds'))
