@@ -1,10 +1,10 @@
 /**
  * express-audit-log: the public surface. Everything a user imports comes from here, nothing else.
  */
-export { auditLog, type AuditLogMiddleware, type AuditLogStats } from './audit-log';
+export { auditLog, type AuditLogMiddleware, type AuditLogOptions, type AuditLogStats } from './express/audit-log';
 export { verifyDeliverySignature, type VerifyDeliveryOptions } from './delivery/signature';
 export type { DeliverOptions, DeliveryFormat } from './delivery/options';
-export type { AuditLogOptions, AuditAnnotation, EncryptionOptions, IpAddressMode, Logger } from './options';
+export type { AuditAnnotation, EncryptionOptions, IpAddressMode, Logger } from './options';
 export type { ErasureRequest, ErasureResult } from './encryption/erasure';
 export type { DataKeyRecord, DataKeyQuery } from './encryption/data-key';
 export type { AuditStats } from './pipeline/writer';

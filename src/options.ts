@@ -4,7 +4,6 @@
  * other module re-checks or re-defaults an option.
  */
 import type { KeyObject } from 'crypto';
-import type { Request } from 'express';
 import { ASSOCIATION_TYPES, type AssociationType, type AuditEntry } from './entry';
 import { AuditLogConfigError, show } from './errors';
 import { DEFAULT_REDACT_KEYS } from './capture/redact';
@@ -83,7 +82,12 @@ export interface Logger {
   error(message: string): void;
 }
 
-export interface AuditLogOptions {
+/**
+ * The options of any adapter, for its framework's request type `Req`: the Express entry point
+ * exports them as `AuditLogOptions` with Express's `Request`. The core never looks inside a
+ * request; it only hands it to the app's callbacks.
+ */
+export interface AuditCoreOptions<Req = unknown> {
   /** Record and serve routes. `AUDIT_LOG_ENABLED=false` in the environment also turns it off. Defaults to `true`. */
   enabled?: boolean;
   /** Where entries go. Defaults to `mongoStore()`: the `auditLog` collection on mongoose's default connection. */
@@ -97,14 +101,14 @@ export interface AuditLogOptions {
   /** Dotted path of the user id in `req.auth`. Defaults to `'sub'`. */
   userIdKey?: string;
   /** Returns the user id for a request; overrides `userIdKey` and `getAuth`'s user. */
-  getUser?: (req: Request) => string | number | null | undefined;
+  getUser?: (req: Req) => string | number | null | undefined;
   /**
    * Reads any auth (passport's `req.user`, express-session's `req.session`, custom): returns
    * `{ user, scopes }` for an authenticated request, `null`/`undefined` otherwise. Synchronous:
    * the recorder reads the user as the response finishes. Replaces `req.auth` (and so
    * `userIdKey`/`scopeKey`) for the recorded user and the query routes' 401/403. Defaults to reading `req.auth`.
    */
-  getAuth?: (req: Request) => AuditAuth | null | undefined;
+  getAuth?: (req: Req) => AuditAuth | null | undefined;
   /** Serve the read routes without authentication; manual entries (`POST`) still need auth and `scope`. Defaults to `false`: never do this in production. */
   publicRoutes?: boolean;
   /** Mount the query routes at all. Defaults to `true`. */
@@ -168,7 +172,7 @@ export interface AuditLogOptions {
    * `req` is the request the entry comes from (for a manual entry, the `POST {basePath}`), or
    * `null` for an event outside any request (`record(null, …)` in a job, a diff outside HTTP).
    */
-  transform?: (entry: AuditEntry, req: Request | null) => AuditEntry | null;
+  transform?: (entry: AuditEntry, req: Req | null) => AuditEntry | null;
   /** Custom actions registered up front, with an optional message template: `{ 'record.publish': { message: '{user} published {documents.0}' } }`. */
   actions?: Record<string, ActionDefinition>;
   /** `record()` and audited functions throw on an action not listed in `actions`. Defaults to `false`. */
@@ -196,7 +200,7 @@ export interface AuditLogOptions {
    * request makes, and read for the query routes, which then show a caller only its tenant's
    * entries. Synchronous, like `getAuth`. Defaults to none: no tenants.
    */
-  getTenant?: (req: Request) => string | number | null | undefined;
+  getTenant?: (req: Req) => string | number | null | undefined;
   /** Scopes (same syntax as `scope`) that read across tenants and may filter with `?tenant=`. Needs `getTenant`. Defaults to none: nobody reads across tenants. */
   tenantScope?: string | string[];
   /**
@@ -213,7 +217,7 @@ export type IpAddressMode = 'full' | 'truncated' | 'hashed' | false;
 
 /** Tenants (the `getTenant` option): how a request's tenant is found, and who reads across tenants. */
 export interface TenantConfig {
-  getTenant: (req: Request) => string | number | null | undefined;
+  getTenant: (req: unknown) => string | number | null | undefined;
   /** Null: nobody reads across tenants. */
   scope: ScopeRule | null;
 }
@@ -232,8 +236,8 @@ export interface Config {
   scope: ScopeRule;
   scopeKey: string;
   userIdKey: string;
-  getUser: ((req: Request) => string | number | null | undefined) | null;
-  getAuth: ((req: Request) => AuditAuth | null | undefined) | null;
+  getUser: ((req: unknown) => string | number | null | undefined) | null;
+  getAuth: ((req: unknown) => AuditAuth | null | undefined) | null;
   publicRoutes: boolean;
   routes: boolean;
   basePath: string;
@@ -260,7 +264,7 @@ export interface Config {
   logger: Logger;
   requestIdHeader: string;
   echoRequestId: boolean;
-  transform: ((entry: AuditEntry, req: Request | null) => AuditEntry | null) | null;
+  transform: ((entry: AuditEntry, req: unknown) => AuditEntry | null) | null;
   actions: ReadonlyMap<string, ActionSpec>;
   strictActions: boolean;
   integrity: IntegrityConfig | null;
@@ -284,7 +288,7 @@ export interface ScopeRule {
 }
 
 // Every option must be listed here: a new option that is not breaks the build (Required<>).
-const KNOWN: { [K in keyof Required<AuditLogOptions>]: true } = {
+const KNOWN: { [K in keyof Required<AuditCoreOptions>]: true } = {
   enabled: true,
   store: true,
   ttl: true,
@@ -392,14 +396,14 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   return best !== null && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean '${best}'?` : '';
 }
 
-function bool(options: AuditLogOptions, key: keyof AuditLogOptions, fallback: boolean): boolean {
+function bool(options: AuditCoreOptions, key: keyof AuditCoreOptions, fallback: boolean): boolean {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') fail(key, `${key} must be true or false; got ${show(value)}.`);
   return value;
 }
 
-function int(options: AuditLogOptions, key: keyof AuditLogOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(options: AuditCoreOptions, key: keyof AuditCoreOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -408,7 +412,7 @@ function int(options: AuditLogOptions, key: keyof AuditLogOptions, fallback: num
   return value;
 }
 
-function dottedPath(options: AuditLogOptions, key: 'scopeKey' | 'userIdKey' | 'requestIdHeader', fallback: string): string {
+function dottedPath(options: AuditCoreOptions, key: 'scopeKey' | 'userIdKey' | 'requestIdHeader', fallback: string): string {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || value.trim() === '') fail(key, `${key} must be a non-empty string like '${fallback}'; got ${show(value)}.`);
@@ -501,7 +505,7 @@ function parseStore(value: unknown): AuditStore | null {
   return store as AuditStore;
 }
 
-function parseEnabled(options: AuditLogOptions, env: NodeJS.ProcessEnv): boolean {
+function parseEnabled(options: AuditCoreOptions, env: NodeJS.ProcessEnv): boolean {
   const fromOption = bool(options, 'enabled', true);
   const raw = env.AUDIT_LOG_ENABLED;
   if (raw === undefined || raw === '') return fromOption;
@@ -511,7 +515,7 @@ function parseEnabled(options: AuditLogOptions, env: NodeJS.ProcessEnv): boolean
   throw new AuditLogConfigError('EAUDIT_OPTION', 'AUDIT_LOG_ENABLED', `the environment variable AUDIT_LOG_ENABLED must be true or false; got ${show(raw)}.`);
 }
 
-function parseFunction<T>(options: AuditLogOptions, key: 'getUser' | 'getAuth' | 'transform' | 'getTenant'): T | null {
+function parseFunction<T>(options: AuditCoreOptions, key: 'getUser' | 'getAuth' | 'transform' | 'getTenant'): T | null {
   const value = options[key];
   if (value === undefined) return null;
   if (typeof value !== 'function') fail(key, `${key} must be a function; got ${show(value)}.`);
@@ -559,7 +563,7 @@ function parseIntegrity(value: unknown): IntegrityConfig | null {
   }
 }
 
-function parseTenants(options: AuditLogOptions): TenantConfig | null {
+function parseTenants(options: AuditCoreOptions): TenantConfig | null {
   const getTenant = parseFunction<TenantConfig['getTenant']>(options, 'getTenant');
   if (!getTenant) {
     if (options.tenantScope !== undefined)
@@ -575,7 +579,7 @@ function parseTenants(options: AuditLogOptions): TenantConfig | null {
 const IP_MODES = ['full', 'truncated', 'hashed'];
 const IP_KEY_HINT = `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
 
-function parseIpAddress(options: AuditLogOptions): IpPolicy {
+function parseIpAddress(options: AuditCoreOptions): IpPolicy {
   const mode = options.ipAddress ?? 'full';
   if (mode !== false && !IP_MODES.includes(mode as string)) {
     const hint = typeof mode === 'string' ? didYouMean(mode, IP_MODES) : '';
@@ -674,7 +678,7 @@ export function parseOptions(input: unknown, env: NodeJS.ProcessEnv = process.en
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     fail('options', `auditLog options must be an object like { ttl: '1d', scope: ['admin'] }; got ${show(input)}.`);
   }
-  const options = Object.fromEntries(Object.entries(input ?? {}).filter(([, value]) => value !== undefined)) as AuditLogOptions;
+  const options = Object.fromEntries(Object.entries(input ?? {}).filter(([, value]) => value !== undefined)) as AuditCoreOptions;
   for (const name of Object.keys(options)) {
     if (!KNOWN_NAMES.includes(name)) fail(name, `unknown option '${name}'.${didYouMean(name, KNOWN_NAMES)} Known options: ${KNOWN_NAMES.join(', ')}.`);
   }

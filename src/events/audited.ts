@@ -10,9 +10,8 @@ import { performance } from 'perf_hooks';
 import { types } from 'util';
 import { sanitize, type Sanitized } from '../capture/sanitize';
 import { AuditLogConfigError, show } from '../errors';
-import type { AuditLogMiddleware } from '../audit-log';
 import { checkAction, MAX_ACTION_LENGTH } from './actions';
-import { currentContext, markContextConsumed, SINK, type EventSink, type SinkHolder } from './context';
+import { currentContext, markContextConsumed, SINK, type AuditHandle, type EventSink, type SinkHolder } from './context';
 import { emitEntry, ids } from './record';
 
 export interface AuditedOptions<Args extends unknown[] = unknown[], Result = unknown> {
@@ -30,7 +29,7 @@ export interface AuditedOptions<Args extends unknown[] = unknown[], Result = unk
 
 export interface AuditedWith<Args extends unknown[] = unknown[], Result = unknown> extends AuditedOptions<Args, Result> {
   /** The instance to record into. Defaults to the one of the request (or `runWithContext`) the call runs in. */
-  audit?: AuditLogMiddleware;
+  audit?: AuditHandle;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,8 +5,7 @@
  */
 import { sanitize, type SanitizeLimits } from '../capture/sanitize';
 import type { AuditChange, JsonValue } from '../entry';
-import type { AuditContext, PendingChange } from './context';
-import { MAX_CHANGES } from './request-context';
+import { MAX_CHANGES, type AuditContext, type PendingChange } from './context';
 
 export interface SanitizedChanges {
   value: AuditChange[] | null;
@@ -52,4 +51,11 @@ export function sanitizeChanges(changes: readonly PendingChange[], limits: Sanit
     out.push(item);
   }
   return { value: out, bytes, truncated };
+}
+
+/** Hands the collected diffs to the request's entry; later ones become entries of their own. */
+export function takeChanges(context: AuditContext): { changes: PendingChange[]; dropped: number } {
+  const changes = context.changes ?? [];
+  context.changes = null;
+  return { changes, dropped: context.changesDropped };
 }

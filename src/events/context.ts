@@ -9,7 +9,6 @@
  * advance, and one storage shared by every instance is what lets them find "the current one".
  */
 import { AsyncLocalStorage } from 'async_hooks';
-import type { Request } from 'express';
 import type { SanitizeLimits } from '../capture/sanitize';
 import type { AuditEntry } from '../entry';
 import type { Config } from '../options';
@@ -22,6 +21,11 @@ export interface EventSink {
   push(entry: AuditEntry, bytes: number): void;
   /** Reports a failure through the instance's 'error' event; never throws. */
   fail(error: unknown): void;
+  /**
+   * The audit context of a request given to `record(req, …)`: the adapter's, since only it knows
+   * its framework's request (where the user, ip and headers are, how to echo the request id).
+   */
+  contextOf(req: unknown): AuditContext;
 }
 
 /** A change the plugin saw, not yet sanitized (values are the driver's: ObjectIds, Dates). */
@@ -45,8 +49,8 @@ export interface AuditContext {
   readonly userAgent: string | null;
   /** With `getTenant`: the tenant entries made here belong to (the request's, or the one `runWithContext` was given). */
   readonly tenant: string | null;
-  /** The request, when this context is one: `transform` is given it. */
-  readonly req: Request | null;
+  /** The framework's request, when this context is one: `transform` is given it. */
+  readonly req: unknown;
   /**
    * Diffs waiting for the request's entry. Null when no entry will take them (a job's
    * context, or a request whose entry is already built): the plugin then records each
@@ -88,3 +92,14 @@ export function runInContext<T>(context: AuditContext, fn: () => T): T {
 export const SINK = Symbol('express-audit-log.sink');
 
 export type SinkHolder = { readonly [SINK]?: EventSink | null };
+
+/**
+ * An instance's handle as events see it: what `audited(fn, { audit })` and `auditChanges({ audit })`
+ * accept (the middleware `auditLog()` returns, or another adapter's handle). Only its sink is read.
+ */
+export interface AuditHandle extends SinkHolder {
+  readonly enabled: boolean;
+}
+
+/** A request that changes more than this through mongoose keeps the first ones and counts the rest. */
+export const MAX_CHANGES = 1000;

@@ -4,7 +4,6 @@
  * functions still run and bad input still throws, so a disabled test setup catches typos).
  */
 import { randomUUID } from 'crypto';
-import type { Request } from 'express';
 import { userString } from '../capture/user-id';
 import { tenantString } from '../query/tenant';
 import { AuditLogConfigError, show } from '../errors';
@@ -66,7 +65,8 @@ function contextFrom(sink: EventSink | null, init: unknown): AuditContext {
   };
 }
 
-export interface EventMethods {
+/** The event methods, for an adapter whose requests are `Req` (Express's `Request` for `auditLog()`). */
+export interface EventMethods<Req = unknown> {
   /**
    * Records a custom event (Login, Approve, Export…) through the same pipeline as requests.
    * With `req`, user, ip, requestId and traceId come from it; with null, from the current
@@ -75,7 +75,7 @@ export interface EventMethods {
    * malformed event (EAUDIT_EVENT) or, with `strictActions`, an unregistered action
    * (EAUDIT_UNKNOWN_ACTION).
    */
-  record(req: Request | null, event: AuditEvent): string | null;
+  record(req: Req | null, event: AuditEvent): string | null;
   /** Wraps `fn` so that every call is recorded into this instance; see `audited()`. */
   audited<F extends AnyFunction>(fn: F, options?: AuditedOptions<Parameters<F>, ReturnType<F>>): F;
   /**

@@ -3,7 +3,6 @@
  * function calls and diffs made outside a request. They take the same road as request
  * entries: an id from the same generator, the same redaction and caps, the same writer.
  */
-import type { Request } from 'express';
 import { idString } from '../capture/documents';
 import { userString } from '../capture/user-id';
 import { protectIp } from '../capture/ip-privacy';
@@ -13,7 +12,6 @@ import { AuditLogConfigError, show } from '../errors';
 import { checkAction, messageFor, MAX_ACTION_LENGTH } from './actions';
 import { sanitizeChanges } from './changes';
 import { currentContext, type AuditContext, type EventSink, type PendingChange } from './context';
-import { contextOfRequest } from './request-context';
 
 /** A custom event, for `audit.record(req | null, event)`. */
 export interface AuditEvent {
@@ -165,12 +163,18 @@ function text(value: unknown): string | null {
   return String(value).slice(0, MAX_TEXT);
 }
 
-function looksLikeRequest(value: unknown): value is Request {
-  return value !== null && typeof value === 'object' && typeof (value as Request).headers === 'object' && (value as Request).headers !== null;
+/** Every framework's request has a headers object; an event passed first has none. */
+function looksLikeRequest(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { headers?: unknown }).headers === 'object' &&
+    (value as { headers?: unknown }).headers !== null
+  );
 }
 
 /** `audit.record(req | null, event)`: the identity comes from `req`, else from the current context. */
-export function recordEvent(sink: EventSink, req: Request | null | undefined, event: AuditEvent): string | null {
+export function recordEvent(sink: EventSink, req: unknown, event: AuditEvent): string | null {
   if (req !== null && req !== undefined && !looksLikeRequest(req)) {
     const hint =
       typeof (req as { action?: unknown }).action === 'string' ? ' It looks like the event was passed first: use record(null, event) outside a request.' : '';
@@ -178,7 +182,7 @@ export function recordEvent(sink: EventSink, req: Request | null | undefined, ev
   }
   checkEvent(event);
   checkAction(sink.config.actions, sink.config.strictActions, event.action);
-  const context = req ? contextOfRequest(req, sink) : currentContext();
+  const context = req ? sink.contextOf(req) : currentContext();
   return emitEntry(sink, context, {
     action: event.action,
     collectionName: text(event.collectionName)?.slice(0, 256) ?? null,

@@ -1,58 +1,14 @@
 /**
- * `GET {basePath}/export?format=ndjson|csv`: the list route's filters, streamed. Pages are read
- * with keyset pagination (date, then _id, both descending) rather than `$skip`, so each page is
- * an indexed range read on MongoDB and memory stays one page deep whatever the row count; the
- * socket's backpressure is respected between pages. The export itself is recorded.
- *
- * The first page is read before anything is sent, so a failing store answers with the routes'
- * usual JSON error (503), in both formats, rather than a broken download; only a failure after
- * the first rows cuts the stream. `HEAD` validates the query and answers the headers a `GET`
- * would, without reading the store or being recorded.
- *
- * With integrity on, an NDJSON export can be verified offline (`express-audit-log verify --file`):
- * it opens with an `{"export":{…}}` line saying what was asked, the entries carry their chain
- * fields, and after them come `{"checkpoint":{…}}` lines (every checkpoint of the chains
- * exported, and those their opening checkpoints name) and a closing `{"exported":{rows,capped}}`.
+ * `GET {basePath}/export` for Express: the framework-free export (query/export.ts) written to the
+ * response, one chunk at a time, the next page read only once the last chunk is written (the
+ * socket's backpressure), and no more once the client has gone.
  */
 import type { Request, Response } from 'express';
+import { prepareExport, type ExportDetails, type ExportSettings } from '../query/export';
+import type { AuditStore } from '../stores/types';
 import { queryParameters } from './query-string';
-import { FIELD_NAMES, type AuditEntry, type FieldName } from '../entry';
-import { AuditLogQueryError } from '../errors';
-import { decodeKeys } from '../capture/keys';
-import { parseListQuery } from '../query/list-query';
-import { EXPORT_REFUSED } from '../query/parameters';
-import { storesCheckpoints, type AuditFilter, type AuditStore } from '../stores/types';
-import { checkpointId, type AuditCheckpoint, type PreviousChain } from '../integrity/checkpoint';
-import type { EncryptedReads } from '../encryption/reads';
 
-const PAGE = 500;
-/** A CSV column: an entry field, or `erased`, the marker encrypted logs add to entries whose subject was erased. */
-type CsvColumn = FieldName | 'erased';
-const JSON_COLUMNS = new Set<FieldName>(['payload', 'params', 'result', 'documents', 'truncated']);
-
-/** A CSV cell: formula-looking text is defused with a leading quote (OWASP), then quoted as needed. */
-export function csvCell(value: unknown): string {
-  let text: string;
-  if (value === null || value === undefined) text = '';
-  else if (value instanceof Date) text = value.toISOString();
-  else if (typeof value === 'object') text = JSON.stringify(value);
-  else text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function csvRow(doc: Partial<AuditEntry>, columns: readonly CsvColumn[]): string {
-  const row = doc as Record<string, unknown>;
-  return `${columns.map((column) => csvCell(JSON_COLUMNS.has(column as FieldName) ? (row[column] ?? null) : row[column])).join(',')}\r\n`;
-}
-
-function decoded(doc: Partial<AuditEntry>): Partial<AuditEntry> {
-  const out = { ...doc };
-  for (const field of ['payload', 'params', 'result'] as const) {
-    if (out[field] != null) out[field] = decodeKeys(out[field]) as AuditEntry['payload'];
-  }
-  return out;
-}
+export { csvCell, type ExportDetails, type ExportSettings } from '../query/export';
 
 function write(res: Response, chunk: string): Promise<void> {
   if (res.write(chunk)) return Promise.resolve();
@@ -67,142 +23,26 @@ function write(res: Response, chunk: string): Promise<void> {
   });
 }
 
-export interface ExportSettings {
-  maxRows: number;
-  defaultLimit: number;
-  maxLimit: number;
-  /** Integrity is on: NDJSON exports carry the lines an offline verification needs. */
-  integrity?: boolean;
-  /** Narrows the export's filter to what the caller may read (its tenant's entries). */
-  restrict?: (filter: AuditFilter) => AuditFilter;
-  /** Encryption is on: user filters match the blind index, and rows are opened (or marked erased) before they are written. */
-  reads?: EncryptedReads | null;
-}
-
-/** The checkpoints an offline verification of these chains needs: all of theirs, and the ones their openings name. */
-async function writeCheckpoints(store: AuditStore, chains: ReadonlySet<string>, res: Response): Promise<void> {
-  if (!storesCheckpoints(store) || chains.size === 0) return;
-  const named: PreviousChain[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page: AuditCheckpoint[] = await store.findCheckpoints({ after, limit: PAGE });
-    let chunk = '';
-    for (const checkpoint of page) {
-      if (!chains.has(checkpoint.chain)) continue;
-      chunk += `${JSON.stringify({ checkpoint })}\n`;
-      if (checkpoint.previous && !chains.has(checkpoint.previous.chain)) named.push(checkpoint.previous);
-    }
-    if (chunk) await write(res, chunk);
-    if (page.length < PAGE || res.destroyed) break;
-    after = page[page.length - 1]!._id;
-  }
-  for (const previous of named) {
-    const [checkpoint] = await store.findCheckpoints({
-      after: previous.seq === 0 ? `${previous.chain}:` : checkpointId(previous.chain, previous.seq - 1),
-      limit: 1,
-    });
-    if (checkpoint?._id === checkpointId(previous.chain, previous.seq)) await write(res, `${JSON.stringify({ checkpoint })}\n`);
-  }
-}
-
-export interface ExportDetails {
-  rows: number;
-  format: string;
-  query: Record<string, unknown>;
-  capped: boolean;
-}
-
 /** Streams the export; resolves to how many rows were sent and what was asked, or null for a HEAD (nothing exported). */
 export async function streamExport(store: AuditStore, settings: ExportSettings, req: Request, res: Response): Promise<ExportDetails | null> {
-  const raw = { ...queryParameters(req) };
-  const format = raw.format ?? 'ndjson';
-  delete raw.format;
-  if (format !== 'ndjson' && format !== 'csv') throw new AuditLogQueryError('format', `format must be ndjson or csv; got '${String(format).slice(0, 32)}'.`);
-  for (const name of EXPORT_REFUSED) {
-    if (raw[name] !== undefined)
-      throw new AuditLogQueryError(name, `${name} does not apply to exports: they stream every match, newest first, up to ${settings.maxRows} rows.`);
-  }
-  const { query } = parseListQuery(raw, settings);
-  if (settings.restrict) query.filter = settings.restrict(query.filter);
-  const reads = settings.reads ?? null;
-  const columns: readonly CsvColumn[] = [...(query.select ?? FIELD_NAMES), ...(reads ? (['erased'] as const) : [])];
-  const plainSelect = query.select ? [...new Set<FieldName>([...query.select, 'date', '_id'])] : null;
-  const select = reads ? reads.select(plainSelect) : plainSelect;
-  if (reads) query.filter = reads.filter(query.filter);
-  const page = async (after: { date: Date; _id: string } | null, limit: number) => {
-    const keyset: AuditFilter | null = after ? { $or: [{ date: { $lt: after.date } }, { date: after.date, _id: { $lt: after._id } }] } : null;
-    const filter: AuditFilter = keyset ? (Object.keys(query.filter).length ? { $and: [query.filter, keyset] } : keyset) : query.filter;
-    const found = await store.find({
-      filter,
-      sort: [
-        ['date', -1],
-        ['_id', -1],
-      ],
-      skip: 0,
-      limit,
-      select,
-    });
-    return reads ? { ...found, docs: await reads.reveal(found.docs) } : found;
-  };
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const head = () => {
-    res.status(200);
-    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="auditLog-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
-  };
-  if (req.method === 'HEAD') {
-    head();
+  const prepared = await prepareExport(store, settings, queryParameters(req), req.method === 'HEAD');
+  res.status(prepared.status);
+  for (const [name, value] of Object.entries(prepared.headers)) res.setHeader(name, value);
+  const { chunks } = prepared;
+  if (!chunks) {
     res.end();
     return null;
   }
-
-  // Read before sending: until the first write, a store failure is still a clean JSON error.
-  let docs = (await page(null, Math.min(PAGE, settings.maxRows))).docs;
-  head();
-  if (format === 'csv') await write(res, `${columns.join(',')}\r\n`);
-  const verifiable = settings.integrity === true && format === 'ndjson';
-  if (verifiable) {
-    const { from, to, $select: _select, ...filters } = raw;
-    const range = parseListQuery({ ...(from !== undefined && { from }), ...(to !== undefined && { to }) }, settings).query.filter as {
-      date?: { $gte?: Date; $lte?: Date };
-    };
-    const header = {
-      version: 1,
-      at: new Date().toISOString(),
-      from: range.date?.$gte?.toISOString() ?? null,
-      to: range.date?.$lte?.toISOString() ?? null,
-      filtered: Object.keys(filters).length > 0,
-      selected: query.select !== null,
-    };
-    await write(res, `${JSON.stringify({ export: header })}\n`);
-  }
-  const chains = new Set<string>();
-
-  let rows = 0;
-  let after: { date: Date; _id: string } | null = null;
-  while (rows < settings.maxRows && !res.destroyed) {
-    const limit = Math.min(PAGE, settings.maxRows - rows);
-    if (after) docs = (await page(after, limit)).docs;
-    if (docs.length === 0) break;
-    let chunk = '';
-    for (const doc of docs) {
-      const shown = decoded(doc);
-      if (query.select)
-        for (const key of Object.keys(shown)) if (!(query.select as string[]).includes(key) && key !== 'erased') delete (shown as Record<string, unknown>)[key];
-      chunk += format === 'csv' ? csvRow(shown, columns) : `${JSON.stringify(shown)}\n`;
-      if (verifiable && typeof doc.chain === 'string') chains.add(doc.chain);
+  try {
+    while (!res.destroyed) {
+      const next = await chunks.next();
+      if (next.done) break;
+      await write(res, next.value);
     }
-    rows += docs.length;
-    await write(res, chunk);
-    const last = docs[docs.length - 1]!;
-    after = { date: new Date(last.date as Date), _id: String(last._id) };
-    if (docs.length < limit) break;
-  }
-  const capped = rows >= settings.maxRows;
-  if (verifiable && !res.destroyed) {
-    await writeCheckpoints(store, chains, res);
-    await write(res, `${JSON.stringify({ exported: { rows, capped } })}\n`);
+  } finally {
+    // The client went away: stop reading pages.
+    await chunks.return(undefined);
   }
   res.end();
-  return { rows, format, query: raw, capped };
+  return prepared.details();
 }

@@ -17,11 +17,19 @@
 import { idString } from '../capture/documents';
 import { REDACTED } from '../capture/redact';
 import { AuditLogConfigError, show } from '../errors';
-import type { AuditLogMiddleware } from '../audit-log';
 import { collectChanges } from '../events/changes';
-import { currentContext, markContextConsumed, SINK, type AuditContext, type EventSink, type PendingChange, type SinkHolder } from '../events/context';
+import {
+  currentContext,
+  markContextConsumed,
+  MAX_CHANGES,
+  SINK,
+  type AuditContext,
+  type AuditHandle,
+  type EventSink,
+  type PendingChange,
+  type SinkHolder,
+} from '../events/context';
 import { emitEntry } from '../events/record';
-import { MAX_CHANGES } from '../events/request-context';
 import { diffDocuments } from './diff';
 
 /**
@@ -37,7 +45,7 @@ export interface MongooseSchemaLike {
 
 export interface AuditChangesOptions {
   /** Record writes made outside any audit context into this instance. Without it they are not recorded. */
-  audit?: AuditLogMiddleware;
+  audit?: AuditHandle;
   /** The `collectionName` stored with the changes. Defaults to the model's collection name. */
   collectionName?: string;
   /** More dotted paths never reported. `_id`, the version key and the `updatedAt` timestamp always are skipped. */

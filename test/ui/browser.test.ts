@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { createUiRouter } from '../../src/ui/router';
+import { createUiRouter } from '../../src/express/ui-router';
 import { closeServer, describeIfChromium, expectLocator, launchChromium, serveOnLoopback } from './helpers';
 
 const d = describeIfChromium;

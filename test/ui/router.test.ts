@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { createUiRouter, escapeHtml, normalizeBasePath, UI_STATIC_DIR } from '../../src/ui/router';
+import { createUiRouter, escapeHtml, normalizeBasePath, UI_STATIC_DIR } from '../../src/express/ui-router';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +

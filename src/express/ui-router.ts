@@ -7,8 +7,8 @@
  * the query routes, which enforce the token and its scope. Mount this router before the
  * authentication middleware and before the `/:id` route, or `GET /ui` would be taken for an id.
  *
- * The files are read once, when the router is created, from `static/` beside this file: `src/ui/`
- * under ts-jest, `dist/ui/` once the build has copied the folder there.
+ * The files are read once, when the router is created, from `ui/static/` (framework-free, beside
+ * this adapter's folder): `src/ui/static` under ts-jest, `dist/ui/static` once the build has copied it.
  */
 import fs from 'fs';
 import path from 'path';
@@ -19,7 +19,7 @@ export interface UiRouterOptions {
   basePath: string;
 }
 
-export const UI_STATIC_DIR = path.join(__dirname, 'static');
+export const UI_STATIC_DIR = path.join(__dirname, '..', 'ui', 'static');
 
 /** Sent with every response under `/ui`: the files, OPTIONS, 404s and 405s. */
 export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
