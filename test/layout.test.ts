@@ -11,6 +11,15 @@ function underExpress(file: string): boolean {
   return file.split(path.sep)[0] === 'express';
 }
 
+function underFastify(file: string): boolean {
+  return file.split(path.sep)[0] === 'fastify';
+}
+
+/** Fastify itself and its plugin helpers. */
+function isFastifyPackage(name: string): boolean {
+  return name === 'fastify' || name === 'fastify-plugin' || name.startsWith('@fastify/');
+}
+
 describe('src layout', () => {
   it('has no import cycles', () => {
     expect(findCycles(graph.files)).toEqual([]);
@@ -19,6 +28,18 @@ describe('src layout', () => {
   it('names express only inside src/express/', () => {
     const outside = [...graph.packages].filter(([file, packages]) => !underExpress(file) && packages.includes('express')).map(([file]) => file);
     expect(outside).toEqual([]);
+  });
+
+  it('names fastify only inside src/fastify/', () => {
+    const outside = [...graph.packages].filter(([file, packages]) => !underFastify(file) && packages.some(isFastifyPackage)).map(([file]) => file);
+    expect(outside).toEqual([]);
+  });
+
+  it('keeps the adapters apart, and the core free of both', () => {
+    const reaching = [...graph.files]
+      .filter(([file, imports]) => (!underFastify(file) && imports.some(underFastify)) || (underFastify(file) && imports.some(underExpress)))
+      .map(([file]) => file);
+    expect(reaching).toEqual([]);
   });
 
   it('keeps events/ free of the express adapter', () => {
