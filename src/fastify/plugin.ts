@@ -96,7 +96,6 @@ const plugin: FastifyPluginAsync<AuditLogFastifyOptions> = async (app: FastifyIn
   app.addHook('preHandler', recorder.preHandler);
   app.addHook('onSend', recorder.onSend);
   app.addHook('onResponse', recorder.onResponse);
-  app.addHook('onRequestAbort', recorder.onRequestAbort);
 
   if (config.routes) {
     registerQueryRoutes(app, {

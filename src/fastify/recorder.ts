@@ -3,12 +3,14 @@
  * id) for a request it records; `onSend` keeps the serialized payload (what the client gets);
  * `onResponse`, after the response is on the wire, gathers the facts and hands them to the
  * framework-free builder (capture/build-entry.ts), so the client never waits for capture or the
- * store. `onRequestAbort` records a request whose client left before the response was complete.
+ * store. A request whose client left before the response was complete is recorded when its
+ * response closes unfinished (Fastify's `onRequestAbort` only fires while the body is still coming).
  * With `durability: 'journal'` the entry is built in `onSend`, before the response goes out.
  *
  * Nothing here may change the app's answer: every hook catches its own failures, reports them
  * (the 'error' event) and lets the request go on.
  */
+import type { ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
@@ -35,8 +37,10 @@ export interface FastifyRecorder {
   preHandler(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
   onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void;
   onResponse(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
-  onRequestAbort(request: FastifyRequest, done: HookHandlerDoneFunction): void;
 }
+
+/** The request of a recorded response, for its 'close' listener. */
+const RAW_REQUESTS = new WeakMap<ServerResponse, FastifyRequest>();
 
 function pathOf(url: string): string {
   const query = url.indexOf('?');
@@ -104,7 +108,16 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     const requestId = context?.requestId ?? incomingId;
     const rec: Recording = { start: performance.now(), method, url, requestId, body: undefined, context };
     startRecording(request, rec);
+    RAW_REQUESTS.set(reply.raw, request);
+    reply.raw.on('close', onRawClose);
     if (echoRequestId) reply.header(requestIdHeader, requestId);
+  }
+
+  // One listener shared by every request (no closure per request), as on Express: 'close' comes
+  // once, after 'finish' or when the connection dropped first.
+  function onRawClose(this: ServerResponse): void {
+    const request = RAW_REQUESTS.get(this);
+    if (request && !this.writableFinished) finish(request, replyOf(request) ?? null, true);
   }
 
   /** Runs a hook's work; a failure is reported and the request goes on. */
@@ -142,10 +155,6 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     },
     onResponse(request, reply, done) {
       finish(request, reply, false);
-      done();
-    },
-    onRequestAbort(request, done) {
-      finish(request, replyOf(request) ?? null, true);
       done();
     },
   };
