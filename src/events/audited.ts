@@ -46,8 +46,9 @@ function optionError(option: string, message: string): never {
 }
 
 function sinkOfHandle(audit: unknown): EventSink | null {
-  if (audit === null || typeof audit !== 'function' || !(SINK in audit)) {
-    optionError('audit', `audit must be the handle auditLog() returned; got ${show(audit)}.`);
+  // A function on Express (the middleware), an object on other adapters (Fastify's app.auditLog).
+  if (audit === null || (typeof audit !== 'function' && typeof audit !== 'object') || !(SINK in audit)) {
+    optionError('audit', `audit must be the handle auditLog() returned (or app.auditLog on Fastify); got ${show(audit)}.`);
   }
   return (audit as SinkHolder)[SINK] ?? null;
 }

@@ -89,7 +89,7 @@ function checkOptions(options: unknown): { sink: EventSink | null | undefined; c
     fail('options', `auditChanges options must be an object; got ${show(options)}.`);
   const { audit, collectionName, ignore, ...rest } = options as AuditChangesOptions;
   for (const key of Object.keys(rest)) fail(key, `auditChanges got unknown option '${key}'; accepted: audit, collectionName, ignore.`);
-  if (audit !== undefined && (typeof audit !== 'function' || !(SINK in audit)))
+  if (audit !== undefined && (audit === null || (typeof audit !== 'function' && typeof audit !== 'object') || !(SINK in audit)))
     fail('audit', `auditChanges audit must be the handle auditLog() returned; got ${show(audit)}.`);
   if (collectionName !== undefined && (typeof collectionName !== 'string' || collectionName === ''))
     fail('collectionName', `auditChanges collectionName must be a non-empty string; got ${show(collectionName)}.`);

@@ -6,7 +6,7 @@ import * as http from 'http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyJwt from '@fastify/jwt';
 import request from 'supertest';
-import { AuditLogConfigError, memoryStore, type AuditEntry } from 'express-audit-log';
+import { AuditLogConfigError, audited, memoryStore, type AuditEntry } from 'express-audit-log';
 import auditLogFastify, { type AuditLogFastifyOptions } from 'express-audit-log/fastify';
 import { ADMIN, SECRET, token } from '../support/app';
 import { until } from '../support/wait';
@@ -144,6 +144,25 @@ describe('auditLogFastify', () => {
     expect((await entries(app)).map((entry) => [entry.action, entry.collectionName, entry.requestId, entry.notes])).toEqual([
       ['Login', 'sessions', 'login-42', null],
       ['Approve', 'approve', expect.any(String), 'by hand'],
+    ]);
+  });
+
+  it('runs handlers in the request’s audit context: audited functions share its request id and user', async () => {
+    const app = Fastify();
+    await withJwt(app);
+    await app.register(auditLogFastify, { store: memoryStore() });
+    const archive = audited(async (id: string) => ({ archived: id }), {
+      audit: app.auditLog,
+      action: 'Archive',
+      collectionName: 'groups',
+      documents: ([id]) => [id],
+    });
+    app.post<{ Params: { id: string } }>('/groups/:id/archive', async (req) => archive(req.params.id));
+    const url = await listening(app);
+    await request(url).post('/groups/g7/archive').set('Authorization', `Bearer ${ADMIN}`).set('X-Request-Id', 'archive-1').send({}).expect(200);
+    expect((await entries(app)).map((entry) => [entry.action, entry.collectionName, entry.documents, entry.user, entry.requestId]).sort()).toEqual([
+      ['Add', 'groups', ['g7'], 'admin-1', 'archive-1'],
+      ['Archive', 'groups', ['g7'], 'admin-1', 'archive-1'],
     ]);
   });
 
