@@ -125,7 +125,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
       reply.header('Cache-Control', 'no-store');
       reply.header('X-Content-Type-Options', 'nosniff');
     });
-    child.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
+    child.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
       if (reply.raw.headersSent) {
         ctx.fail(error);
         reply.raw.destroy();
@@ -137,7 +137,6 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
         return sendAnswer(reply, errorAnswer(status, status === 413 ? 'The body is too large (1 MB at most).' : 'The body is not valid JSON.'));
       }
       ctx.fail(error);
-      void request;
       return sendAnswer(reply, errorAnswer(503, 'The audit store is unavailable; try again later.'));
     });
     if (config.ui) registerUiRoutes(child, base, own());

@@ -202,6 +202,28 @@ describe('auditLogFastify', () => {
     ]);
   });
 
+  it('answers 503 when the store fails a read, and reports it through the error event', async () => {
+    const failing = new Proxy(memoryStore(), {
+      get(target, key) {
+        if (key === 'find') return async () => Promise.reject(new Error('store down'));
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const app = Fastify();
+    await withJwt(app);
+    await app.register(auditLogFastify, { store: failing, scope: ['admin'] });
+    const reported: unknown[] = [];
+    app.auditLog.on('error', (error) => reported.push(error));
+    const url = await listening(app);
+    const answer = await request(url).get('/auditLog').set('Authorization', `Bearer ${ADMIN}`).expect(503);
+    expect([answer.body, answer.headers['cache-control'], reported.map((error) => (error as Error).message)]).toEqual([
+      { statusCode: 503, error: 'Service Unavailable', message: 'The audit store is unavailable; try again later.' },
+      'no-store',
+      [expect.stringMatching(/store down/)],
+    ]);
+  });
+
   it('fails to register with the option named when an option is wrong', async () => {
     const app = Fastify();
     apps.push(app);
