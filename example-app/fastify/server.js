@@ -9,8 +9,7 @@ const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 const Fastify = require('fastify');
 const fastifyJwt = require('@fastify/jwt');
-const { fileStore } = require('express-audit-log');
-const { auditLogFastify } = require('express-audit-log/fastify');
+const { auditLogFastify, fileStore } = require('express-audit-log/fastify');
 
 // Dev only: a real app gets its secret from the environment and its tokens from an identity provider.
 const SECRET = process.env.JWT_SECRET || 'example-app-dev-secret-change-me';

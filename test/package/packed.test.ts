@@ -99,6 +99,7 @@ beforeAll(async () => {
   tarball = path.join(work, file);
   // Start every install now, side by side; each test waits for the one it needs.
   for (const project of PROJECTS) install(project).catch(() => undefined);
+  installFastify().catch(() => undefined);
 }, 180_000);
 
 afterAll(() => {
@@ -134,6 +135,40 @@ describe('the tarball', () => {
       (name) => name.endsWith('.d.ts') && /from ['"]mongoose['"]|import\(['"]mongoose['"]\)/.test(fs.readFileSync(path.join(dir, 'package', name), 'utf8')),
     );
     expect(naming).toEqual([]);
+  });
+});
+
+/** A Fastify 5 project, without Express: `express-audit-log/fastify` and the plugin's types. */
+function installFastify(): Promise<string> {
+  let done = installed.get('fastify5');
+  if (!done) {
+    done = (async () => {
+      const dir = path.join(work, 'fastify5');
+      fs.cpSync(CONSUMER, dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer-fastify5', version: '1.0.0', private: true }));
+      await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'fastify@^5.0.0', '@types/node@^20.19.0'], dir);
+      return dir;
+    })();
+    installed.set('fastify5', done);
+  }
+  return done;
+}
+
+describe('installed into a fresh Fastify project', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await installFastify();
+  }, 300_000);
+
+  test('the TypeScript consumer compiles (nodenext, skipLibCheck false)', async () => {
+    await tsc(dir, 'tsconfig.fastify.json');
+  });
+
+  describe.each(nodeBinaries)('on %s', (binary) => {
+    test.each(['fastify.cjs', 'fastify-esm.mjs', 'fastify-ts.mjs'])('%s records one request', async (program) => {
+      if (program === 'fastify-ts.mjs') await tsc(dir, 'tsconfig.fastify.json');
+      expect(await node(binary, dir, program)).toMatch(/^ok: 1 entry recorded \(fastify\)/);
+    });
   });
 });
 
