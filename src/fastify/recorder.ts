@@ -20,7 +20,8 @@ import { pathMatcher, type RoutingSettings } from '../capture/path-filter';
 import type { AuditEntry } from '../entry';
 import { contextConsumed, runInContext, type AuditContext } from '../events/context';
 import type { Config } from '../options';
-import { recordingOf, rememberReply, replyOf, startRecording, takeRecording, type Recording } from './recordings';
+import { existingContext } from '../events/request-context';
+import { recordingOf, startRecording, takeRecording, type Recording } from './recordings';
 import { recordedTenant, userOf } from './request-auth';
 
 export interface RecorderHooks {
@@ -98,7 +99,6 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
   }
 
   function start(request: FastifyRequest, reply: FastifyReply): void {
-    rememberReply(request, reply);
     const method = request.method;
     if (!methods.has(method) || hooks.isOwnRoute(request)) return;
     const url = pathOf(request.url ?? '');
@@ -106,7 +106,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     const incomingId = requestIdFrom(request.headers[requestIdHeader]);
     const context = hooks.context(request, incomingId);
     const requestId = context?.requestId ?? incomingId;
-    const rec: Recording = { start: performance.now(), method, url, requestId, body: undefined, context };
+    const rec: Recording = { start: performance.now(), method, url, requestId, body: undefined, context, reply };
     startRecording(request, rec);
     RAW_REQUESTS.set(reply.raw, request);
     reply.raw.on('close', onRawClose);
@@ -117,25 +117,39 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
   // once, after 'finish' or when the connection dropped first.
   function onRawClose(this: ServerResponse): void {
     const request = RAW_REQUESTS.get(this);
-    if (request && !this.writableFinished) finish(request, replyOf(request) ?? null, true);
+    const rec = request ? recordingOf(request) : undefined;
+    if (request && rec && !this.writableFinished) finish(request, rec.reply, true);
   }
 
-  /** Runs a hook's work; a failure is reported and the request goes on. */
-  function guarded(work: () => void): void {
+  /** A hook's failure is reported and the request goes on. */
+  function failed(error: unknown): void {
     try {
-      work();
-    } catch (error) {
-      try {
-        hooks.fail(error);
-      } catch {
-        // a throwing 'error' listener must not cost the app its answer either
-      }
+      hooks.fail(error);
+    } catch {
+      // a throwing 'error' listener must not cost the app its answer either
     }
+  }
+
+  /** Before the answer goes out: keep the payload; echo the id of a request record(request, …) gave a context. */
+  function beforeSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
+    const rec = recordingOf(request);
+    if (!rec) {
+      const context = existingContext(request);
+      if (context?.requestId && reply.getHeader('X-Request-Id') === undefined) reply.header('X-Request-Id', context.requestId);
+      return;
+    }
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) rec.body = payload;
+    if (journaled) finish(request, reply, false);
   }
 
   return {
     onRequest(request, reply, done) {
-      guarded(() => start(request, reply));
+      try {
+        start(request, reply);
+      } catch (error) {
+        takeRecording(request);
+        failed(error);
+      }
       done();
     },
     // After body parsing, so the handler runs inside the context (audited calls, mongoose diffs see it).
@@ -145,12 +159,11 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
       else done();
     },
     onSend(request, reply, payload, done) {
-      guarded(() => {
-        const rec = recordingOf(request);
-        if (!rec) return;
-        if (typeof payload === 'string' || Buffer.isBuffer(payload)) rec.body = payload;
-        if (journaled) finish(request, reply, false);
-      });
+      try {
+        beforeSend(request, reply, payload);
+      } catch (error) {
+        failed(error);
+      }
       done(null, payload);
     },
     onResponse(request, reply, done) {
