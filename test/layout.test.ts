@@ -11,6 +11,10 @@ function underExpress(file: string): boolean {
   return file.split(path.sep)[0] === 'express';
 }
 
+function underHapi(file: string): boolean {
+  return file.split(path.sep)[0] === 'hapi';
+}
+
 describe('src layout', () => {
   it('has no import cycles', () => {
     expect(findCycles(graph.files)).toEqual([]);
@@ -19,6 +23,20 @@ describe('src layout', () => {
   it('names express only inside src/express/', () => {
     const outside = [...graph.packages].filter(([file, packages]) => !underExpress(file) && packages.includes('express')).map(([file]) => file);
     expect(outside).toEqual([]);
+  });
+
+  it('names @hapi/ packages only inside src/hapi/, and imports from src/hapi/ nowhere else', () => {
+    const naming = [...graph.packages]
+      .filter(([file, packages]) => !underHapi(file) && packages.some((name) => name.startsWith('@hapi/')))
+      .map(([file]) => file);
+    expect(naming).toEqual([]);
+    const reaching = [...graph.files].filter(([file, imports]) => !underHapi(file) && imports.some(underHapi)).map(([file]) => file);
+    expect(reaching).toEqual([]);
+  });
+
+  it('keeps the Hapi adapter free of the Express one', () => {
+    const reaching = [...graph.files].filter(([file, imports]) => underHapi(file) && imports.some(underExpress)).map(([file]) => file);
+    expect(reaching).toEqual([]);
   });
 
   it('keeps events/ free of the express adapter', () => {
