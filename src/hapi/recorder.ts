@@ -27,6 +27,10 @@ interface Recording {
   status?: number;
   body?: string | Buffer;
   contentType?: string | null;
+  /** The client had already gone when the answer was ready (Hapi sends nothing then). */
+  gone?: boolean;
+  /** Read when the request arrives: once the client is gone, Hapi no longer knows its address. */
+  ip: string | undefined;
 }
 
 export interface HapiRecorderHooks {
@@ -75,7 +79,14 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
       if (!methods.has(method) || hooks.isOwnPath(request.path)) return h.continue;
       const incomingId = requestIdFrom(request.headers[requestIdHeader]);
       const context = hooks.context(request, incomingId);
-      recordings.set(request, { start: performance.now(), method, url: request.path, requestId: context?.requestId ?? incomingId, context });
+      recordings.set(request, {
+        start: performance.now(),
+        method,
+        url: request.path,
+        requestId: context?.requestId ?? incomingId,
+        context,
+        ip: request.info.remoteAddress,
+      });
     } catch (error) {
       hooks.fail(error);
     }
@@ -88,6 +99,7 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     try {
       const response = request.response as ResponseObject | BoomLike | null;
       Object.assign(rec, answerOf(response));
+      rec.gone = !request.active();
       if (echoRequestId) {
         if (isBoom(response)) response.output.headers[requestIdHeader] = rec.requestId;
         else response?.header(requestIdHeader, rec.requestId);
@@ -113,11 +125,20 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   });
 }
 
+/** Hapi's own answer to a client that left: a Boom error with the route's disconnect status, 'Request aborted' or 'Request close'. */
+function isDisconnect(request: Request, response: unknown): boolean {
+  if (!isBoom(response)) return false;
+  const disconnectStatus = (request.route.settings.response as { disconnectStatusCode?: number } | undefined)?.disconnectStatusCode ?? 499;
+  return response.output.statusCode === disconnectStatus && /^Request (aborted|close)$/.test((response as unknown as Error).message);
+}
+
 function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
-  const res = request.raw.res;
-  // The client left before the response was complete: the status is the one the app had answered, if any.
-  const aborted = !res.writableFinished;
-  const status = rec.status ?? null;
+  // The client left before the response was complete: Hapi then replaces the response with its
+  // disconnect error (499 by default) and still ends it. The status is the one the app had answered, if any.
+  // Hapi skips onPreResponse for a request whose client has gone: no answer noted means the client left first.
+  const aborted = rec.status === undefined || rec.gone === true || isDisconnect(request, request.response);
+  // Nothing was sent to a client gone before the answer: as on Express, a default 200 nobody sent is no status at all.
+  const status = rec.status === undefined || (rec.gone && rec.status === 200) ? null : rec.status;
   const route = matchedRoute(request);
   const tenants = ctx.config.tenants;
   return {
@@ -127,7 +148,7 @@ function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
     route,
     params: route ? (request.params as Record<string, unknown>) : null,
     headers: request.raw.req.headers,
-    ip: request.info.remoteAddress,
+    ip: rec.ip,
     body: request.payload,
     statusCode: status,
     responseStatus: status ?? 200,

@@ -89,6 +89,21 @@ describe('the Hapi adapter records', () => {
     expect(entry).toMatchObject({ action: 'Create', collectionName: 'auth', documents: null, result: { token: '[REDACTED]' }, statusCode: 200 });
   });
 
+  it('a request no route matched: described from its path, by position', async () => {
+    const res = await request(app.url).delete('/widgets/5').expect(404);
+    expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    const [entry] = await entries(app);
+    expect(entry).toMatchObject({
+      action: 'Delete',
+      collectionName: 'widgets',
+      documents: ['5'],
+      params: null,
+      statusCode: 404,
+      isError: true,
+      responseMessage: 'Not Found',
+    });
+  });
+
   it('GETs are not recorded, nor the audit routes', async () => {
     await request(app.url).get('/api/v1/users/nope').expect(404);
     await request(app.url).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Note', collectionName: 'x' }).expect(201);

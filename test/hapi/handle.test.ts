@@ -1,0 +1,130 @@
+/**
+ * What a Hapi app holds: the handle on server.plugins['express-audit-log'] (record, annotate,
+ * flush, stats, events), closed with the server; getAuth; aborted requests; disabled instances.
+ */
+import http from 'http';
+import Hapi from '@hapi/hapi';
+import request from 'supertest';
+import { memoryStore, type AuditEntry } from 'express-audit-log';
+import { auditLogHapi, type AuditLogHapiHandle } from 'express-audit-log/hapi';
+import { startHapiApp } from '../contract/hapi-driver';
+import { USER } from '../support/app';
+
+async function stored(audit: AuditLogHapiHandle): Promise<AuditEntry[]> {
+  await audit.flush();
+  const { docs } = await audit.store!.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 100, select: null });
+  return docs as AuditEntry[];
+}
+
+describe('the Hapi handle', () => {
+  it('record(request, …) and annotate(request, …) inside a handler: same request id, the annotation wins', async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({
+        method: 'POST',
+        path: '/orders/{id}/approve',
+        handler: (req) => {
+          const audit = s.plugins['express-audit-log'];
+          audit.annotate(req, { action: 'Approve', notes: 'manager approval', documents: [req.params.id as string] });
+          audit.record(req, { action: 'Notify', collectionName: 'mail' });
+          return { ok: true };
+        },
+      });
+    });
+    try {
+      await request(server.info.uri).post('/orders/o1/approve').set('Authorization', `Bearer ${USER}`).set('X-Request-Id', 'r-42').send({}).expect(200);
+      const entries = await stored(server.plugins['express-audit-log']);
+      expect(entries.map((e) => [e.action, e.user, e.requestId])).toEqual(
+        expect.arrayContaining([
+          ['Notify', 'user-1', 'r-42'],
+          ['Approve', 'user-1', 'r-42'],
+        ]),
+      );
+      expect(entries.find((e) => e.action === 'Approve')).toMatchObject({ notes: 'manager approval', documents: ['o1'] });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('getAuth(request) replaces the credentials, for entries and the routes alike', async () => {
+    const server = await startHapiApp({
+      store: memoryStore(),
+      scope: ['auditor'],
+      getAuth: (req: Hapi.Request) => (req.headers['x-user'] ? { user: req.headers['x-user'], scopes: req.headers['x-scopes'] } : null),
+    });
+    try {
+      await request(server.info.uri).post('/api/v1/users').set('X-User', 'carol').send({ name: 'x' }).expect(201);
+      await request(server.info.uri).get('/auditLog').set('Authorization', `Bearer ${USER}`).expect(401);
+      const list = await request(server.info.uri).get('/auditLog').set('X-User', 'dan').set('X-Scopes', 'auditor').expect(200);
+      expect(list.body.docs[0]).toMatchObject({ user: 'carol', collectionName: 'users' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('closes the store when the server stops, and reports store failures through its error event', async () => {
+    const server = await startHapiApp({ store: memoryStore() });
+    const audit = server.plugins['express-audit-log'];
+    await request(server.info.uri).post('/auth/login').send({}).expect(200);
+    await server.stop();
+    // Closing flushed what was queued: the entry was written before the store closed.
+    expect(audit.stats()).toMatchObject({ recorded: 1, written: 1, dropped: 0 });
+    expect(audit.on('error', () => undefined)).toBe(audit);
+  });
+
+  it('records a request whose client left before the answer as aborted, with no status', async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({
+        method: 'POST',
+        path: '/slow/{id}',
+        // Answers only once the client has gone.
+        handler: async (req) => {
+          await new Promise((resolve) => req.raw.res.once('close', resolve));
+          return { ok: true };
+        },
+      });
+    });
+    try {
+      const audit = server.plugins['express-audit-log'];
+      const seen = new Promise<void>((resolve) => server.events.once('response', () => resolve()));
+      const client = http.request(`${server.info.uri}/slow/9`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      client.on('error', () => undefined);
+      client.end('{"a":1}', () => client.destroy());
+      await seen;
+      const [entry] = await stored(audit);
+      expect(entry).toMatchObject({
+        action: 'Create',
+        collectionName: 'slow',
+        documents: ['9'],
+        payload: { a: 1 },
+        aborted: true,
+        isError: true,
+        statusCode: null,
+        ipAddress: '127.0.0.1',
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('disabled (enabled: false): no routes, nothing recorded, the handle still works', async () => {
+    const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+    await server.register({ plugin: auditLogHapi, options: { enabled: false } });
+    server.route({ method: 'POST', path: '/things', handler: () => ({ ok: true }) });
+    await server.start();
+    try {
+      await request(server.info.uri).post('/things').send({}).expect(200);
+      await request(server.info.uri).get('/auditLog').expect(404);
+      const audit = server.plugins['express-audit-log'];
+      expect(audit.enabled).toBe(false);
+      expect(audit.store).toBeNull();
+      expect(audit.stats().recorded).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('bad options fail the registration with the option named', async () => {
+    const server = Hapi.server();
+    await expect(server.register({ plugin: auditLogHapi, options: { ttl: 'soon' } })).rejects.toThrow(/ttl/);
+  });
+});
