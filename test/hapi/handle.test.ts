@@ -126,5 +126,10 @@ describe('the Hapi handle', () => {
   it('bad options fail the registration with the option named', async () => {
     const server = Hapi.server();
     await expect(server.register({ plugin: auditLogHapi, options: { ttl: 'soon' } })).rejects.toThrow(/ttl/);
+    // Not honoured on Hapi yet: refused, never silently ignored.
+    await expect(Hapi.server().register({ plugin: auditLogHapi, options: { store: memoryStore(), exclude: ['/health'] } })).rejects.toMatchObject({
+      code: 'EAUDIT_OPTION',
+      option: 'exclude',
+    });
   });
 });
