@@ -12,7 +12,7 @@ import { annotationOf } from '../capture/annotate';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
 import { requestIdFrom } from '../capture/correlation';
 import type { AuditEntry } from '../entry';
-import type { AuditContext } from '../events/context';
+import { contextConsumed, enterContext, type AuditContext } from '../events/context';
 import type { Config } from '../options';
 import { matchedRoute } from './route';
 import { tenantOf, userOf } from './request-auth';
@@ -74,22 +74,28 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   const { methods, requestIdHeader, echoRequestId, transform } = config;
 
   server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
+    let context: AuditContext | null = null;
     try {
       const method = request.method.toUpperCase();
-      if (!methods.has(method) || hooks.isOwnPath(request.path)) return h.continue;
-      const incomingId = requestIdFrom(request.headers[requestIdHeader]);
-      const context = hooks.context(request, incomingId);
-      recordings.set(request, {
-        start: performance.now(),
-        method,
-        url: request.path,
-        requestId: context?.requestId ?? incomingId,
-        context,
-        ip: request.info.remoteAddress,
-      });
+      if (methods.has(method) && !hooks.isOwnPath(request.path)) {
+        const incomingId = requestIdFrom(request.headers[requestIdHeader]);
+        context = hooks.context(request, incomingId);
+        recordings.set(request, {
+          start: performance.now(),
+          method,
+          url: request.path,
+          requestId: context?.requestId ?? incomingId,
+          context,
+          ip: request.info.remoteAddress,
+        });
+      }
     } catch (error) {
       hooks.fail(error);
     }
+    // Audited functions and mongoose diffs in the handler find the request's context, and those of
+    // a request not recorded find none (not the one before it on a keep-alive connection). Only
+    // once something reads contexts (see contextConsumed), as on Express.
+    if (contextConsumed()) enterContext(context ?? undefined);
     return h.continue;
   });
 

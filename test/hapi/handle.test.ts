@@ -5,7 +5,7 @@
 import http from 'http';
 import Hapi from '@hapi/hapi';
 import request from 'supertest';
-import { memoryStore, type AuditEntry } from 'express-audit-log';
+import { audited, memoryStore, type AuditEntry } from 'express-audit-log';
 import { auditLogHapi, type AuditLogHapiHandle } from 'express-audit-log/hapi';
 import { startHapiApp } from '../contract/hapi-driver';
 import { USER } from '../support/app';
@@ -41,6 +41,58 @@ describe('the Hapi handle', () => {
       );
       expect(entries.find((e) => e.action === 'Approve')).toMatchObject({ notes: 'manager approval', documents: ['o1'] });
     } finally {
+      await server.stop();
+    }
+  });
+
+  it('audited functions called in a handler record into the request: its user and request id', async () => {
+    const publish = audited(async (id: string) => ({ id, published: true }), { action: 'Publish', collectionName: 'books', documents: ([id]) => [id] });
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({
+        method: 'POST',
+        path: '/books/{id}/publish',
+        handler: async (req) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          return publish(req.params.id as string);
+        },
+      });
+    });
+    try {
+      await request(server.info.uri).post('/books/b7/publish').set('Authorization', `Bearer ${USER}`).set('X-Request-Id', 'r-7').send({}).expect(200);
+      const entries = await stored(server.plugins['express-audit-log']);
+      expect(entries.find((e) => e.action === 'Publish')).toMatchObject({ user: 'user-1', requestId: 'r-7', collectionName: 'books', documents: ['b7'] });
+      expect(entries).toHaveLength(2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a request's context does not leak into the next request on the same keep-alive connection", async () => {
+    const touch = audited(async () => 'ok', { action: 'Touch', collectionName: 'things' });
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({ method: ['POST', 'GET'], path: '/things', handler: () => touch() });
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const send = (method: string, id: string) =>
+        new Promise<number | undefined>((resolve, reject) => {
+          const req = http.request(`${server.info.uri}/things`, { method, agent, headers: { 'x-request-id': id } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await send('POST', 'post-1')).toBe(200);
+      expect(await send('GET', 'get-1')).toBe(200);
+      const entries = await stored(server.plugins['express-audit-log']);
+      // The POST and its audited call; the GET's call ran with no context, so unaudited.
+      expect(entries.map((e) => [e.action, e.requestId]).sort()).toEqual([
+        ['Create', 'post-1'],
+        ['Touch', 'post-1'],
+      ]);
+    } finally {
+      agent.destroy();
       await server.stop();
     }
   });
