@@ -4,13 +4,14 @@
  */
 import Boom from '@hapi/boom';
 import Hapi from '@hapi/hapi';
+import Jwt from '@hapi/jwt';
 import { auditLogHapi } from 'express-audit-log/hapi';
 import request from 'supertest';
 import type { AuditEntry } from 'express-audit-log';
 import { memoryStore } from 'express-audit-log';
 import { hapiDriver, startHapiApp } from '../contract/hapi-driver';
 import type { ContractApp } from '../contract/driver';
-import { ADMIN, USER, token } from '../support/app';
+import { ADMIN, SECRET, USER, token } from '../support/app';
 
 async function entries(app: ContractApp): Promise<AuditEntry[]> {
   await app.audit.flush();
@@ -150,6 +151,40 @@ describe('Hapi particulars', () => {
         [200, 'user-1'],
         [401, null],
       ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a server whose default auth is 'required' with a scope: the audit routes still answer 401/403 themselves, publicRoutes opens them", async () => {
+    const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+    await server.register(Jwt);
+    server.auth.strategy('bearer', 'jwt', { keys: { key: SECRET, algorithms: ['HS256'] }, verify: { aud: false, iss: false, sub: false }, validate: false });
+    server.auth.default({ strategy: 'bearer', mode: 'required', access: { scope: ['staff'] } });
+    await server.register({ plugin: auditLogHapi, options: { store: memoryStore(), publicRoutes: true, scope: ['admin'] } });
+    await server.start();
+    try {
+      // Reads are public; the scope Hapi would demand by default does not apply to them.
+      await request(server.info.uri).get('/auditLog').expect(200);
+      // Writes need auth and `scope`, checked by the plugin: its own 401 and 403.
+      const anonymous = await request(server.info.uri).post('/auditLog').send({ action: 'Note' }).expect(401);
+      expect(anonymous.body.message).toMatch(/request.auth.credentials is not set/);
+      await request(server.info.uri).post('/auditLog').set('Authorization', `Bearer ${USER}`).send({ action: 'Note' }).expect(403);
+      await request(server.info.uri).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Note' }).expect(201);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('the strategies option names which strategies authenticate the audit routes', async () => {
+    const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+    await server.register(Jwt);
+    server.auth.strategy('other', 'jwt', { keys: { key: SECRET, algorithms: ['HS256'] }, verify: { aud: false, iss: false, sub: false }, validate: false });
+    await server.register({ plugin: auditLogHapi, options: { store: memoryStore(), scope: ['admin'], strategies: ['other'] } });
+    await server.start();
+    try {
+      await request(server.info.uri).get('/auditLog').expect(401);
+      await request(server.info.uri).get('/auditLog').set('Authorization', `Bearer ${ADMIN}`).expect(200);
     } finally {
       await server.stop();
     }
