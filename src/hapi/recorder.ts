@@ -13,6 +13,7 @@ import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
 import { requestIdFrom } from '../capture/correlation';
 import type { AuditEntry } from '../entry';
 import { contextConsumed, enterContext, type AuditContext } from '../events/context';
+import { existingContext } from '../events/request-context';
 import type { Config } from '../options';
 import { matchedRoute } from './route';
 import { tenantOf, userOf } from './request-auth';
@@ -101,7 +102,10 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
 
   server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => {
     const rec = recordings.get(request);
-    if (!rec) return h.continue;
+    if (!rec) {
+      echoEventId(request);
+      return h.continue;
+    }
     try {
       const response = request.response as ResponseObject | BoomLike | null;
       Object.assign(rec, answerOf(response));
@@ -129,6 +133,20 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
       hooks.fail(error);
     }
   });
+}
+
+/**
+ * A request not recorded (a GET) on which `record(request, …)` made a context: its id goes back as
+ * X-Request-Id, as on Express, so the client can find the event. Never overrides one the app set.
+ */
+function echoEventId(request: Request): void {
+  const context = existingContext(request);
+  const response = request.response as ResponseObject | BoomLike | null;
+  if (!context?.requestId || !response) return;
+  const headers = isBoom(response) ? response.output.headers : response.headers;
+  if (headers['X-Request-Id'] !== undefined || headers['x-request-id'] !== undefined) return;
+  if (isBoom(response)) response.output.headers['X-Request-Id'] = context.requestId;
+  else response.header('X-Request-Id', context.requestId);
 }
 
 /** Hapi's own answer to a client that left: a Boom error with the route's disconnect status, 'Request aborted' or 'Request close'. */

@@ -97,6 +97,33 @@ describe('the Hapi handle', () => {
     }
   });
 
+  it('record(request, …) on a GET: the event carries the incoming request id, echoed back as X-Request-Id', async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({
+        method: 'GET',
+        path: '/reports/{id}',
+        handler: (req) => {
+          s.plugins['express-audit-log'].record(req, { action: 'View', collectionName: 'reports', documents: [req.params.id as string] });
+          return { ok: true };
+        },
+      });
+    });
+    try {
+      const res = await request(server.info.uri).get('/reports/r1').set('Authorization', `Bearer ${USER}`).set('X-Request-Id', 'view-1').expect(200);
+      expect(res.headers['x-request-id']).toBe('view-1');
+      const fresh = await request(server.info.uri).get('/reports/r2').expect(200);
+      const entries = await stored(server.plugins['express-audit-log']);
+      expect(entries.map((e) => [e.action, e.user, e.requestId, e.documents])).toEqual([
+        ['View', 'user-1', 'view-1', ['r1']],
+        ['View', null, fresh.headers['x-request-id'], ['r2']],
+      ]);
+      // Nothing recorded on a GET that records no event: no header added.
+      expect((await request(server.info.uri).get('/api/v1/users/nope').expect(404)).headers['x-request-id']).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('getAuth(request) replaces the credentials, for entries and the routes alike', async () => {
     const server = await startHapiApp({
       store: memoryStore(),
