@@ -8,7 +8,7 @@ import request from 'supertest';
 import { audited, memoryStore, type AuditEntry } from 'express-audit-log';
 import { auditLogHapi, type AuditLogHapiHandle } from 'express-audit-log/hapi';
 import { startHapiApp } from '../contract/hapi-driver';
-import { USER } from '../support/app';
+import { token, USER } from '../support/app';
 
 async function stored(audit: AuditLogHapiHandle): Promise<AuditEntry[]> {
   await audit.flush();
@@ -119,6 +119,23 @@ describe('the Hapi handle', () => {
       ]);
       // Nothing recorded on a GET that records no event: no header added.
       expect((await request(server.info.uri).get('/api/v1/users/nope').expect(404)).headers['x-request-id']).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('getTenant(request): entries carry the tenant, and a caller reads only its tenant', async () => {
+    const server = await startHapiApp({
+      store: memoryStore(),
+      getTenant: (req: Hapi.Request) => (req.auth.credentials as { org?: string } | null)?.org ?? null,
+    });
+    try {
+      const acme = token({ sub: 'a', scope: 'user', org: 'acme' });
+      const globex = token({ sub: 'g', scope: 'user', org: 'globex' });
+      await request(server.info.uri).post('/api/v1/users').set('Authorization', `Bearer ${acme}`).send({ name: 'x' }).expect(201);
+      await request(server.info.uri).post('/api/v1/users').set('Authorization', `Bearer ${globex}`).send({ name: 'y' }).expect(201);
+      const list = await request(server.info.uri).get('/auditLog').set('Authorization', `Bearer ${acme}`).expect(200);
+      expect(list.body.docs.map((e: AuditEntry) => [e.user, e.tenant])).toEqual([['a', 'acme']]);
     } finally {
       await server.stop();
     }
