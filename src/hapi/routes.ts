@@ -77,13 +77,14 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     path: string,
     gate: ((caller: QueryCaller) => Gate) | null,
     handle: (request: Request, h: ResponseToolkit) => Promise<QueryAnswer | Lifecycle.ReturnValue> | QueryAnswer,
-    payload = false,
+    /** The largest body the route takes, in bytes (Hapi answers 413 above it); none: Hapi's default. */
+    maxBytes?: number,
   ): ServerRoute => ({
     method,
     path: `${base}${path}`,
     options: {
       auth,
-      ...(payload ? { payload: { maxBytes: 1024 * 1024, parse: true } } : {}),
+      ...(maxBytes ? { payload: { maxBytes, parse: true } } : {}),
     },
     handler: async (request, h) => {
       try {
@@ -111,7 +112,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send manual entries as JSON with Content-Type: application/json.');
         return service.manualEntries(callerOf(request), request.payload);
       },
-      true,
+      1024 * 1024,
     ),
     route('GET', '/history/{collection}/{id}', service.authorize, (request) =>
       service.history(callerOf(request), request.params.collection as string, request.params.id as string, queryParameters(request)),
@@ -159,7 +160,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
         return service.erase(callerOf(request), request.payload);
       },
-      true,
+      16 * 1024,
     ),
     route(
       'GET',
@@ -175,7 +176,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send the hold as JSON with Content-Type: application/json.');
         return service.placeHold(callerOf(request), request.payload);
       },
-      true,
+      64 * 1024,
     ),
     route('GET', '/holds', service.authorizeHolds, () => service.listHolds()),
     route('DELETE', '/holds/{id}', service.authorizeHolds, (request) => service.releaseHold(callerOf(request), request.params.id as string)),

@@ -97,6 +97,12 @@ describe('the Hapi query routes', () => {
     await request(app.url).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).set('Content-Type', 'text/plain').send('x').expect(415);
   });
 
+  it('bounds bodies as on Express: 1 MB for manual entries, 16 kB for an erasure', async () => {
+    const notes = 'n'.repeat(20 * 1024);
+    await request(app.url).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Note', payload: { notes } }).expect(201);
+    await request(app.url).post('/auditLog/erasures').set('Authorization', `Bearer ${ADMIN}`).send({ user: notes }).expect(413);
+  });
+
   it('answers 404 under basePath for an unknown route', async () => {
     await admin('/auditLog/history/users').expect(404);
   });
