@@ -5,7 +5,11 @@
  * (tests, src, supertest apps) resolves to the `express4` dev alias, every `require('mongoose')` to
  * `mongoose8`. The mapper applies to src/ too, so the package under test uses the same copy as the app.
  */
-const moduleNameMapper = { '^express-audit-log$': '<rootDir>/src/index.ts', '^express-audit-log/fastify$': '<rootDir>/src/fastify/index.ts' };
+const moduleNameMapper = {
+  '^express-audit-log$': '<rootDir>/src/index.ts',
+  '^express-audit-log/fastify$': '<rootDir>/src/fastify/index.ts',
+  '^express-audit-log/hapi$': '<rootDir>/src/hapi/index.ts',
+};
 const versions = {
   EAL_EXPRESS: { name: 'express', values: { 4: 'express4', 5: 'express' } },
   EAL_MONGOOSE: { name: 'mongoose', values: { 8: 'mongoose8', 9: 'mongoose' } },

@@ -20,6 +20,10 @@ function isFastifyPackage(name: string): boolean {
   return name === 'fastify' || name === 'fastify-plugin' || name.startsWith('@fastify/');
 }
 
+function underHapi(file: string): boolean {
+  return file.split(path.sep)[0] === 'hapi';
+}
+
 describe('src layout', () => {
   it('has no import cycles', () => {
     expect(findCycles(graph.files)).toEqual([]);
@@ -39,6 +43,20 @@ describe('src layout', () => {
     const reaching = [...graph.files]
       .filter(([file, imports]) => (!underFastify(file) && imports.some(underFastify)) || (underFastify(file) && imports.some(underExpress)))
       .map(([file]) => file);
+    expect(reaching).toEqual([]);
+  });
+
+  it('names @hapi/ packages only inside src/hapi/, and imports from src/hapi/ nowhere else', () => {
+    const naming = [...graph.packages]
+      .filter(([file, packages]) => !underHapi(file) && packages.some((name) => name.startsWith('@hapi/')))
+      .map(([file]) => file);
+    expect(naming).toEqual([]);
+    const reaching = [...graph.files].filter(([file, imports]) => !underHapi(file) && imports.some(underHapi)).map(([file]) => file);
+    expect(reaching).toEqual([]);
+  });
+
+  it('keeps the Hapi adapter free of the Express one', () => {
+    const reaching = [...graph.files].filter(([file, imports]) => underHapi(file) && imports.some(underExpress)).map(([file]) => file);
     expect(reaching).toEqual([]);
   });
 

@@ -88,6 +88,17 @@ export function runInContext<T>(context: AuditContext, fn: () => T): T {
   return storage.run(context, fn);
 }
 
+/**
+ * Makes `context` current for the rest of this execution and what it starts: for frameworks
+ * whose request lifecycle gives no `next` to wrap (Hapi's extensions), so the handler that runs
+ * later sees it. Such an adapter enters one for every request (undefined for one it does not
+ * record): what is entered outlives the request on its connection.
+ */
+export function enterContext(context: AuditContext | undefined): void {
+  // undefined: leaves the context of whatever ran before on this connection (a keep-alive request).
+  storage.enterWith(context as AuditContext);
+}
+
 /** Where an audit handle keeps its sink; `audited(fn, { audit })` reads it. */
 export const SINK = Symbol('express-audit-log.sink');
 

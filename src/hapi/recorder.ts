@@ -1,0 +1,198 @@
+/**
+ * Records Hapi requests: `onRequest` notes what the request is (method and path, read once, as on
+ * Express), `onPreResponse` what the app answers (status, the source it replied with or a Boom
+ * error's output), and the server's 'response' event, once the response is on the wire or the
+ * client has gone, hands the facts to the framework-free builder (capture/build-entry.ts).
+ * Nothing here may change the app's answer: failures are reported (EAUDIT_CAPTURE) and the request goes on.
+ */
+import { STATUS_CODES } from 'http';
+import { performance } from 'perf_hooks';
+import type { Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
+import { annotationOf } from '../capture/annotate';
+import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
+import { requestIdFrom } from '../capture/correlation';
+import type { AuditEntry } from '../entry';
+import { contextConsumed, enterContext, type AuditContext } from '../events/context';
+import { existingContext } from '../events/request-context';
+import type { Config } from '../options';
+import { matchedRoute } from './route';
+import { tenantOf, userOf } from './request-auth';
+
+interface Recording {
+  start: number;
+  method: string;
+  url: string;
+  requestId: string;
+  context: AuditContext | null;
+  /** Set by onPreResponse; undefined when the request never got that far (the client left first). */
+  status?: number;
+  body?: string | Buffer;
+  contentType?: string | null;
+  /** The client had already gone when the answer was ready (Hapi sends nothing then). */
+  gone?: boolean;
+  /** Read when the request arrives: once the client is gone, Hapi no longer knows its address. */
+  ip: string | undefined;
+}
+
+export interface HapiRecorderHooks {
+  push(entry: AuditEntry, bytes: number): void;
+  fail(error: unknown): void;
+  context(request: Request, requestId: string): AuditContext | null;
+  /** True for the audit log's own routes: never recorded. */
+  isOwnPath(path: string): boolean;
+}
+
+interface BoomLike {
+  isBoom: true;
+  output: { statusCode: number; payload: unknown; headers: Record<string, unknown> };
+}
+
+function isBoom(response: unknown): response is BoomLike {
+  return response !== null && typeof response === 'object' && (response as { isBoom?: unknown }).isBoom === true;
+}
+
+function isStream(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
+}
+
+/** What the app answered, as the client will read it: a string, a Buffer or the JSON Hapi will send. */
+function answerOf(response: ResponseObject | BoomLike | null): Pick<Recording, 'status' | 'body' | 'contentType'> {
+  if (!response) return { status: 200, body: undefined, contentType: null };
+  if (isBoom(response)) return { status: response.output.statusCode, body: JSON.stringify(response.output.payload), contentType: 'application/json' };
+  const source = response.source as unknown;
+  const type = response.headers?.['content-type'];
+  const declared = typeof type === 'string' ? type : null;
+  if (source === null || source === undefined) return { status: response.statusCode, body: undefined, contentType: declared };
+  if (typeof source === 'string' || Buffer.isBuffer(source))
+    return { status: response.statusCode, body: source, contentType: declared ?? (typeof source === 'string' ? 'text/html' : 'application/octet-stream') };
+  if (isStream(source) || response.variety !== 'plain') return { status: response.statusCode, body: undefined, contentType: declared };
+  return { status: response.statusCode, body: JSON.stringify(source), contentType: declared ?? 'application/json' };
+}
+
+/** Adds the recorder's extensions to `server` (the plugin's realm: prefixes apply to routes only, so every request of the server passes). */
+export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): void {
+  const recordings = new WeakMap<Request, Recording>();
+  const { methods, requestIdHeader, echoRequestId, transform } = config;
+
+  server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
+    let context: AuditContext | null = null;
+    try {
+      const method = request.method.toUpperCase();
+      if (methods.has(method) && !hooks.isOwnPath(request.path)) {
+        const incomingId = requestIdFrom(request.headers[requestIdHeader]);
+        context = hooks.context(request, incomingId);
+        recordings.set(request, {
+          start: performance.now(),
+          method,
+          url: request.path,
+          requestId: context?.requestId ?? incomingId,
+          context,
+          ip: request.info.remoteAddress,
+        });
+      }
+    } catch (error) {
+      hooks.fail(error);
+    }
+    // Audited functions and mongoose diffs in the handler find the request's context, and those of
+    // a request not recorded find none (not the one before it on a keep-alive connection). Only
+    // once something reads contexts (see contextConsumed), as on Express.
+    if (contextConsumed()) enterContext(context ?? undefined);
+    return h.continue;
+  });
+
+  server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => {
+    const rec = recordings.get(request);
+    if (!rec) {
+      echoEventId(request);
+      return h.continue;
+    }
+    try {
+      const response = request.response as ResponseObject | BoomLike | null;
+      Object.assign(rec, answerOf(response));
+      rec.gone = !request.active();
+      if (echoRequestId) {
+        if (isBoom(response)) response.output.headers[requestIdHeader] = rec.requestId;
+        else response?.header(requestIdHeader, rec.requestId);
+      }
+    } catch (error) {
+      hooks.fail(error);
+    }
+    return h.continue;
+  });
+
+  server.events.on('response', (request: Request) => {
+    const rec = recordings.get(request);
+    if (!rec) return;
+    recordings.delete(request);
+    try {
+      const built = buildEntryFromFacts(ctx, factsOf(request, rec, ctx));
+      if (!built) return;
+      const entry = transform ? transform(built.entry, request) : built.entry;
+      if (entry) hooks.push(entry, built.bytes);
+    } catch (error) {
+      hooks.fail(error);
+    }
+  });
+}
+
+/**
+ * A request not recorded (a GET) on which `record(request, …)` made a context: its id goes back as
+ * X-Request-Id, as on Express, so the client can find the event. Never overrides one the app set.
+ */
+function echoEventId(request: Request): void {
+  const context = existingContext(request);
+  const response = request.response as ResponseObject | BoomLike | null;
+  if (!context?.requestId || !response) return;
+  const headers = isBoom(response) ? response.output.headers : response.headers;
+  if (headers['X-Request-Id'] !== undefined || headers['x-request-id'] !== undefined) return;
+  if (isBoom(response)) response.output.headers['X-Request-Id'] = context.requestId;
+  else response.header('X-Request-Id', context.requestId);
+}
+
+/** Hapi's own answer to a client that left: a Boom error with the route's disconnect status, 'Request aborted' or 'Request close'. */
+function isDisconnect(request: Request, response: unknown): boolean {
+  if (!isBoom(response)) return false;
+  const disconnectStatus = (request.route.settings.response as { disconnectStatusCode?: number } | undefined)?.disconnectStatusCode ?? 499;
+  return response.output.statusCode === disconnectStatus && /^Request (aborted|close)$/.test((response as unknown as Error).message);
+}
+
+function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
+  // The client left before the response was complete: Hapi then replaces the response with its
+  // disconnect error (499 by default) and still ends it. The status is the one the app had answered, if any.
+  // Hapi skips onPreResponse for a request whose client has gone: no answer noted means the client left first.
+  const aborted = rec.status === undefined || rec.gone === true || isDisconnect(request, request.response);
+  // Nothing was sent to a client gone before the answer: as on Express, a default 200 nobody sent is no status at all.
+  const status = rec.status === undefined || (rec.gone && rec.status === 200) ? null : rec.status;
+  const route = matchedRoute(request);
+  const tenants = ctx.config.tenants;
+  return {
+    method: rec.method,
+    url: rec.url,
+    path: rec.url,
+    route,
+    params: route ? (request.params as Record<string, unknown>) : null,
+    headers: request.raw.req.headers,
+    ip: rec.ip,
+    body: request.payload,
+    statusCode: status,
+    responseStatus: status ?? 200,
+    statusMessage: status === null ? null : (STATUS_CODES[status] ?? null),
+    responseBody: rec.body,
+    contentType: rec.contentType ?? null,
+    aborted,
+    start: rec.start,
+    requestId: rec.requestId,
+    annotation: annotationOf(request),
+    user: () => userOf(request, ctx.config),
+    tenant: () => {
+      if (!tenants) return null;
+      try {
+        return tenantOf(request, tenants);
+      } catch (error) {
+        ctx.fail?.(error);
+        return null;
+      }
+    },
+    context: rec.context,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The query routes on Hapi answer as on Express: the same service behind them, translated.
+ */
+import request from 'supertest';
+import { memoryStore } from 'express-audit-log';
+import { hapiDriver } from '../contract/hapi-driver';
+import type { ContractApp } from '../contract/driver';
+import { ADMIN, USER } from '../support/app';
+
+describe('the Hapi query routes', () => {
+  let app: ContractApp;
+  const admin = (path: string) => request(app.url).get(path).set('Authorization', `Bearer ${ADMIN}`);
+
+  beforeAll(async () => {
+    app = await hapiDriver.start({ store: memoryStore(), scope: ['admin'] });
+    for (const name of ['a', 'b', 'c']) await request(app.url).post('/api/v1/users').set('Authorization', `Bearer ${USER}`).send({ name }).expect(201);
+    await request(app.url).post('/fail').send({}).expect(500);
+  });
+  afterAll(() => app.close());
+
+  it('lists in rest-hapi shape, pages, filters and counts, with no-store', async () => {
+    const res = await admin('/auditLog?$limit=2&$page=1&collectionName=users').expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.body.docs).toHaveLength(2);
+    expect(res.body.items).toEqual({ limit: 2, begin: 1, end: 2, total: 3 });
+    expect(res.body.pages).toMatchObject({ current: 1, hasNext: true, total: 2 });
+    const count = await admin('/auditLog?$count=true&isError=true').expect(200);
+    expect(count.body).toBe(1);
+  });
+
+  it('answers 401 without a token, 403 without the scope, 400 naming a bad parameter', async () => {
+    const anonymous = await request(app.url).get('/auditLog').expect(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+    expect(anonymous.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    await request(app.url).get('/auditLog').set('Authorization', 'Bearer not-a-jwt').expect(401);
+    await request(app.url).get('/auditLog').set('Authorization', `Bearer ${USER}`).expect(403);
+    const bad = await admin('/auditLog?$limit=nope').expect(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, parameter: '$limit' });
+  });
+
+  it('gets one entry by id, 404 for a missing one, 400 for a malformed id', async () => {
+    const [first] = (await admin('/auditLog?$limit=1').expect(200)).body.docs;
+    const one = await admin(`/auditLog/${first._id}?$select=action`).expect(200);
+    expect(one.body).toEqual({ _id: first._id, action: first.action });
+    await admin('/auditLog/0123456789abcdef01234567').expect(404);
+    expect((await admin('/auditLog/nope').expect(400)).body.parameter).toBe('id');
+  });
+
+  it('is append-only: 405 with Allow on PUT and DELETE', async () => {
+    const put = await request(app.url).put('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({}).expect(405);
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+    const del = await request(app.url).delete('/auditLog/0123456789abcdef01234567').set('Authorization', `Bearer ${ADMIN}`).expect(405);
+    expect(del.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('serves history, stats, openapi.json and the admin page', async () => {
+    const [doc] = (await admin('/auditLog?collectionName=users&$limit=1').expect(200)).body.docs;
+    const history = await admin(`/auditLog/history/users/${doc.documents[0]}`).expect(200);
+    expect(history.body.items.total).toBe(1);
+    const stats = await admin('/auditLog/stats').expect(200);
+    expect(stats.body).toMatchObject({ count: 4, errors: 1 });
+    const openapi = await admin('/auditLog/openapi.json').expect(200);
+    expect(openapi.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(openapi.text).openapi).toMatch(/^3\./);
+    const page = await request(app.url).get('/auditLog/ui').expect(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    await request(app.url)
+      .get('/auditLog/ui/app.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
+    await request(app.url).get('/auditLog/ui/nope.js').expect(404);
+  });
+
+  it('exports NDJSON, and records the export', async () => {
+    const res = await admin('/auditLog/export?format=ndjson&collectionName=users').expect(200);
+    expect(res.headers['content-type']).toMatch(/ndjson/);
+    const lines = res.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(3);
+    expect(lines.every((line) => line.collectionName === 'users')).toBe(true);
+    const exports = await admin('/auditLog?action=Export').expect(200);
+    expect(exports.body.docs[0]).toMatchObject({ action: 'Export', user: 'admin-1', result: { rows: 3, format: 'ndjson', capped: false } });
+  });
+
+  it('takes manual entries from authorized callers only, as JSON', async () => {
+    const created = await request(app.url)
+      .post('/auditLog')
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ action: 'Approve', collectionName: 'orders', documents: ['o1'] })
+      .expect(201);
+    expect(created.body).toMatchObject({ action: 'Approve', collectionName: 'orders', user: 'admin-1', documents: ['o1'] });
+    await request(app.url).post('/auditLog').set('Authorization', `Bearer ${USER}`).send({ action: 'Approve' }).expect(403);
+    await request(app.url).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).set('Content-Type', 'text/plain').send('x').expect(415);
+  });
+
+  it('bounds bodies as on Express: 1 MB for manual entries, 16 kB for an erasure', async () => {
+    const notes = 'n'.repeat(20 * 1024);
+    await request(app.url).post('/auditLog').set('Authorization', `Bearer ${ADMIN}`).send({ action: 'Note', payload: { notes } }).expect(201);
+    await request(app.url).post('/auditLog/erasures').set('Authorization', `Bearer ${ADMIN}`).send({ user: notes }).expect(413);
+  });
+
+  it('answers 404 under basePath for an unknown route', async () => {
+    await admin('/auditLog/history/users').expect(404);
+  });
+});
