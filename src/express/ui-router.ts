@@ -10,53 +10,17 @@
  * The files are read once, when the router is created, from `ui/static/` (framework-free, beside
  * this adapter's folder): `src/ui/static` under ts-jest, `dist/ui/static` once the build has copied it.
  */
-import fs from 'fs';
-import path from 'path';
 import { Router, type Response } from 'express';
+import { normalizeBasePath, UI_SECURITY_HEADERS, uiAssets, type UiAsset } from '../ui/assets';
+
+export { escapeHtml, normalizeBasePath, UI_SECURITY_HEADERS, UI_STATIC_DIR } from '../ui/assets';
 
 export interface UiRouterOptions {
   /** Where the audit routes are mounted, e.g. `/auditLog`. Written into the page's meta tag. */
   basePath: string;
 }
 
-export const UI_STATIC_DIR = path.join(__dirname, '..', 'ui', 'static');
-
-/** Sent with every response under `/ui`: the files, OPTIONS, 404s and 405s. */
-export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-};
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for an HTML attribute value or element content. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-/**
- * `/auditLog/` → `/auditLog`, `auditLog` → `/auditLog`, `/` → `` (the root). Leading slashes are
- * collapsed so the asset URLs can never become protocol-relative (`//host/...`).
- */
-export function normalizeBasePath(basePath: string): string {
-  const trimmed = basePath.trim().replace(/\/+$/, '').replace(/^\/+/, '');
-  return trimmed === '' ? '' : `/${trimmed}`;
-}
-
-interface Asset {
-  type: string;
-  body: Buffer;
-}
+type Asset = UiAsset;
 
 function send(res: Response, asset: Asset, status = 200): void {
   res.status(status).set(UI_SECURITY_HEADERS).set('Content-Type', asset.type).send(asset.body);
@@ -64,37 +28,14 @@ function send(res: Response, asset: Asset, status = 200): void {
 
 export function createUiRouter(opts: UiRouterOptions): Router {
   const base = normalizeBasePath(opts.basePath);
-  const read = (name: string): string => fs.readFileSync(path.join(UI_STATIC_DIR, name), 'utf8');
-
-  const template = read('index.html');
-  // Replacement functions, not strings: a `$&` or `$'` in basePath must stay literal.
-  const pageFor = (root: string): Asset => ({
-    type: 'text/html; charset=utf-8',
-    body: Buffer.from(
-      template
-        .replace(/\{\{AUDIT_BASE_PATH\}\}/g, () => escapeHtml(root === '' ? '/' : root))
-        .replace(/\{\{AUDIT_UI_PATH\}\}/g, () => escapeHtml(`${root}/ui`)),
-      'utf8',
-    ),
-  });
+  const assets = uiAssets();
   // The app may mount the middleware under a prefix (app.use('/api', audit)): then req.baseUrl is
-  // that prefix plus basePath, and the page's URLs must carry the prefix too. Memoised per prefix.
-  const pages = new Map<string, Asset>();
-  const page = (baseUrl: string): Asset => {
-    const root = base !== '' && baseUrl.endsWith(base) ? normalizeBasePath(baseUrl) : base;
-    let asset = pages.get(root);
-    if (!asset) {
-      asset = pageFor(root);
-      if (pages.size < 16) pages.set(root, asset);
-    }
-    return asset;
-  };
-  const script: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('app.js'), 'utf8') };
-  const chart: Asset = { type: 'text/javascript; charset=utf-8', body: Buffer.from(read('chart.js'), 'utf8') };
-  const style: Asset = { type: 'text/css; charset=utf-8', body: Buffer.from(read('style.css'), 'utf8') };
-  const json = (body: object): Asset => ({ type: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(body)) });
-  const notFound = json({ statusCode: 404, error: 'Not Found', message: 'No such file in the admin page' });
-  const notAllowed = json({ statusCode: 405, error: 'Method Not Allowed', message: 'The admin page is read-only: use GET or HEAD.' });
+  // that prefix plus basePath, and the page's URLs must carry the prefix too (assets memoise per root).
+  const page = (baseUrl: string): Asset => assets.page(base !== '' && baseUrl.endsWith(base) ? normalizeBasePath(baseUrl) : base);
+  const script = assets.files.get('/app.js')!;
+  const chart = assets.files.get('/chart.js')!;
+  const style = assets.files.get('/style.css')!;
+  const { notFound, notAllowed } = assets;
   const FILES = ['/ui', '/ui/app.js', '/ui/chart.js', '/ui/style.css'];
   const ALLOW = 'GET, HEAD, OPTIONS';
 

@@ -1,7 +1,7 @@
 /**
  * The admin page's files with no web framework: read once from `ui/static/`, the page's
  * template filled in with where the routes are, and the headers every answer under `/ui`
- * carries. Adapters serve them (fastify/ui-routes.ts; express/ui-router.ts has its own copy).
+ * carries. Each adapter serves them (express/ui-router.ts, fastify/ui-routes.ts, hapi/ui-routes.ts).
  */
 import fs from 'fs';
 import path from 'path';
@@ -20,7 +20,7 @@ export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
