@@ -7,8 +7,7 @@ import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
 import type { AuditEntry } from '../entry';
 import type { AuditContext } from '../events/context';
 import { annotationOf } from './annotate';
-import { userOf } from './request-user';
-import { recordedTenant } from './request-tenant';
+import { recordedTenant, userOf } from './request-user';
 
 export type { BuildContext } from '../capture/build-entry';
 

@@ -8,8 +8,7 @@ import { requestIdFrom } from '../capture/correlation';
 import type { AuditContext, EventSink } from '../events/context';
 import { existingContext, newRequestContext, recordedContext as recordedContextOf, type RequestReader } from '../events/request-context';
 import { recordingRequestId } from './recordings';
-import { userOf } from './request-user';
-import { tenantOf } from './request-tenant';
+import { tenantOf, userOf } from './request-user';
 
 const EXPRESS_READER: RequestReader<Request> = {
   user: (req, config) => userOf(req, config),

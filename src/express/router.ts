@@ -19,8 +19,7 @@ import { streamExport } from './export';
 import { mountGovernanceRoutes } from './governance-routes';
 import { queryParameters } from './query-string';
 import { contextOfRequest } from './request-context';
-import { authOf, userOf } from './request-user';
-import { tenantOf } from './request-tenant';
+import { authOf, tenantOf, userOf } from './request-user';
 
 export interface RouterContext {
   config: Config;
