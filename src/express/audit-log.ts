@@ -6,13 +6,12 @@
  */
 import type { EventEmitter } from 'events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuditStore } from '../stores/types';
-import { createAuditCore, type AuditLogStats } from '../core/audit-core';
+import { createAuditCore } from '../core/audit-core';
+import type { AuditHandleMembers } from '../core/handle';
 import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
-import type { AuditLogStoreError } from '../errors';
 import { SINK, type EventSink } from '../events/context';
-import { eventMethods, type EventMethods } from '../events/handle';
-import type { AuditAnnotation, AuditCoreOptions } from '../options';
+import { eventMethods } from '../events/handle';
+import type { AuditCoreOptions } from '../options';
 import { annotate } from './annotate';
 import { createRecorder } from './recorder';
 import { contextOfRequest, recordedContext } from './request-context';
@@ -24,33 +23,11 @@ export type { AuditLogStats } from '../core/audit-core';
 /** The options of `auditLog()`: the app's callbacks (`getUser`, `getAuth`, `getTenant`, `transform`) get Express's `req`. */
 export type AuditLogOptions = AuditCoreOptions<Request>;
 
-export interface AuditLogMiddleware extends RequestHandler, EventMethods<Request> {
+export interface AuditLogMiddleware extends RequestHandler, AuditHandleMembers<Request> {
   /** Records only: mount it first to also record requests your auth middleware rejects. */
   readonly recorder: RequestHandler;
   /** Serves only the query routes. */
   readonly routes: RequestHandler;
-  /** False when `enabled: false` or AUDIT_LOG_ENABLED=false: the middleware only calls next(). */
-  readonly enabled: boolean;
-  /** The store in use, or null when disabled. */
-  readonly store: AuditStore | null;
-  /** Writes everything queued now; resolves when written, when the store fails for now, or after `deadlineMs` (default: no deadline). */
-  flush(deadlineMs?: number): Promise<void>;
-  /** Flushes what it can before the deadline (ms, default 10000), spools or counts the rest, closes the store. */
-  close(deadlineMs?: number): Promise<void>;
-  stats(): AuditLogStats;
-  on(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  once(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  /** Same as `auditLog.annotate`. */
-  annotate(req: Request, annotation: AuditAnnotation): void;
-  /**
-   * With the `encryption` option: deletes the user's data keys, so their entries' sealed fields
-   * are unreadable for good (the entries and the integrity chain stay, and verify). Records an
-   * `Erase` entry that holds no plaintext of the user. Rejects without `encryption`.
-   */
-  erase(request: ErasureRequest): Promise<ErasureResult>;
-  /** With `encryption.previousKeys`: re-wraps every data key under the current master key. Resolves to how many were re-wrapped, and how many no configured key could open. */
-  rotateMasterKey(): Promise<{ rewrapped: number; unreadable: number }>;
 }
 
 function attach(middleware: RequestHandler, emitter: EventEmitter, members: object, sink: EventSink | null): AuditLogMiddleware {

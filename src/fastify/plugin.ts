@@ -7,14 +7,12 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AuditLogStoreError } from '../errors';
-import { createAuditCore, type AuditLogStats } from '../core/audit-core';
-import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
+import { createAuditCore } from '../core/audit-core';
+import type { AuditHandleMembers } from '../core/handle';
 import { annotate as annotateRequest } from '../capture/annotate';
 import { SINK } from '../events/context';
 import { eventMethods, type EventMethods } from '../events/handle';
-import type { AuditAnnotation, AuditCoreOptions } from '../options';
-import type { AuditStore } from '../stores/types';
+import type { AuditCoreOptions } from '../options';
 import { createFastifyRecorder } from './recorder';
 import { contextOfRequest, recordedContext } from './request-context';
 import { AUDIT_ROUTE, registerQueryRoutes } from './routes';
@@ -23,21 +21,7 @@ import { AUDIT_ROUTE, registerQueryRoutes } from './routes';
 export type AuditLogFastifyOptions = AuditCoreOptions<FastifyRequest>;
 
 /** `app.auditLog`: the instance's handle, as `auditLog()` is on Express. */
-export interface FastifyAuditLog extends EventMethods<FastifyRequest> {
-  /** False when `enabled: false` or AUDIT_LOG_ENABLED=false: nothing is recorded or served. */
-  readonly enabled: boolean;
-  readonly store: AuditStore | null;
-  flush(deadlineMs?: number): Promise<void>;
-  close(deadlineMs?: number): Promise<void>;
-  stats(): AuditLogStats;
-  on(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  once(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  /** Adds to, or skips, what is recorded for this request. */
-  annotate(request: FastifyRequest, annotation: AuditAnnotation): void;
-  erase(request: ErasureRequest): Promise<ErasureResult>;
-  rotateMasterKey(): Promise<{ rewrapped: number; unreadable: number }>;
-}
+export interface FastifyAuditLog extends AuditHandleMembers<FastifyRequest> {}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -9,13 +9,13 @@
  */
 import type { Plugin, Request, RouteOptions, Server } from '@hapi/hapi';
 import { annotate as annotateRequest } from '../capture/annotate';
-import { createAuditCore, type AuditLogStats } from '../core/audit-core';
+import { createAuditCore } from '../core/audit-core';
+import type { AuditHandleMembers } from '../core/handle';
 import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
 import { AuditLogConfigError, type AuditLogStoreError } from '../errors';
 import { SINK, type EventSink } from '../events/context';
-import { eventMethods, type EventMethods } from '../events/handle';
+import { eventMethods } from '../events/handle';
 import type { AuditAnnotation, AuditCoreOptions } from '../options';
-import type { AuditStore } from '../stores/types';
 import { installRecorder } from './recorder';
 import { contextOfRequest, recordedContext } from './request-context';
 import { queryRoutes } from './routes';
@@ -33,20 +33,7 @@ export type AuditLogHapiOptions = AuditCoreOptions<Request> & {
   strategies?: string[];
 };
 
-export interface AuditLogHapiHandle extends EventMethods<Request> {
-  readonly enabled: boolean;
-  readonly store: AuditStore | null;
-  flush(deadlineMs?: number): Promise<void>;
-  close(deadlineMs?: number): Promise<void>;
-  stats(): AuditLogStats;
-  on(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  once(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  off(event: 'error', listener: (error: AuditLogStoreError) => void): this;
-  /** Adds to, or skips, what is recorded for this request. */
-  annotate(request: Request, annotation: AuditAnnotation): void;
-  erase(request: ErasureRequest): Promise<ErasureResult>;
-  rotateMasterKey(): Promise<{ rewrapped: number; unreadable: number }>;
-}
+export interface AuditLogHapiHandle extends AuditHandleMembers<Request> {}
 
 declare module '@hapi/hapi' {
   interface PluginProperties {
