@@ -3,8 +3,10 @@
  * (which builds through prepack), then the tarball installed from the registry's way into fresh
  * projects in a temp dir, one per Express major with and without mongoose, each running a CommonJS,
  * an ES module and TypeScript (nodenext, bundler; skipLibCheck false) app that imports the package by
- * name and records one request. Installs share npm's cache and prefer it (`--prefer-offline`); the
- * four projects install side by side, and every consumer of a project shares its install.
+ * name and records one request; and a Fastify 5 and a Hapi 21 project, where npm must not install
+ * Express (an optional peer), each running its plugin the same three ways. Installs share npm's cache
+ * and prefer it (`--prefer-offline`); the projects install side by side, and every consumer of a
+ * project shares its install.
  *
  * EAL_NODE_BINARIES (paths, ':'-separated) runs every consumer again on each of those Node binaries
  * (scripts/node-versions.js fetches them from the npm registry).
@@ -99,7 +101,7 @@ beforeAll(async () => {
   tarball = path.join(work, file);
   // Start every install now, side by side; each test waits for the one it needs.
   for (const project of PROJECTS) install(project).catch(() => undefined);
-  installFastify().catch(() => undefined);
+  for (const project of PLUGIN_PROJECTS) installPluginProject(project).catch(() => undefined);
 }, 180_000);
 
 afterAll(() => {
@@ -138,36 +140,54 @@ describe('the tarball', () => {
   });
 });
 
-/** A Fastify 5 project, without Express: `express-audit-log/fastify` and the plugin's types. */
-function installFastify(): Promise<string> {
-  let done = installed.get('fastify5');
+/** A project on another framework, without Express (an optional peer npm must not install): the plugin's own entry point. */
+interface PluginProject {
+  name: string;
+  /** What npm installs beside the tarball (Hapi's type declarations import joi, which Hapi does not depend on). */
+  packages: string[];
+  tsconfig: string;
+  /** CommonJS, native ES module, and TypeScript compiled from `<prefix>-ts.mts`. */
+  programs: string[];
+}
+
+const PLUGIN_PROJECTS: PluginProject[] = [
+  { name: 'fastify5', packages: ['fastify@^5.0.0'], tsconfig: 'tsconfig.fastify.json', programs: ['fastify.cjs', 'fastify-esm.mjs', 'fastify-ts.mjs'] },
+  { name: 'hapi21', packages: ['@hapi/hapi@^21.0.0', 'joi@^17.0.0'], tsconfig: 'tsconfig.hapi.json', programs: ['hapi.cjs', 'hapi-esm.mjs', 'hapi-ts.mjs'] },
+];
+
+function installPluginProject(project: PluginProject): Promise<string> {
+  let done = installed.get(project.name);
   if (!done) {
     done = (async () => {
-      const dir = path.join(work, 'fastify5');
+      const dir = path.join(work, project.name);
       fs.cpSync(CONSUMER, dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer-fastify5', version: '1.0.0', private: true }));
-      await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'fastify@^5.0.0', '@types/node@^20.19.0'], dir);
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${project.name}`, version: '1.0.0', private: true }));
+      await npm(['install', '--prefer-offline', '--no-package-lock', tarball, ...project.packages, '@types/node@^20.19.0'], dir);
       return dir;
     })();
-    installed.set('fastify5', done);
+    installed.set(project.name, done);
   }
   return done;
 }
 
-describe('installed into a fresh Fastify project', () => {
+describe.each(PLUGIN_PROJECTS)('installed into a fresh project without Express: $name', (project) => {
   let dir: string;
   beforeAll(async () => {
-    dir = await installFastify();
+    dir = await installPluginProject(project);
   }, 300_000);
 
+  test('npm did not install Express', () => {
+    expect(fs.existsSync(path.join(dir, 'node_modules', 'express'))).toBe(false);
+  });
+
   test('the TypeScript consumer compiles (nodenext, skipLibCheck false)', async () => {
-    await tsc(dir, 'tsconfig.fastify.json');
+    await tsc(dir, project.tsconfig);
   });
 
   describe.each(nodeBinaries)('on %s', (binary) => {
-    test.each(['fastify.cjs', 'fastify-esm.mjs', 'fastify-ts.mjs'])('%s records one request', async (program) => {
-      if (program === 'fastify-ts.mjs') await tsc(dir, 'tsconfig.fastify.json');
-      expect(await node(binary, dir, program)).toMatch(/^ok: 1 entry recorded \(fastify\)/);
+    test.each(project.programs)('%s records one request', async (program) => {
+      if (program.endsWith('-ts.mjs')) await tsc(dir, project.tsconfig);
+      expect(await node(binary, dir, program)).toMatch(/^ok: 1 entry recorded \((fastify|hapi), without express\)/);
     });
   });
 });

@@ -2,11 +2,11 @@
 import Fastify from 'fastify';
 import { auditLogFastify, memoryStore } from 'express-audit-log/fastify';
 import helpers from './exercise.cjs';
-import fastifyHelpers from './fastify-exercise.cjs';
+import plugins from './plugin-exercise.cjs';
 
 helpers.report(async () => {
   const app = Fastify();
   await app.register(auditLogFastify, { store: memoryStore(), publicRoutes: true });
   app.post('/things', async (request, reply) => reply.code(201).send(request.body));
-  return fastifyHelpers.exerciseFastify(app);
+  return plugins.exercisePlugin(plugins.fastifyApp(app));
 });

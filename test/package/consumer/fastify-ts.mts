@@ -2,7 +2,7 @@
 import Fastify from 'fastify';
 import { auditLogFastify, memoryStore, type AuditLogFastifyOptions } from 'express-audit-log/fastify';
 import helpers from './exercise.cjs';
-import fastifyHelpers from './fastify-exercise.cjs';
+import plugins from './plugin-exercise.cjs';
 
 helpers.report(async () => {
   const app = Fastify();
@@ -11,5 +11,5 @@ helpers.report(async () => {
   app.post('/things', async (request, reply) => reply.code(201).send(request.body));
   const stats: number = app.auditLog.stats().recorded;
   void stats;
-  return fastifyHelpers.exerciseFastify(app);
+  return plugins.exercisePlugin(plugins.fastifyApp(app));
 });

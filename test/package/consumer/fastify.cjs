@@ -2,11 +2,11 @@
 const Fastify = require('fastify');
 const { auditLogFastify, memoryStore } = require('express-audit-log/fastify');
 const { report } = require('./exercise.cjs');
-const { exerciseFastify } = require('./fastify-exercise.cjs');
+const { exercisePlugin, fastifyApp } = require('./plugin-exercise.cjs');
 
 report(async () => {
   const app = Fastify();
   await app.register(auditLogFastify, { store: memoryStore(), publicRoutes: true });
   app.post('/things', async (request, reply) => reply.code(201).send(request.body));
-  return exerciseFastify(app);
+  return exercisePlugin(fastifyApp(app));
 });
