@@ -1,0 +1,285 @@
+'use strict';
+/**
+ * Preloaded (`node --require hook.js lab ...`) in the "observe" and "with" runs of run.js (never
+ * in the bare run). Hapi's test files are never edited:
+ *
+ * - `Hapi.server()` / `Hapi.Server()` / `new Hapi.Server()` (the checkout's lib/index.js, which the
+ *   tests require as '..') is wrapped so that, in the "with" run, every server registers the audit
+ *   plugin first: `server.register({ plugin: auditLogHapi, options: { store: memoryStore(), transform } })`.
+ *   The plugin's register is synchronous, so Hapi runs it (its ext points and routes) inside the
+ *   `server.register()` call, before the test's next line. Only Hapi's `registring` counter stays up
+ *   until a microtask later, and `initialize()`/`start()` refuse to run while it is: those two are
+ *   wrapped to await the registration first, and only while it is still pending. A registration
+ *   failure is printed, recorded in the report and rethrown from `initialize()`/`start()`.
+ * - Independently of the plugin, every request any of those servers receives (listener or
+ *   `server.inject`) is noted when Hapi creates it (`Request.generate`): the method and path it
+ *   arrived with; at the end, what the client got (`request.raw.res`) and the route's params.
+ * - Lab's `script()` is wrapped so each test function first notes its title: requests and servers
+ *   are attributed to the test that made them.
+ *
+ * At the end (lab's `process.exit`), every plugin handle is flushed and its store read; the report
+ * goes to EAL_REPORT as JSON for run.js.
+ *
+ * Environment: EAL_CHECKOUT (Hapi checkout), EAL_DIST (this worktree's dist/hapi/index.js),
+ * EAL_PLUGIN ('1': register the plugin; '0': observe only), EAL_OPTIONS (JSON merged into the
+ * plugin's options), EAL_REPORT (where the JSON goes).
+ */
+const path = require('path');
+const fs = require('fs');
+
+const checkout = path.resolve(process.env.EAL_CHECKOUT);
+const withPlugin = process.env.EAL_PLUGIN === '1';
+const extraOptions = JSON.parse(process.env.EAL_OPTIONS || '{}');
+const reportFile = process.env.EAL_REPORT;
+const { auditLogHapi, memoryStore } = require(path.resolve(process.env.EAL_DIST));
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const PLUGIN_NAME = 'express-audit-log';
+
+let currentTest = '(loading test files)';
+const servers = []; // { id, createdIn, handle, store, registration: { settled, error } }
+const serverOfCore = new WeakMap(); // Hapi core -> server info
+const requests = []; // one per request with a mutating method that reached one of the servers
+const recordOf = new WeakMap(); // Hapi request -> its record in `requests`
+const counts = { requests: 0, mutating: 0 };
+const entryRequest = new Map(); // entry._id -> Hapi request, noted by the transform option
+const auditErrors = [];
+const registrationFailures = [];
+
+// ---- test titles: lab's script() hands out wrapped test/hook functions ------------------------
+const Lab = require(require.resolve('@hapi/lab', { paths: [checkout] }));
+const originalScript = Lab.script;
+Lab.script = function script(...args) {
+  const s = originalScript.apply(this, args);
+  const test = s.test;
+  const wrappedTest = function wrappedTest(title, options, fn) {
+    const result = test.call(this, title, options, fn);
+    const added = s._current.tests[s._current.tests.length - 1];
+    if (added && typeof added.fn === 'function') {
+      const original = added.fn;
+      const name = `${added.path.join('/')} :: ${added.relativeTitle}`;
+      added.fn = function labTest(flags) {
+        currentTest = name;
+        return original.call(this, flags);
+      };
+    }
+    return result;
+  };
+  wrappedTest.skip = test.skip;
+  wrappedTest.only = test.only;
+  s.test = wrappedTest;
+  s.it = wrappedTest;
+  for (const hook of ['before', 'beforeEach', 'after', 'afterEach']) {
+    const original = s[hook];
+    s[hook] = function wrappedHook(options, fn) {
+      const where = `(${hook} in ${s._titles.join(' ') || 'script'})`;
+      const wrap = (f) =>
+        function labHook(flags) {
+          currentTest = where;
+          return f.call(this, flags);
+        };
+      if (typeof options === 'function') return original.call(this, wrap(options));
+      return original.call(this, options, typeof fn === 'function' ? wrap(fn) : fn);
+    };
+  }
+  return s;
+};
+
+// ---- requests: noted when Hapi creates them, before any extension runs ----------------------
+const HapiRequest = require(path.join(checkout, 'lib', 'request.js'));
+const generate = HapiRequest.generate;
+HapiRequest.generate = function harnessGenerate(server, req, res, options) {
+  const request = generate.call(this, server, req, res, options);
+  counts.requests++;
+  const info = serverOfCore.get(server._core);
+  if (info && MUTATING.has(String(req.method).toUpperCase())) {
+    counts.mutating++;
+    const record = {
+      server: info.id,
+      test: currentTest,
+      method: String(req.method).toUpperCase(),
+      url: req.url,
+      path: request.path, // what Hapi parsed from the url (stripTrailingSlash applied), before onRequest can change it
+      injected: Boolean(options && options.isInjected),
+      request,
+    };
+    requests.push(record);
+    recordOf.set(request, record);
+  }
+  return request;
+};
+
+// ---- servers: every one gets the plugin first ------------------------------------------------
+const Hapi = require(checkout);
+const originalFactory = Hapi.server;
+
+function instrument(server) {
+  const info = { id: servers.length, createdIn: currentTest, handle: null, store: null, registration: { settled: true, error: null } };
+  servers.push(info);
+  serverOfCore.set(server._core, info);
+  if (!withPlugin) return;
+  const store = memoryStore();
+  info.store = store;
+  const options = {
+    store,
+    transform(entry, request) {
+      entryRequest.set(entry._id, request);
+      return entry;
+    },
+    ...extraOptions,
+  };
+  info.registration.settled = false;
+  const registration = server.register({ plugin: auditLogHapi, options }).then(
+    () => {
+      info.registration.settled = true;
+    },
+    (error) => {
+      info.registration.settled = true;
+      info.registration.error = error;
+      registrationFailures.push({ server: info.id, test: info.createdIn, message: error.message });
+      console.error(`[eal-hapi-harness] registering the plugin failed in "${info.createdIn}": ${error.stack}`);
+      throw error;
+    },
+  );
+  registration.catch(() => {}); // seen through initialize()/start() and the report, not as an unhandled rejection
+  info.handle = server.plugins[PLUGIN_NAME] || null;
+  if (info.handle) info.handle.on('error', (error) => auditErrors.push({ server: info.id, test: currentTest, code: error.code, message: error.message }));
+  // Hapi refuses initialize()/start() while a registration is pending (its `registring` counter):
+  // wait for ours, but only while it is pending, so the timing of every other call is unchanged.
+  for (const method of ['initialize', 'start']) {
+    const original = server[method];
+    server[method] = function awaitingRegistration(...args) {
+      if (info.registration.settled) {
+        if (info.registration.error) return Promise.reject(info.registration.error);
+        return original.apply(this, args);
+      }
+      return registration.then(() => original.apply(this, args));
+    };
+  }
+}
+
+function harnessServer(options) {
+  const server = originalFactory(options);
+  instrument(server);
+  return server;
+}
+Hapi.server = harnessServer;
+Hapi.Server = harnessServer;
+
+// ---- the report ------------------------------------------------------------------------------
+function withDeadline(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function isMatchedRoute(request) {
+  const specials = request._core.router.specials;
+  return request._route !== specials.notFound.route && request._route !== specials.badRequest.route;
+}
+
+async function writeReport() {
+  const entries = [];
+  const flushProblems = [];
+  for (const info of servers) {
+    if (!info.store) continue;
+    if (info.handle) {
+      try {
+        await withDeadline(Promise.resolve(info.handle.flush()), 5000, `flush() of server ${info.id}`);
+      } catch (error) {
+        flushProblems.push({ server: info.id, test: info.createdIn, message: error.message });
+      }
+    }
+    const { docs } = await info.store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 1e9, select: null });
+    for (const entry of docs) entries.push({ server: info.id, entry });
+  }
+  const byRequest = new Map();
+  const orphans = [];
+  for (const { server, entry } of entries) {
+    const request = entryRequest.get(entry._id);
+    const record = request && recordOf.get(request);
+    if (!record) {
+      orphans.push({ server, entry: brief(entry) });
+      continue;
+    }
+    if (!byRequest.has(record)) byRequest.set(record, []);
+    byRequest.get(record).push(entry);
+  }
+  const problems = [];
+  const checked = [];
+  for (const record of requests) {
+    const { request } = record;
+    const res = request.raw.res;
+    const finished = Boolean(res.writableFinished);
+    const statusCode = res.headersSent ? res.statusCode : null;
+    const where = {
+      test: record.test,
+      request: `${record.method} ${record.url}${record.injected ? ' (inject)' : ''}`,
+      answered: statusCode,
+      finished,
+      completed: Boolean(request.info.completed),
+      route: isMatchedRoute(request) ? request.route.path : null,
+    };
+    const found = byRequest.get(record) || [];
+    checked.push(where);
+    if (found.length === 0) {
+      problems.push({ kind: 'missing entry', ...where });
+      continue;
+    }
+    if (found.length > 1) problems.push({ kind: 'more than one entry', ...where, entries: found.map(brief) });
+    const entry = found[0];
+    const wrong = [];
+    if (entry.method !== record.method) wrong.push(`method ${JSON.stringify(entry.method)}, expected ${JSON.stringify(record.method)}`);
+    if (entry.endpoint !== record.path) wrong.push(`endpoint ${JSON.stringify(entry.endpoint)}, expected ${JSON.stringify(record.path)}`);
+    if (finished || statusCode === null) {
+      if (entry.statusCode !== statusCode) wrong.push(`statusCode ${entry.statusCode}, expected ${statusCode}`);
+    }
+    if (!finished && !(entry.isError || entry.aborted)) wrong.push('the client did not get the whole answer, but the entry looks like a success');
+    if (isMatchedRoute(request) && request.params && Object.keys(request.params).length > 0) {
+      if (JSON.stringify(entry.params) !== JSON.stringify(request.params))
+        wrong.push(`params ${JSON.stringify(entry.params)}, expected ${JSON.stringify(request.params)}`);
+    }
+    if (wrong.length > 0) problems.push({ kind: 'wrong entry', ...where, wrong, entry: brief(entry) });
+  }
+  const report = {
+    withPlugin,
+    options: extraOptions,
+    servers: servers.length,
+    requests: counts.requests,
+    mutatingRequests: requests.length,
+    entries: entries.length,
+    registrationFailures,
+    flushProblems,
+    orphanEntries: orphans,
+    auditErrors,
+    problems,
+    stats: servers.reduce((sum, info) => {
+      if (!info.handle) return sum;
+      const stats = info.handle.stats();
+      for (const key of Object.keys(stats)) if (typeof stats[key] === 'number') sum[key] = (sum[key] || 0) + stats[key];
+      return sum;
+    }, {}),
+  };
+  fs.writeFileSync(reportFile, JSON.stringify(report, null, 2));
+}
+
+function brief(entry) {
+  const { method, endpoint, statusCode, isError, aborted, action, collectionName, documents, params, requestId } = entry;
+  return { method, endpoint, statusCode, isError, aborted, action, collectionName, documents, params, requestId };
+}
+
+// Lab ends with process.exit(code): write the report first (flushing is asynchronous).
+const realExit = process.exit;
+let exiting = false;
+process.exit = function harnessExit(code) {
+  if (exiting) return realExit.call(process, code);
+  exiting = true;
+  writeReport()
+    .catch((error) => {
+      console.error(`[eal-hapi-harness] writing the report failed: ${error.stack}`);
+      process.exitCode = 3;
+    })
+    .finally(() => realExit.call(process, code ?? process.exitCode));
+};

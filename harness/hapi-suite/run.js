@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Runs Hapi's own test suite (lab) three times: bare; with hook.js observing only (the harness's
+ * own patches, no plugin: must change nothing); and with the audit plugin registered first on
+ * every server. Compares per-test outcomes, triages the differences against expected.js (tests
+ * that observe the plugin's legitimate presence), and checks that every mutating request that
+ * reached a server got exactly one correct entry.
+ *
+ *   node harness/hapi-suite/run.js <hapi-checkout> [--options '<json>'] [--json out.json] [--grep <lab -g pattern>]
+ *
+ * The checkout needs its devDependencies (`npm install` in it). The plugin is used from this
+ * worktree's dist/ (`npm run build` first). Lab's coverage (-t) and lint (-L) are not enabled and
+ * its global-leak check is off (-l), the same for all three runs. Exit code: 0 when nothing
+ * unexplained differs and every entry is right.
+ */
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const expected = require('./expected');
+
+const args = process.argv.slice(2);
+function option(name, fallback) {
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const value = args[at + 1];
+  args.splice(at, 2);
+  return value;
+}
+const optionsJson = option('--options', '{}');
+const jsonOut = option('--json', null);
+const grep = option('--grep', null);
+const checkout = args[0] && path.resolve(args[0]);
+if (!checkout || !fs.existsSync(path.join(checkout, 'lib', 'server.js'))) {
+  console.error('usage: node harness/hapi-suite/run.js <hapi-checkout> [--options <json>] [--json <file>] [--grep <pattern>]');
+  process.exit(2);
+}
+JSON.parse(optionsJson); // fail early on bad JSON
+const root = path.resolve(__dirname, '..', '..');
+const dist = path.join(root, 'dist', 'hapi', 'index.js');
+if (!fs.existsSync(dist)) {
+  console.error(`${dist} is missing: run \`npm run build\` in ${root} first`);
+  process.exit(2);
+}
+const lab = path.join(checkout, 'node_modules', '@hapi', 'lab', 'bin', 'lab');
+if (!fs.existsSync(lab)) {
+  console.error(`${lab} is missing: run \`npm install\` in ${checkout} first`);
+  process.exit(2);
+}
+const hapiVersion = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json'), 'utf8')).version;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-hapi-suite-'));
+
+/** One lab run of the whole suite: per-test outcomes and, with the hook, its report. */
+function runSuite(label, hook, plugin) {
+  const results = path.join(work, `${label}.json`);
+  const report = path.join(work, `${label}-report.json`);
+  const argv = [];
+  if (hook) argv.push('--require', path.join(__dirname, 'hook.js'));
+  // Hapi's own script is `lab -a @hapi/code -t 100 -L -m 5000 -Y`: the same without coverage, lint and types, leak check off.
+  argv.push(lab, '-a', '@hapi/code', '-m', '5000', '-l', '-r', 'json', '-o', results);
+  if (grep) argv.push('-g', grep);
+  const env = { ...process.env, EAL_CHECKOUT: checkout, EAL_DIST: dist, EAL_PLUGIN: plugin ? '1' : '0', EAL_OPTIONS: optionsJson, EAL_REPORT: report };
+  const run = spawnSync(process.execPath, argv, { cwd: checkout, env, encoding: 'utf8', timeout: 600000, maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw new Error(`${label}: lab did not finish: ${run.error.message}`);
+  if (!fs.existsSync(results)) throw new Error(`${label}: lab wrote no results (exit ${run.status}):\n${(run.stderr + run.stdout).slice(-4000)}`);
+  const json = JSON.parse(fs.readFileSync(results, 'utf8'));
+  const states = new Map();
+  const stats = { tests: 0, passed: 0, failed: 0, skipped: 0 };
+  for (const [group, tests] of Object.entries(json.tests)) {
+    for (const test of tests) {
+      const title = `${group} :: ${test.title}`;
+      const state = test.err ? 'failed' : test.skipped || test.todo ? 'skipped' : 'passed';
+      stats.tests++;
+      stats[state]++;
+      if (!states.has(title)) states.set(title, []);
+      states.get(title).push({ state, error: test.err ? String(test.err).split('\n')[0] : undefined });
+    }
+  }
+  return {
+    label,
+    stats,
+    states,
+    errors: (json.errors || []).map((e) => e.message),
+    exit: run.status,
+    stderr: run.stderr,
+    report: hook && fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, 'utf8')) : null,
+  };
+}
+
+function compare(before, after) {
+  const differences = [];
+  for (const title of new Set([...before.states.keys(), ...after.states.keys()])) {
+    const a = (before.states.get(title) || []).map((s) => s.state).join(',') || 'absent';
+    const b = (after.states.get(title) || []).map((s) => s.state).join(',') || 'absent';
+    if (a !== b) differences.push({ test: title, before: a, after: b, error: (after.states.get(title) || []).map((s) => s.error).filter(Boolean)[0] });
+  }
+  return differences;
+}
+
+const summarize = (s) => `${s.tests} tests: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+const bare = runSuite('bare', false, false);
+const observe = runSuite('observe', true, false);
+const withPlugin = runSuite('with', true, true);
+const artefacts = compare(bare, observe);
+const differences = compare(bare, withPlugin);
+const explained = [];
+const unexplained = [];
+for (const d of differences) {
+  const reason = expected.reasonFor(d.test);
+  if (reason && d.after === 'failed') explained.push({ ...d, reason });
+  else unexplained.push(d);
+}
+const unusedExpectations = expected.list.filter((e) => !differences.some((d) => expected.matches(e, d.test)));
+
+console.log(`Hapi ${hapiVersion} (${checkout}); lab without coverage/lint/types, leak check off (-l)`);
+console.log(`  bare:                ${summarize(bare.stats)}${bare.errors.length ? `; lab errors: ${bare.errors.length}` : ''}`);
+console.log(`  harness only:        ${summarize(observe.stats)}; outcome changes: ${artefacts.length}`);
+for (const d of artefacts) console.log(`    ! ${d.test}: ${d.before} -> ${d.after}${d.error ? ` (${d.error})` : ''}`);
+console.log(`  with the plugin:     ${summarize(withPlugin.stats)}${withPlugin.errors.length ? `; lab errors: ${withPlugin.errors.length}` : ''}`);
+console.log(`    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; unexplained: ${unexplained.length})`);
+for (const d of explained) console.log(`      = ${d.test}: ${d.before} -> ${d.after} [${d.reason}]`);
+for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${d.error ? ` (${d.error})` : ''}`);
+for (const e of unusedExpectations) console.log(`      (expected.js lists "${e.test}", which did not change: stale?)`);
+for (const e of withPlugin.errors) console.log(`      lab error: ${e}`);
+
+let failed = artefacts.length > 0 || unexplained.length > 0 || withPlugin.errors.length > bare.errors.length;
+const report = withPlugin.report;
+if (!report) {
+  console.log('    the hook wrote no report:');
+  console.log(
+    withPlugin.stderr
+      .split('\n')
+      .slice(-20)
+      .map((l) => `      ${l}`)
+      .join('\n'),
+  );
+  failed = true;
+} else {
+  const kinds = {};
+  for (const p of report.problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
+  console.log(`    servers: ${report.servers}; requests: ${report.requests}; mutating requests: ${report.mutatingRequests}; entries: ${report.entries}`);
+  console.log(
+    `    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}; registration failures: ${report.registrationFailures.length}; flush problems: ${report.flushProblems.length}`,
+  );
+  const shown = new Map();
+  for (const p of report.problems) {
+    const key = `${p.kind}: ${(p.wrong || []).map((w) => w.replace(/".*?"|\d+/g, '…')).join('; ')}`;
+    if (!shown.has(key)) shown.set(key, []);
+    shown.get(key).push(p);
+  }
+  for (const [key, list] of shown) {
+    console.log(`      - ${list.length} x ${key}`);
+    for (const p of list.slice(0, 4))
+      console.log(
+        `          e.g. ${p.request} -> ${p.answered}${p.finished ? '' : ' (not finished)'} route ${p.route} in "${p.test}"${p.wrong ? `: ${p.wrong.join('; ')}` : ''}`,
+      );
+  }
+  const errorKinds = new Map();
+  for (const e of report.auditErrors) {
+    const key = `${e.code}: ${e.message}`;
+    errorKinds.set(key, [...(errorKinds.get(key) || []), e]);
+  }
+  for (const [key, list] of errorKinds) console.log(`      audit error x${list.length} ${key} (e.g. "${list[0].test}")`);
+  for (const f of report.registrationFailures.slice(0, 5)) console.log(`      registration failed in "${f.test}": ${f.message}`);
+  for (const f of report.flushProblems.slice(0, 5)) console.log(`      flush: ${f.message} (server from "${f.test}")`);
+  for (const o of report.orphanEntries.slice(0, 5)) console.log(`      orphan entry: ${JSON.stringify(o.entry)}`);
+  if (report.problems.length || report.orphanEntries.length || report.auditErrors.length || report.registrationFailures.length || report.flushProblems.length)
+    failed = true;
+}
+if (jsonOut)
+  fs.writeFileSync(
+    jsonOut,
+    JSON.stringify(
+      {
+        hapi: hapiVersion,
+        checkout,
+        options: JSON.parse(optionsJson),
+        bare: bare.stats,
+        observe: observe.stats,
+        with: withPlugin.stats,
+        artefacts,
+        explained,
+        unexplained,
+        report,
+      },
+      null,
+      2,
+    ),
+  );
+console.log(`  details: ${work}${jsonOut ? `, ${jsonOut}` : ''}`);
+process.exit(failed ? 1 : 0);
