@@ -8,9 +8,10 @@
  *   plugin first: `server.register({ plugin: auditLogHapi, options: { store: memoryStore(), transform } })`.
  *   The plugin's register is synchronous, so Hapi runs it (its ext points and routes) inside the
  *   `server.register()` call, before the test's next line. Only Hapi's `registring` counter stays up
- *   until a microtask later, and `initialize()`/`start()` refuse to run while it is: those two are
- *   wrapped to await the registration first, and only while it is still pending. A registration
- *   failure is printed, recorded in the report and rethrown from `initialize()`/`start()`.
+ *   until a microtask later, and `initialize()`/`start()` refuse to run while it is up: those two
+ *   are wrapped not to count our registration while it is pending (nothing is awaited, the timing
+ *   of every call is unchanged). A registration failure is printed, recorded in the report and
+ *   rethrown from `initialize()`/`start()`.
  * - Independently of the plugin, every request any of those servers receives (listener or
  *   `server.inject`) is noted when Hapi creates it (`Request.generate`): the method and path it
  *   arrived with; at the end, what the client got (`request.raw.res`) and the route's params.
@@ -128,32 +129,52 @@ function instrument(server) {
     },
     ...extraOptions,
   };
+  const fail = (error) => {
+    if (info.registration.error) return;
+    info.registration.error = error;
+    registrationFailures.push({ server: info.id, test: info.createdIn, message: error.message });
+    console.error(`[eal-hapi-harness] registering the plugin failed in "${info.createdIn}": ${error.stack}`);
+  };
+  // The plugin itself, its register called through so that a failure is known at once (it runs synchronously).
+  const plugin = {
+    ...auditLogHapi,
+    register(srv, opts) {
+      try {
+        return auditLogHapi.register(srv, opts);
+      } catch (error) {
+        fail(error);
+        throw error;
+      }
+    },
+  };
   info.registration.settled = false;
-  const registration = server.register({ plugin: auditLogHapi, options }).then(
+  server.register({ plugin, options }).then(
     () => {
       info.registration.settled = true;
     },
     (error) => {
       info.registration.settled = true;
-      info.registration.error = error;
-      registrationFailures.push({ server: info.id, test: info.createdIn, message: error.message });
-      console.error(`[eal-hapi-harness] registering the plugin failed in "${info.createdIn}": ${error.stack}`);
-      throw error;
+      fail(error); // seen through initialize()/start() and the report, not as an unhandled rejection
     },
   );
-  registration.catch(() => {}); // seen through initialize()/start() and the report, not as an unhandled rejection
   info.handle = server.plugins[PLUGIN_NAME] || null;
   if (info.handle) info.handle.on('error', (error) => auditErrors.push({ server: info.id, test: currentTest, code: error.code, message: error.message }));
-  // Hapi refuses initialize()/start() while a registration is pending (its `registring` counter):
-  // wait for ours, but only while it is pending, so the timing of every other call is unchanged.
+  // The plugin's register has run (ext points, routes, exposed handle) by now, but Hapi's
+  // `registring` counter stays up until a microtask later and initialize()/start() refuse to run
+  // while it is up. Those two calls do not count our registration while it is pending (Hapi checks
+  // synchronously), so a test whose own registration is pending still gets Hapi's refusal, and the
+  // timing of every call is unchanged.
   for (const method of ['initialize', 'start']) {
     const original = server[method];
-    server[method] = function awaitingRegistration(...args) {
-      if (info.registration.settled) {
-        if (info.registration.error) return Promise.reject(info.registration.error);
+    server[method] = function withoutOurPendingRegistration(...args) {
+      if (info.registration.error) return Promise.reject(info.registration.error);
+      if (info.registration.settled) return original.apply(this, args);
+      server._core.registring--;
+      try {
         return original.apply(this, args);
+      } finally {
+        server._core.registring++;
       }
-      return registration.then(() => original.apply(this, args));
     };
   }
 }
@@ -208,7 +229,8 @@ async function writeReport() {
     byRequest.get(record).push(entry);
   }
   const problems = [];
-  const checked = [];
+  let withParams = 0;
+  let injected = 0;
   for (const record of requests) {
     const { request } = record;
     const res = request.raw.res;
@@ -223,7 +245,7 @@ async function writeReport() {
       route: isMatchedRoute(request) ? request.route.path : null,
     };
     const found = byRequest.get(record) || [];
-    checked.push(where);
+    if (record.injected) injected++;
     if (found.length === 0) {
       problems.push({ kind: 'missing entry', ...where });
       continue;
@@ -238,6 +260,7 @@ async function writeReport() {
     }
     if (!finished && !(entry.isError || entry.aborted)) wrong.push('the client did not get the whole answer, but the entry looks like a success');
     if (isMatchedRoute(request) && request.params && Object.keys(request.params).length > 0) {
+      withParams++;
       if (JSON.stringify(entry.params) !== JSON.stringify(request.params))
         wrong.push(`params ${JSON.stringify(entry.params)}, expected ${JSON.stringify(request.params)}`);
     }
@@ -249,6 +272,8 @@ async function writeReport() {
     servers: servers.length,
     requests: counts.requests,
     mutatingRequests: requests.length,
+    injectedMutatingRequests: injected,
+    mutatingRequestsWithRouteParams: withParams,
     entries: entries.length,
     registrationFailures,
     flushProblems,

@@ -7,11 +7,11 @@
  * that observe the plugin's legitimate presence), and checks that every mutating request that
  * reached a server got exactly one correct entry.
  *
- *   node harness/hapi-suite/run.js <hapi-checkout> [--options '<json>'] [--json out.json] [--grep <lab -g pattern>]
+ *   node harness/hapi-suite/run.js <hapi-checkout> [--options '<json>'] [--json out.json] [--grep <lab -g pattern>] [--leaks]
  *
  * The checkout needs its devDependencies (`npm install` in it). The plugin is used from this
  * worktree's dist/ (`npm run build` first). Lab's coverage (-t) and lint (-L) are not enabled and
- * its global-leak check is off (-l), the same for all three runs. Exit code: 0 when nothing
+ * its global-leak check is off (-l) unless --leaks, the same for all runs. Exit code: 0 when nothing
  * unexplained differs and every entry is right.
  */
 const { spawnSync } = require('child_process');
@@ -31,6 +31,9 @@ function option(name, fallback) {
 const optionsJson = option('--options', '{}');
 const jsonOut = option('--json', null);
 const grep = option('--grep', null);
+const leaksAt = args.indexOf('--leaks');
+const leaks = leaksAt !== -1; // lab's global-leak check on, for every run
+if (leaks) args.splice(leaksAt, 1);
 const checkout = args[0] && path.resolve(args[0]);
 if (!checkout || !fs.existsSync(path.join(checkout, 'lib', 'server.js'))) {
   console.error('usage: node harness/hapi-suite/run.js <hapi-checkout> [--options <json>] [--json <file>] [--grep <pattern>]');
@@ -52,14 +55,15 @@ const hapiVersion = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-hapi-suite-'));
 
 /** One lab run of the whole suite: per-test outcomes and, with the hook, its report. */
-function runSuite(label, hook, plugin) {
+function runSuite(label, hook, plugin, only = grep) {
   const results = path.join(work, `${label}.json`);
   const report = path.join(work, `${label}-report.json`);
   const argv = [];
   if (hook) argv.push('--require', path.join(__dirname, 'hook.js'));
   // Hapi's own script is `lab -a @hapi/code -t 100 -L -m 5000 -Y`: the same without coverage, lint and types, leak check off.
-  argv.push(lab, '-a', '@hapi/code', '-m', '5000', '-l', '-r', 'json', '-o', results);
-  if (grep) argv.push('-g', grep);
+  argv.push(lab, '-a', '@hapi/code', '-m', '5000', '-r', 'json', '-o', results);
+  if (!leaks) argv.push('-l');
+  if (only) argv.push('-g', only);
   const env = { ...process.env, EAL_CHECKOUT: checkout, EAL_DIST: dist, EAL_PLUGIN: plugin ? '1' : '0', EAL_OPTIONS: optionsJson, EAL_REPORT: report };
   const run = spawnSync(process.execPath, argv, { cwd: checkout, env, encoding: 'utf8', timeout: 600000, maxBuffer: 64 * 1024 * 1024 });
   if (run.error) throw new Error(`${label}: lab did not finish: ${run.error.message}`);
@@ -74,7 +78,7 @@ function runSuite(label, hook, plugin) {
       stats.tests++;
       stats[state]++;
       if (!states.has(title)) states.set(title, []);
-      states.get(title).push({ state, error: test.err ? String(test.err).split('\n')[0] : undefined });
+      states.get(title).push({ state, error: test.err ? String(test.err) : undefined });
     }
   }
   return {
@@ -82,6 +86,7 @@ function runSuite(label, hook, plugin) {
     stats,
     states,
     errors: (json.errors || []).map((e) => e.message),
+    leaks: json.leaks || [],
     exit: run.status,
     stderr: run.stderr,
     report: hook && fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, 'utf8')) : null,
@@ -97,30 +102,82 @@ function compare(before, after) {
   }
   return differences;
 }
+const firstLine = (error) => (error ? ` (${error.split('\n')[0]})` : '');
 
 const summarize = (s) => `${s.tests} tests: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
 const bare = runSuite('bare', false, false);
 const observe = runSuite('observe', true, false);
 const withPlugin = runSuite('with', true, true);
-const artefacts = compare(bare, observe);
-const differences = compare(bare, withPlugin);
-const explained = [];
-const unexplained = [];
-for (const d of differences) {
-  const reason = expected.reasonFor(d.test);
-  if (reason && d.after === 'failed') explained.push({ ...d, reason });
-  else unexplained.push(d);
+
+/** Lab's -g pattern for one test: its full title is the describe titles and its own, joined by spaces. */
+function titlePattern(test) {
+  const [group, title] = test.split(' :: ');
+  const quote = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return `^${group.split('/').map(quote).join('[ /]')} ${quote(title)}$`;
 }
+
+/**
+ * A difference the list does not explain is run again alone, RERUNS times bare and with the
+ * plugin: when its outcome also varies without the plugin, it is a flaky test, not a finding.
+ */
+const RERUNS = 3;
+function rerun(d) {
+  const outcomes = { bare: [], with: [] };
+  for (let i = 0; i < RERUNS; i++) {
+    outcomes.bare.push(
+      [...runSuite(`rerun-bare-${i}`, false, false, titlePattern(d.test)).states.values()]
+        .flat()
+        .map((s) => s.state)
+        .join(',') || 'absent',
+    );
+    outcomes.with.push(
+      [...runSuite(`rerun-with-${i}`, true, true, titlePattern(d.test)).states.values()]
+        .flat()
+        .map((s) => s.state)
+        .join(',') || 'absent',
+    );
+  }
+  return outcomes;
+}
+
+function triage(list) {
+  const explained = [];
+  const flaky = [];
+  const unexplained = [];
+  for (const d of list) {
+    const reason = expected.reasonFor(d.test, d.error);
+    if (reason && d.after === 'failed') {
+      explained.push({ ...d, reason });
+      continue;
+    }
+    const outcomes = rerun(d);
+    const seen = (states) => [...new Set(states)].join('/');
+    const summary = `alone ${RERUNS}x: bare ${seen(outcomes.bare)}, with ${seen(outcomes.with)}`;
+    if (new Set([d.before, ...outcomes.bare]).size > 1) flaky.push({ ...d, outcomes, summary });
+    else unexplained.push({ ...d, outcomes, summary });
+  }
+  return { explained, flaky, unexplained };
+}
+
+const artefactsAll = triage(compare(bare, observe).map((d) => ({ ...d, harnessOnly: true })));
+const artefacts = [...artefactsAll.unexplained, ...artefactsAll.explained];
+const differences = compare(bare, withPlugin);
+const { explained, flaky, unexplained } = triage(differences);
 const unusedExpectations = expected.list.filter((e) => !differences.some((d) => expected.matches(e, d.test)));
 
-console.log(`Hapi ${hapiVersion} (${checkout}); lab without coverage/lint/types, leak check off (-l)`);
+console.log(`Hapi ${hapiVersion} (${checkout}); lab without coverage/lint/types, leak check ${leaks ? 'on' : 'off (-l)'}`);
+if (leaks) for (const r of [bare, observe, withPlugin]) console.log(`  leaked globals (${r.label}): ${JSON.stringify(r.leaks)}`);
 console.log(`  bare:                ${summarize(bare.stats)}${bare.errors.length ? `; lab errors: ${bare.errors.length}` : ''}`);
-console.log(`  harness only:        ${summarize(observe.stats)}; outcome changes: ${artefacts.length}`);
-for (const d of artefacts) console.log(`    ! ${d.test}: ${d.before} -> ${d.after}${d.error ? ` (${d.error})` : ''}`);
+console.log(`  harness only:        ${summarize(observe.stats)}; outcome changes: ${artefacts.length} (+ ${artefactsAll.flaky.length} flaky)`);
+for (const d of artefacts) console.log(`    ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)}`);
+for (const d of artefactsAll.flaky) console.log(`    ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
 console.log(`  with the plugin:     ${summarize(withPlugin.stats)}${withPlugin.errors.length ? `; lab errors: ${withPlugin.errors.length}` : ''}`);
-console.log(`    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; unexplained: ${unexplained.length})`);
+console.log(
+  `    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; flaky without the plugin too: ${flaky.length}; unexplained: ${unexplained.length})`,
+);
 for (const d of explained) console.log(`      = ${d.test}: ${d.before} -> ${d.after} [${d.reason}]`);
-for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${d.error ? ` (${d.error})` : ''}`);
+for (const d of flaky) console.log(`      ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
+for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
 for (const e of unusedExpectations) console.log(`      (expected.js lists "${e.test}", which did not change: stale?)`);
 for (const e of withPlugin.errors) console.log(`      lab error: ${e}`);
 
@@ -139,7 +196,9 @@ if (!report) {
 } else {
   const kinds = {};
   for (const p of report.problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
-  console.log(`    servers: ${report.servers}; requests: ${report.requests}; mutating requests: ${report.mutatingRequests}; entries: ${report.entries}`);
+  console.log(
+    `    servers: ${report.servers}; requests: ${report.requests}; mutating requests: ${report.mutatingRequests} (${report.injectedMutatingRequests} by server.inject, ${report.mutatingRequestsWithRouteParams} with route params); entries: ${report.entries}`,
+  );
   console.log(
     `    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}; registration failures: ${report.registrationFailures.length}; flush problems: ${report.flushProblems.length}`,
   );
