@@ -5,22 +5,22 @@
  * test that fails for another reason is reported as unexplained. `test` is
  * "<describe path> :: <title>" as run.js prints it.
  *
- * The plugin registers 21 routes (GET/POST/DELETE/'*' under /auditLog, 8 of them GET routes
- * with distinct paths besides the admin page's 4) and its name in server.registrations/plugins.
+ * With its default options the plugin adds 21 routes under /auditLog (query routes, export,
+ * admin page; the hook measures how many with the options of the run) and its name to
+ * server.registrations.
  */
-const PLUGIN_ROUTES = 21;
 
 /** "Expected 23 to equal specified value: 2" where the difference is the plugin's route count. */
-const routeCount = (message) => {
+const routeCount = (message, { pluginRoutes }) => {
   const m = /^Expected (\d+) to equal specified value: (\d+)/.exec(message);
-  return Boolean(m) && Number(m[1]) - Number(m[2]) === PLUGIN_ROUTES;
+  return Boolean(m) && Number(m[1]) - Number(m[2]) === pluginRoutes;
 };
 /** A list of paths or routes that is the expected one plus the plugin's /auditLog routes. */
 const auditRoutesListed = (message) => /^Expected \[/.test(message) && /'\/auditLog'/.test(message);
 /** server.registrations holding the plugin beside the test's own plugin. */
 const registrationListed = (message) => /^Expected \{\n\s+'express-audit-log': \{\n\s+version: '[^']+',\n\s+name: 'express-audit-log'/.test(message);
 
-const TABLE = 'counts server.table() routes: the plugin adds its 21 query, export and admin-page routes to every server';
+const TABLE = 'counts server.table() routes: the plugin adds its query, export and admin-page routes (21 by default) to every server';
 const ROUTES_LIST = "compares the list of the server's (GET) route paths with exactly the test's own: the plugin's /auditLog routes are in it";
 const REGISTRATIONS = "compares server.registrations with exactly the test's plugin: 'express-audit-log' is registered too";
 
@@ -49,14 +49,33 @@ const list = [
   { test: 'Server/expose() :: exposes an api (rewrites scope)', error: registrationListed, reason: REGISTRATIONS },
 ];
 
+/**
+ * Hapi tests seen failing in a bare run too (timing-dependent on a loaded machine): a difference
+ * on them with the same failure is flaky, not the plugin's doing.
+ */
+const flaky = [
+  {
+    test: 'Payload :: handles aborted request',
+    error: (message) => /^Timed out \(5000ms\)/.test(message),
+    evidence:
+      "timed out bare in one of six full bare runs (it waits for the server's 'Parse Error' log after the client destroys its request at 50 ms); passes alone, bare and with the plugin",
+  },
+];
+
 function matches(expectation, test) {
   return expectation.test === test;
 }
 
 /** The reason when `test` is listed and failed as the listing says, else null. */
-function reasonFor(test, error) {
+function reasonFor(test, error, facts) {
   const found = list.find((e) => matches(e, test));
-  return found && found.error(String(error || '')) ? found.reason : null;
+  return found && found.error(String(error || ''), facts) ? found.reason : null;
 }
 
-module.exports = { list, matches, reasonFor };
+/** Why a difference on `test` failing with `error` is a known flaky test, else null. */
+function flakyReason(test, error) {
+  const found = flaky.find((e) => matches(e, test));
+  return found && found.error(String(error || '')) ? found.evidence : null;
+}
+
+module.exports = { list, flaky, matches, reasonFor, flakyReason };

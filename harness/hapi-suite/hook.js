@@ -46,6 +46,7 @@ const counts = { requests: 0, mutating: 0 };
 const entryRequest = new Map(); // entry._id -> Hapi request, noted by the transform option
 const auditErrors = [];
 const registrationFailures = [];
+let pluginRoutes = null; // how many routes the plugin adds to a server (with these options)
 
 // ---- test titles: lab's script() hands out wrapped test/hook functions ------------------------
 const Lab = require(require.resolve('@hapi/lab', { paths: [checkout] }));
@@ -148,6 +149,7 @@ function instrument(server) {
     },
   };
   info.registration.settled = false;
+  const routesBefore = server.table().length;
   server.register({ plugin, options }).then(
     () => {
       info.registration.settled = true;
@@ -158,6 +160,7 @@ function instrument(server) {
     },
   );
   info.handle = server.plugins[PLUGIN_NAME] || null;
+  pluginRoutes ??= server.table().length - routesBefore;
   if (info.handle) info.handle.on('error', (error) => auditErrors.push({ server: info.id, test: currentTest, code: error.code, message: error.message }));
   // The plugin's register has run (ext points, routes, exposed handle) by now, but Hapi's
   // `registring` counter stays up until a microtask later and initialize()/start() refuse to run
@@ -270,6 +273,7 @@ async function writeReport() {
     withPlugin,
     options: extraOptions,
     servers: servers.length,
+    pluginRoutes,
     requests: counts.requests,
     mutatingRequests: requests.length,
     injectedMutatingRequests: injected,

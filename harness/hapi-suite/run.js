@@ -117,11 +117,12 @@ function titlePattern(test) {
 }
 
 /**
- * A difference the list does not explain is run again alone, RERUNS times bare and with the
- * plugin: when its outcome also varies without the plugin, it is a flaky test, not a finding.
+ * A difference the lists do not explain is run again alone, RERUNS times bare and with the
+ * plugin (or the harness only): when its outcome also varies bare, it is a flaky test; when it
+ * never differs alone, it is reported as not reproduced; else it is a finding.
  */
 const RERUNS = 3;
-function rerun(d) {
+function rerun(d, plugin) {
   const outcomes = { bare: [], with: [] };
   for (let i = 0; i < RERUNS; i++) {
     outcomes.bare.push(
@@ -131,7 +132,7 @@ function rerun(d) {
         .join(',') || 'absent',
     );
     outcomes.with.push(
-      [...runSuite(`rerun-with-${i}`, true, true, titlePattern(d.test)).states.values()]
+      [...runSuite(`rerun-with-${i}`, true, plugin, titlePattern(d.test)).states.values()]
         .flat()
         .map((s) => s.state)
         .join(',') || 'absent',
@@ -140,29 +141,36 @@ function rerun(d) {
   return outcomes;
 }
 
-function triage(list) {
+function triage(list, excusable) {
   const explained = [];
   const flaky = [];
+  const notReproduced = [];
   const unexplained = [];
   for (const d of list) {
-    const reason = expected.reasonFor(d.test, d.error);
-    if (reason && d.after === 'failed') {
+    const reason = expected.reasonFor(d.test, d.error, { pluginRoutes: withPlugin.report ? withPlugin.report.pluginRoutes : null });
+    if (excusable && reason && d.after === 'failed') {
       explained.push({ ...d, reason });
       continue;
     }
-    const outcomes = rerun(d);
+    const known = expected.flakyReason(d.test, d.error || (bare.states.get(d.test) || []).map((s) => s.error).filter(Boolean)[0]);
+    if (known) {
+      flaky.push({ ...d, summary: `known flaky: ${known}` });
+      continue;
+    }
+    const outcomes = rerun(d, excusable);
     const seen = (states) => [...new Set(states)].join('/');
     const summary = `alone ${RERUNS}x: bare ${seen(outcomes.bare)}, with ${seen(outcomes.with)}`;
     if (new Set([d.before, ...outcomes.bare]).size > 1) flaky.push({ ...d, outcomes, summary });
+    else if (outcomes.with.every((o) => o === d.before)) notReproduced.push({ ...d, outcomes, summary });
     else unexplained.push({ ...d, outcomes, summary });
   }
-  return { explained, flaky, unexplained };
+  return { explained, flaky, notReproduced, unexplained };
 }
 
-const artefactsAll = triage(compare(bare, observe).map((d) => ({ ...d, harnessOnly: true })));
-const artefacts = [...artefactsAll.unexplained, ...artefactsAll.explained];
+const artefactsAll = triage(compare(bare, observe), false); // nothing excuses the harness itself
+const artefacts = [...artefactsAll.unexplained, ...artefactsAll.notReproduced];
 const differences = compare(bare, withPlugin);
-const { explained, flaky, unexplained } = triage(differences);
+const { explained, flaky, notReproduced, unexplained } = triage(differences, true);
 const unusedExpectations = expected.list.filter((e) => !differences.some((d) => expected.matches(e, d.test)));
 
 console.log(`Hapi ${hapiVersion} (${checkout}); lab without coverage/lint/types, leak check ${leaks ? 'on' : 'off (-l)'}`);
@@ -173,10 +181,11 @@ for (const d of artefacts) console.log(`    ! ${d.test}: ${d.before} -> ${d.afte
 for (const d of artefactsAll.flaky) console.log(`    ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
 console.log(`  with the plugin:     ${summarize(withPlugin.stats)}${withPlugin.errors.length ? `; lab errors: ${withPlugin.errors.length}` : ''}`);
 console.log(
-  `    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; flaky without the plugin too: ${flaky.length}; unexplained: ${unexplained.length})`,
+  `    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; flaky without the plugin too: ${flaky.length}; not reproduced alone: ${notReproduced.length}; unexplained: ${unexplained.length})`,
 );
 for (const d of explained) console.log(`      = ${d.test}: ${d.before} -> ${d.after} [${d.reason}]`);
 for (const d of flaky) console.log(`      ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
+for (const d of notReproduced) console.log(`      ? not reproduced alone: ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
 for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
 for (const e of unusedExpectations) console.log(`      (expected.js lists "${e.test}", which did not change: stale?)`);
 for (const e of withPlugin.errors) console.log(`      lab error: ${e}`);
@@ -197,7 +206,7 @@ if (!report) {
   const kinds = {};
   for (const p of report.problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
   console.log(
-    `    servers: ${report.servers}; requests: ${report.requests}; mutating requests: ${report.mutatingRequests} (${report.injectedMutatingRequests} by server.inject, ${report.mutatingRequestsWithRouteParams} with route params); entries: ${report.entries}`,
+    `    servers: ${report.servers} (the plugin adds ${report.pluginRoutes} routes to each); requests: ${report.requests}; mutating requests: ${report.mutatingRequests} (${report.injectedMutatingRequests} by server.inject, ${report.mutatingRequestsWithRouteParams} with route params); entries: ${report.entries}`,
   );
   console.log(
     `    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}; registration failures: ${report.registrationFailures.length}; flush problems: ${report.flushProblems.length}`,
