@@ -30,6 +30,7 @@ const fs = require('fs');
 
 const checkout = path.resolve(process.env.EAL_CHECKOUT);
 const withPlugin = process.env.EAL_PLUGIN === '1';
+const mode = process.env.EAL_MODE || 'first';
 const extraOptions = JSON.parse(process.env.EAL_OPTIONS || '{}');
 const reportFile = process.env.EAL_REPORT;
 const { auditLogHapi, memoryStore } = require(path.resolve(process.env.EAL_DIST));
@@ -40,9 +41,9 @@ const PLUGIN_NAME = 'express-audit-log';
 let currentTest = '(loading test files)';
 const servers = []; // { id, createdIn, handle, store, registration: { settled, error } }
 const serverOfCore = new WeakMap(); // Hapi core -> server info
-const requests = []; // one per request with a mutating method that reached one of the servers
+const requests = []; // one per request that reached one of the servers
 const recordOf = new WeakMap(); // Hapi request -> its record in `requests`
-const counts = { requests: 0, mutating: 0 };
+const counts = { requests: 0 };
 const entryRequest = new Map(); // entry._id -> Hapi request, noted by the transform option
 const auditErrors = [];
 const registrationFailures = [];
@@ -94,8 +95,9 @@ HapiRequest.generate = function harnessGenerate(server, req, res, options) {
   const request = generate.call(this, server, req, res, options);
   counts.requests++;
   const info = serverOfCore.get(server._core);
-  if (info && MUTATING.has(String(req.method).toUpperCase())) {
-    counts.mutating++;
+  if (info) {
+    // Every request is noted: in 'last' mode an onRequest extension of the app's may change a GET
+    // into a POST before the plugin sees it.
     const record = {
       server: info.id,
       test: currentTest,
@@ -104,6 +106,7 @@ HapiRequest.generate = function harnessGenerate(server, req, res, options) {
       path: request.path, // what Hapi parsed from the url (stripTrailingSlash applied), before onRequest can change it
       injected: Boolean(options && options.isInjected),
       request,
+      atPlugin: null, // { method, path } when the plugin's onRequest ran for it
     };
     requests.push(record);
     recordOf.set(request, record);
@@ -140,6 +143,21 @@ function instrument(server) {
   const plugin = {
     ...auditLogHapi,
     register(srv, opts) {
+      // What the plugin's own onRequest sees (in 'last' mode, after the app's onRequest extensions).
+      const ext = srv.ext;
+      srv.ext = function notingOnRequest(event, method, ...rest) {
+        if (event !== 'onRequest' || typeof method !== 'function') return ext.call(this, event, method, ...rest);
+        return ext.call(
+          this,
+          event,
+          function pluginOnRequest(request, h) {
+            const record = recordOf.get(request);
+            if (record && !record.atPlugin) record.atPlugin = { method: request.method.toUpperCase(), path: request.path };
+            return method.call(this, request, h);
+          },
+          ...rest,
+        );
+      };
       try {
         return auditLogHapi.register(srv, opts);
       } catch (error) {
@@ -148,28 +166,38 @@ function instrument(server) {
       }
     },
   };
-  info.registration.settled = false;
-  const routesBefore = server.table().length;
-  server.register({ plugin, options }).then(
-    () => {
-      info.registration.settled = true;
-    },
-    (error) => {
-      info.registration.settled = true;
-      fail(error); // seen through initialize()/start() and the report, not as an unhandled rejection
-    },
-  );
-  info.handle = server.plugins[PLUGIN_NAME] || null;
-  pluginRoutes ??= server.table().length - routesBefore;
-  if (info.handle) info.handle.on('error', (error) => auditErrors.push({ server: info.id, test: currentTest, code: error.code, message: error.message }));
-  // The plugin's register has run (ext points, routes, exposed handle) by now, but Hapi's
-  // `registring` counter stays up until a microtask later and initialize()/start() refuse to run
-  // while it is up. Those two calls do not count our registration while it is pending (Hapi checks
-  // synchronously), so a test whose own registration is pending still gets Hapi's refusal, and the
-  // timing of every call is unchanged.
+  let registered = false;
+  const register = () => {
+    if (registered) return;
+    registered = true;
+    info.registration.settled = false;
+    const routesBefore = server.table().length;
+    server.register({ plugin, options }).then(
+      () => {
+        info.registration.settled = true;
+      },
+      (error) => {
+        info.registration.settled = true;
+        fail(error); // seen through initialize()/start() and the report, not as an unhandled rejection
+      },
+    );
+    info.handle = server.plugins[PLUGIN_NAME] || null;
+    pluginRoutes ??= server.table().length - routesBefore;
+    if (info.handle) info.handle.on('error', (error) => auditErrors.push({ server: info.id, test: currentTest, code: error.code, message: error.message }));
+  };
+  // 'first': registered at once, before anything of the test's. 'last': when the server is first
+  // initialized, started or injected into, after the test's own routes, extensions and plugins
+  // (its onRequest extensions then run before the plugin's, its onPreResponse ones too).
+  if (mode === 'first') register();
+  // The plugin's register has run (ext points, routes, exposed handle) when server.register()
+  // returns, but Hapi's `registring` counter stays up until a microtask later and
+  // initialize()/start() refuse to run while it is up. Those two calls do not count our
+  // registration while it is pending (Hapi checks synchronously), so a test whose own registration
+  // is pending still gets Hapi's refusal, and the timing of every call is unchanged.
   for (const method of ['initialize', 'start']) {
     const original = server[method];
     server[method] = function withoutOurPendingRegistration(...args) {
+      register();
       if (info.registration.error) return Promise.reject(info.registration.error);
       if (info.registration.settled) return original.apply(this, args);
       server._core.registring--;
@@ -178,6 +206,13 @@ function instrument(server) {
       } finally {
         server._core.registring++;
       }
+    };
+  }
+  if (mode === 'last') {
+    const inject = server.inject;
+    server.inject = function registeringFirst(...args) {
+      register();
+      return inject.apply(this, args);
     };
   }
 }
@@ -232,16 +267,29 @@ async function writeReport() {
     byRequest.get(record).push(entry);
   }
   const problems = [];
+  const notReachingThePlugin = [];
+  let mutating = 0;
   let withParams = 0;
   let injected = 0;
   for (const record of requests) {
     const { request } = record;
+    // 'first': the plugin's onRequest runs first, so the request as it arrived is what it must
+    // record. 'last': what its onRequest saw, after the app's (which may answer first, or change
+    // the method or url); a request it never saw is rightly not recorded.
+    const expected = mode === 'first' ? { method: record.method, path: record.path } : record.atPlugin;
+    if (!expected) {
+      if (MUTATING.has(record.method) && !byRequest.has(record)) notReachingThePlugin.push({ test: record.test, request: `${record.method} ${record.url}` });
+      if (!byRequest.has(record)) continue;
+    }
+    const method = expected ? expected.method : record.method;
+    if (!MUTATING.has(method) && !byRequest.has(record)) continue;
+    mutating++;
     const res = request.raw.res;
     const finished = Boolean(res.writableFinished);
     const statusCode = res.headersSent ? res.statusCode : null;
     const where = {
       test: record.test,
-      request: `${record.method} ${record.url}${record.injected ? ' (inject)' : ''}`,
+      request: `${record.method} ${record.url}${record.injected ? ' (inject)' : ''}${method !== record.method ? ` (${method} when the plugin saw it)` : ''}`,
       answered: statusCode,
       finished,
       completed: Boolean(request.info.completed),
@@ -256,8 +304,10 @@ async function writeReport() {
     if (found.length > 1) problems.push({ kind: 'more than one entry', ...where, entries: found.map(brief) });
     const entry = found[0];
     const wrong = [];
-    if (entry.method !== record.method) wrong.push(`method ${JSON.stringify(entry.method)}, expected ${JSON.stringify(record.method)}`);
-    if (entry.endpoint !== record.path) wrong.push(`endpoint ${JSON.stringify(entry.endpoint)}, expected ${JSON.stringify(record.path)}`);
+    if (!MUTATING.has(method)) wrong.push(`recorded, but its method was ${method} when the plugin saw it`);
+    if (entry.method !== method) wrong.push(`method ${JSON.stringify(entry.method)}, expected ${JSON.stringify(method)}`);
+    const endpoint = expected ? expected.path : record.path;
+    if (entry.endpoint !== endpoint) wrong.push(`endpoint ${JSON.stringify(entry.endpoint)}, expected ${JSON.stringify(endpoint)}`);
     if (finished || statusCode === null) {
       if (entry.statusCode !== statusCode) wrong.push(`statusCode ${entry.statusCode}, expected ${statusCode}`);
     }
@@ -271,11 +321,13 @@ async function writeReport() {
   }
   const report = {
     withPlugin,
+    mode,
     options: extraOptions,
     servers: servers.length,
     pluginRoutes,
     requests: counts.requests,
-    mutatingRequests: requests.length,
+    mutatingRequests: mutating,
+    notReachingThePlugin,
     injectedMutatingRequests: injected,
     mutatingRequestsWithRouteParams: withParams,
     entries: entries.length,

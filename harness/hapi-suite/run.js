@@ -7,7 +7,7 @@
  * that observe the plugin's legitimate presence), and checks that every mutating request that
  * reached a server got exactly one correct entry.
  *
- *   node harness/hapi-suite/run.js <hapi-checkout> [--options '<json>'] [--json out.json] [--grep <lab -g pattern>] [--leaks]
+ *   node harness/hapi-suite/run.js <hapi-checkout> [--options '<json>'] [--json out.json] [--mode first|last|both] [--grep <lab -g pattern>] [--leaks]
  *
  * The checkout needs its devDependencies (`npm install` in it). The plugin is used from this
  * worktree's dist/ (`npm run build` first). Lab's coverage (-t) and lint (-L) are not enabled and
@@ -31,6 +31,12 @@ function option(name, fallback) {
 const optionsJson = option('--options', '{}');
 const jsonOut = option('--json', null);
 const grep = option('--grep', null);
+const modeArg = option('--mode', 'both');
+if (!['first', 'last', 'both'].includes(modeArg)) {
+  console.error(`--mode must be first, last or both, not ${JSON.stringify(modeArg)}`);
+  process.exit(2);
+}
+const modes = modeArg === 'both' ? ['first', 'last'] : [modeArg];
 const leaksAt = args.indexOf('--leaks');
 const leaks = leaksAt !== -1; // lab's global-leak check on, for every run
 if (leaks) args.splice(leaksAt, 1);
@@ -55,7 +61,7 @@ const hapiVersion = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-hapi-suite-'));
 
 /** One lab run of the whole suite: per-test outcomes and, with the hook, its report. */
-function runSuite(label, hook, plugin, only = grep) {
+function runSuite(label, hook, plugin, only = grep, mode = 'first') {
   const results = path.join(work, `${label}.json`);
   const report = path.join(work, `${label}-report.json`);
   const argv = [];
@@ -64,7 +70,15 @@ function runSuite(label, hook, plugin, only = grep) {
   argv.push(lab, '-a', '@hapi/code', '-m', '5000', '-r', 'json', '-o', results);
   if (!leaks) argv.push('-l');
   if (only) argv.push('-g', only);
-  const env = { ...process.env, EAL_CHECKOUT: checkout, EAL_DIST: dist, EAL_PLUGIN: plugin ? '1' : '0', EAL_OPTIONS: optionsJson, EAL_REPORT: report };
+  const env = {
+    ...process.env,
+    EAL_CHECKOUT: checkout,
+    EAL_DIST: dist,
+    EAL_PLUGIN: plugin ? '1' : '0',
+    EAL_MODE: mode,
+    EAL_OPTIONS: optionsJson,
+    EAL_REPORT: report,
+  };
   const run = spawnSync(process.execPath, argv, { cwd: checkout, env, encoding: 'utf8', timeout: 600000, maxBuffer: 64 * 1024 * 1024 });
   if (run.error) throw new Error(`${label}: lab did not finish: ${run.error.message}`);
   if (!fs.existsSync(results)) throw new Error(`${label}: lab wrote no results (exit ${run.status}):\n${(run.stderr + run.stdout).slice(-4000)}`);
@@ -107,7 +121,6 @@ const firstLine = (error) => (error ? ` (${error.split('\n')[0]})` : '');
 const summarize = (s) => `${s.tests} tests: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
 const bare = runSuite('bare', false, false);
 const observe = runSuite('observe', true, false);
-const withPlugin = runSuite('with', true, true);
 
 /** Lab's -g pattern for one test: its full title is the describe titles and its own, joined by spaces. */
 function titlePattern(test) {
@@ -122,7 +135,7 @@ function titlePattern(test) {
  * never differs alone, it is reported as not reproduced; else it is a finding.
  */
 const RERUNS = 3;
-function rerun(d, plugin) {
+function rerun(d, plugin, mode) {
   const outcomes = { bare: [], with: [] };
   for (let i = 0; i < RERUNS; i++) {
     outcomes.bare.push(
@@ -132,7 +145,7 @@ function rerun(d, plugin) {
         .join(',') || 'absent',
     );
     outcomes.with.push(
-      [...runSuite(`rerun-with-${i}`, true, plugin, titlePattern(d.test)).states.values()]
+      [...runSuite(`rerun-with-${i}`, true, plugin, titlePattern(d.test), mode).states.values()]
         .flat()
         .map((s) => s.state)
         .join(',') || 'absent',
@@ -141,13 +154,13 @@ function rerun(d, plugin) {
   return outcomes;
 }
 
-function triage(list, excusable) {
+function triage(list, excusable, mode, report) {
   const explained = [];
   const flaky = [];
   const notReproduced = [];
   const unexplained = [];
   for (const d of list) {
-    const reason = expected.reasonFor(d.test, d.error, { pluginRoutes: withPlugin.report ? withPlugin.report.pluginRoutes : null });
+    const reason = expected.reasonFor(d.test, d.error, { pluginRoutes: report ? report.pluginRoutes : null });
     if (excusable && reason && d.after === 'failed') {
       explained.push({ ...d, reason });
       continue;
@@ -157,7 +170,7 @@ function triage(list, excusable) {
       flaky.push({ ...d, summary: `known flaky: ${known}` });
       continue;
     }
-    const outcomes = rerun(d, excusable);
+    const outcomes = rerun(d, excusable, mode);
     const seen = (states) => [...new Set(states)].join('/');
     const summary = `alone ${RERUNS}x: bare ${seen(outcomes.bare)}, with ${seen(outcomes.with)}`;
     if (new Set([d.before, ...outcomes.bare]).size > 1) flaky.push({ ...d, outcomes, summary });
@@ -169,44 +182,55 @@ function triage(list, excusable) {
 
 const artefactsAll = triage(compare(bare, observe), false); // nothing excuses the harness itself
 const artefacts = [...artefactsAll.unexplained, ...artefactsAll.notReproduced];
-const differences = compare(bare, withPlugin);
-const { explained, flaky, notReproduced, unexplained } = triage(differences, true);
-const unusedExpectations = expected.list.filter((e) => !differences.some((d) => expected.matches(e, d.test)));
-
 console.log(`Hapi ${hapiVersion} (${checkout}); lab without coverage/lint/types, leak check ${leaks ? 'on' : 'off (-l)'}`);
-if (leaks) for (const r of [bare, observe, withPlugin]) console.log(`  leaked globals (${r.label}): ${JSON.stringify(r.leaks)}`);
-console.log(`  bare:                ${summarize(bare.stats)}${bare.errors.length ? `; lab errors: ${bare.errors.length}` : ''}`);
-console.log(`  harness only:        ${summarize(observe.stats)}; outcome changes: ${artefacts.length} (+ ${artefactsAll.flaky.length} flaky)`);
+console.log(
+  `  bare:                ${summarize(bare.stats)}${bare.errors.length ? `; lab errors: ${bare.errors.length}` : ''}${leaks ? `; leaked globals: ${JSON.stringify(bare.leaks)}` : ''}`,
+);
+console.log(
+  `  harness only:        ${summarize(observe.stats)}; outcome changes: ${artefacts.length} (+ ${artefactsAll.flaky.length} flaky)${leaks ? `; leaked globals: ${JSON.stringify(observe.leaks)}` : ''}`,
+);
 for (const d of artefacts) console.log(`    ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)}`);
 for (const d of artefactsAll.flaky) console.log(`    ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
-console.log(`  with the plugin:     ${summarize(withPlugin.stats)}${withPlugin.errors.length ? `; lab errors: ${withPlugin.errors.length}` : ''}`);
-console.log(
-  `    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; flaky without the plugin too: ${flaky.length}; not reproduced alone: ${notReproduced.length}; unexplained: ${unexplained.length})`,
-);
-for (const d of explained) console.log(`      = ${d.test}: ${d.before} -> ${d.after} [${d.reason}]`);
-for (const d of flaky) console.log(`      ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
-for (const d of notReproduced) console.log(`      ? not reproduced alone: ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
-for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
-for (const e of unusedExpectations) console.log(`      (expected.js lists "${e.test}", which did not change: stale?)`);
-for (const e of withPlugin.errors) console.log(`      lab error: ${e}`);
+let failed = artefacts.length > 0;
+const summary = { hapi: hapiVersion, checkout, options: JSON.parse(optionsJson), bare: bare.stats, observe: observe.stats, artefacts, runs: [] };
 
-let failed = artefacts.length > 0 || unexplained.length > 0 || withPlugin.errors.length > bare.errors.length;
-const report = withPlugin.report;
-if (!report) {
-  console.log('    the hook wrote no report:');
+for (const mode of modes) {
+  const withPlugin = runSuite(`with-${mode}`, true, true, grep, mode);
+  const report = withPlugin.report;
+  const differences = compare(bare, withPlugin);
+  const { explained, flaky, notReproduced, unexplained } = triage(differences, true, mode, report);
+  // Only meaningful on the whole suite with the plugin first (registered later, it is not in the tables the tests read before).
+  const unusedExpectations = grep || mode !== 'first' ? [] : expected.list.filter((e) => !differences.some((d) => expected.matches(e, d.test)));
   console.log(
-    withPlugin.stderr
-      .split('\n')
-      .slice(-20)
-      .map((l) => `      ${l}`)
-      .join('\n'),
+    `  with the plugin ${mode === 'first' ? '(registered first)' : '(registered at the first initialize/start/inject)'}: ${summarize(withPlugin.stats)}${withPlugin.errors.length ? `; lab errors: ${withPlugin.errors.length}` : ''}${leaks ? `; leaked globals: ${JSON.stringify(withPlugin.leaks)}` : ''}`,
   );
-  failed = true;
-} else {
+  console.log(
+    `    outcome changes: ${differences.length} (the plugin's presence, expected.js: ${explained.length}; flaky without the plugin too: ${flaky.length}; not reproduced alone: ${notReproduced.length}; unexplained: ${unexplained.length})`,
+  );
+  for (const d of explained) console.log(`      = ${d.test}: ${d.before} -> ${d.after} [${d.reason}]`);
+  for (const d of flaky) console.log(`      ~ flaky: ${d.test}: ${d.before} -> ${d.after} (${d.summary})`);
+  for (const d of notReproduced) console.log(`      ? not reproduced alone: ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
+  for (const d of unexplained) console.log(`      ! ${d.test}: ${d.before} -> ${d.after}${firstLine(d.error)} (${d.summary})`);
+  for (const e of unusedExpectations) console.log(`      (expected.js lists "${e.test}", which did not change here)`);
+  for (const e of withPlugin.errors) console.log(`      lab error: ${e}`);
+  if (unexplained.length > 0 || withPlugin.errors.length > bare.errors.length) failed = true;
+  summary.runs.push({ mode, stats: withPlugin.stats, explained, flaky, notReproduced, unexplained, report });
+  if (!report) {
+    console.log('    the hook wrote no report:');
+    console.log(
+      withPlugin.stderr
+        .split('\n')
+        .slice(-20)
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
+    failed = true;
+    continue;
+  }
   const kinds = {};
   for (const p of report.problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
   console.log(
-    `    servers: ${report.servers} (the plugin adds ${report.pluginRoutes} routes to each); requests: ${report.requests}; mutating requests: ${report.mutatingRequests} (${report.injectedMutatingRequests} by server.inject, ${report.mutatingRequestsWithRouteParams} with route params); entries: ${report.entries}`,
+    `    servers: ${report.servers} (the plugin adds ${report.pluginRoutes} routes to each); requests: ${report.requests}; mutating requests the plugin had to record: ${report.mutatingRequests} (${report.injectedMutatingRequests} by server.inject, ${report.mutatingRequestsWithRouteParams} with route params; answered before reaching the plugin, rightly unrecorded: ${report.notReachingThePlugin.length}); entries: ${report.entries}`,
   );
   console.log(
     `    requests with a problem: ${report.problems.length} ${JSON.stringify(kinds)}; entries matching no request: ${report.orphanEntries.length}; audit 'error' events: ${report.auditErrors.length}; registration failures: ${report.registrationFailures.length}; flush problems: ${report.flushProblems.length}`,
@@ -236,25 +260,6 @@ if (!report) {
   if (report.problems.length || report.orphanEntries.length || report.auditErrors.length || report.registrationFailures.length || report.flushProblems.length)
     failed = true;
 }
-if (jsonOut)
-  fs.writeFileSync(
-    jsonOut,
-    JSON.stringify(
-      {
-        hapi: hapiVersion,
-        checkout,
-        options: JSON.parse(optionsJson),
-        bare: bare.stats,
-        observe: observe.stats,
-        with: withPlugin.stats,
-        artefacts,
-        explained,
-        unexplained,
-        report,
-      },
-      null,
-      2,
-    ),
-  );
+if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(summary, null, 2));
 console.log(`  details: ${work}${jsonOut ? `, ${jsonOut}` : ''}`);
 process.exit(failed ? 1 : 0);
