@@ -4,8 +4,9 @@
  * in the bare run). Hapi's test files are never edited:
  *
  * - `Hapi.server()` / `Hapi.Server()` / `new Hapi.Server()` (the checkout's lib/index.js, which the
- *   tests require as '..') is wrapped so that, in the "with" run, every server registers the audit
- *   plugin first: `server.register({ plugin: auditLogHapi, options: { store: memoryStore(), transform } })`.
+ *   tests require as '..') is wrapped so that, in the "with" runs, every server registers the audit
+ *   plugin: `server.register({ plugin: auditLogHapi, options: { store: memoryStore(), transform } })`,
+ *   at once (EAL_MODE 'first') or at its first initialize()/start()/inject() ('last').
  *   The plugin's register is synchronous, so Hapi runs it (its ext points and routes) inside the
  *   `server.register()` call, before the test's next line. Only Hapi's `registring` counter stays up
  *   until a microtask later, and `initialize()`/`start()` refuse to run while it is up: those two
@@ -14,7 +15,8 @@
  *   rethrown from `initialize()`/`start()`.
  * - Independently of the plugin, every request any of those servers receives (listener or
  *   `server.inject`) is noted when Hapi creates it (`Request.generate`): the method and path it
- *   arrived with; at the end, what the client got (`request.raw.res`) and the route's params.
+ *   arrived with; the plugin's own onRequest notes what it saw; at the end, what the client got
+ *   (`request.raw.res`) and the route's params.
  * - Lab's `script()` is wrapped so each test function first notes its title: requests and servers
  *   are attributed to the test that made them.
  *
@@ -22,7 +24,7 @@
  * goes to EAL_REPORT as JSON for run.js.
  *
  * Environment: EAL_CHECKOUT (Hapi checkout), EAL_DIST (this worktree's dist/hapi/index.js),
- * EAL_PLUGIN ('1': register the plugin; '0': observe only), EAL_OPTIONS (JSON merged into the
+ * EAL_PLUGIN ('1': register the plugin; '0': observe only), EAL_MODE ('first' or 'last'), EAL_OPTIONS (JSON merged into the
  * plugin's options), EAL_REPORT (where the JSON goes).
  */
 const path = require('path');
@@ -114,7 +116,7 @@ HapiRequest.generate = function harnessGenerate(server, req, res, options) {
   return request;
 };
 
-// ---- servers: every one gets the plugin first ------------------------------------------------
+// ---- servers: every one gets the plugin ---------------------------------------------------
 const Hapi = require(checkout);
 const originalFactory = Hapi.server;
 

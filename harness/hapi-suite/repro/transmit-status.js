@@ -3,7 +3,7 @@
  * The plugin reads the status in onPreResponse, but Hapi can still change it while transmitting:
  *
  * 1. A handler that returns nothing (null, undefined, '') is answered 204 (the route's
- *    `response.emptyStatusCode`, 204 by default): the entry says 200. In Hapi's suite: 10 POSTs in
+ *    `response.emptyStatusCode`, 204 by default): the entry says 200. In Hapi's suite: 12 POSTs in
  *    authentication/payload(), Payload and Request/_tap().
  * 2. A handler whose result Hapi cannot serialize (a circular object, a BigInt) is answered 500:
  *    the plugin's own JSON.stringify of the result throws in onPreResponse (an EAUDIT_CAPTURE
