@@ -19,6 +19,17 @@ function parseArgs(argv, known = null) {
   return args;
 }
 
+/** parseArgs over this process's arguments, for the one-shot scripts: a mistake ends the process (exit code 2) with its message. */
+function cliArgs(known) {
+  try {
+    return parseArgs(process.argv.slice(2), known);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 /** A comma-separated option value as a list, blanks dropped. */
 const list = (s) =>
   String(s)
@@ -26,4 +37,4 @@ const list = (s) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-module.exports = { parseArgs, list, UsageError };
+module.exports = { parseArgs, cliArgs, list, UsageError };
