@@ -341,7 +341,10 @@ function markdown(results) {
     `Load: autocannon in the parent, ${meta.config.connections} connections, no pipelining, to one app per variant ` +
       `in its own process on 127.0.0.1. ${meta.config.rounds} interleaved rounds (variant order rotated each round); ` +
       `round 1 is warm-up and discarded, so medians and min–max are over ${meta.config.rounds - 1} rounds. ` +
-      `Chain: express.json() → variant → stateless routes.`,
+      // The Express chain when Express ran (or the results predate the other frameworks).
+      (meta.config.frameworks && !meta.config.frameworks.includes('express')
+        ? 'Each framework runs its own rounds and is compared with its own bare app.'
+        : `Chain: express.json() → variant → stateless routes.`),
   );
   const others = (results.runs || []).filter((r) => !r.warmup && r.otherCpu != null).map((r) => r.otherCpu);
   if (others.length) {
