@@ -79,11 +79,12 @@ function noopStore() {
 }
 
 /**
- * The audit stores the variants compare, built from the package root: `kind` is memory, file or
- * mongo. Returns the store and what else teardown must release (mongo's connection).
+ * The audit stores the variants compare: `kind` is memory, file or mongo, `pkg` the entry the
+ * variant loaded (the root for Express; `/fastify` and `/hapi` export the same stores and load no
+ * Express, as in a user's Fastify or Hapi app). Returns the store and what else teardown must
+ * release (mongo's connection).
  */
-function auditStore(kind, ctx) {
-  const pkg = auditPackage();
+function auditStore(kind, ctx, pkg) {
   if (kind === 'memory') return { store: pkg.memoryStore(), release: async () => {} };
   if (kind === 'file') return { store: pkg.fileStore({ path: path.join(ctx.dir, 'audit.db') }), release: async () => {} };
   if (kind === 'mongo') {

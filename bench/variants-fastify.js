@@ -24,8 +24,9 @@ function pino(ctx) {
 
 function audit(kind) {
   return (ctx) => {
-    const { auditLogFastify } = auditPackage('/fastify');
-    const { store, release } = auditStore(kind, ctx);
+    const pkg = auditPackage('/fastify');
+    const { auditLogFastify } = pkg;
+    const { store, release } = auditStore(kind, ctx, pkg);
     return {
       register: async (app) => {
         await app.register(auditLogFastify, { store, ttl: '1d' }); // awaiting loads it: app.auditLog exists

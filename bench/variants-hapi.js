@@ -26,8 +26,9 @@ function pino(ctx) {
 
 function audit(kind) {
   return (ctx) => {
-    const { auditLogHapi, PLUGIN_NAME } = auditPackage('/hapi');
-    const { store, release } = auditStore(kind, ctx);
+    const pkg = auditPackage('/hapi');
+    const { auditLogHapi, PLUGIN_NAME } = pkg;
+    const { store, release } = auditStore(kind, ctx, pkg);
     return {
       register: async (server) => {
         await server.register({ plugin: auditLogHapi, options: { store, ttl: '1d' } });

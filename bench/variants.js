@@ -81,9 +81,10 @@ function auditVariant(audit, extraTeardown = async () => {}) {
   };
 }
 
-function memory() {
-  const { auditLog, memoryStore } = auditPackage();
-  return auditVariant(auditLog({ store: memoryStore(), ttl: '1d' }));
+function memory(ctx) {
+  const pkg = auditPackage();
+  const { store } = auditStore('memory', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }));
 }
 
 function noop() {
@@ -92,15 +93,15 @@ function noop() {
 }
 
 function file(ctx) {
-  const { auditLog } = auditPackage();
-  const { store } = auditStore('file', ctx);
-  return auditVariant(auditLog({ store, ttl: '1d' }));
+  const pkg = auditPackage();
+  const { store } = auditStore('file', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }));
 }
 
 function mongo(ctx) {
-  const { auditLog } = auditPackage();
-  const { store, release } = auditStore('mongo', ctx);
-  return auditVariant(auditLog({ store, ttl: '1d' }), release);
+  const pkg = auditPackage();
+  const { store, release } = auditStore('mongo', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }), release);
 }
 
 // ---------------------------------------------------------------------------------------------
