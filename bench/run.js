@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { VARIANTS, FRAMEWORKS, listQuery, auditModuleId } = require('./variants');
+const { VARIANTS, FRAMEWORKS, frameworkOf, listQuery, auditModuleId } = require('./variants');
 const { parseArgs, UsageError } = require('./args');
 const { KNOWN_OPTIONS, config } = require('./run-options');
 const report = require('./report');
@@ -528,8 +528,8 @@ async function main() {
   const started = Date.now();
   const skipped = availability();
   // A scenario's variants on one framework, as far as --frameworks, --only and the build allow.
-  const selected = (name, framework) =>
-    c.frameworks.includes(framework) ? (SCENARIOS[name].variants[framework] || []).filter((v) => (!c.only || c.only.has(v)) && !skipped[v]) : [];
+  const inRun = (v) => c.frameworks.includes(frameworkOf(v)) && (!c.only || c.only.has(v));
+  const selected = (name, framework) => (SCENARIOS[name].variants[framework] || []).filter((v) => inRun(v) && !skipped[v]);
   const problems = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-bench-'));
   tempDir = dir;
@@ -544,7 +544,7 @@ async function main() {
       config: { ...c, only: c.only ? [...c.only] : null },
       frameworks: Object.fromEntries(c.frameworks.map((f) => [f, FRAMEWORKS[f]])),
       labels: Object.fromEntries(Object.entries(VARIANTS).map(([k, v]) => [k, v.label])),
-      skipped: Object.fromEntries(Object.entries(skipped).filter(([k]) => k !== 'file-list' && (!c.only || c.only.has(k)))),
+      skipped: Object.fromEntries(Object.entries(skipped).filter(([k]) => k !== 'file-list' && inRun(k))),
     },
     runs: [],
     list: [],
@@ -564,7 +564,7 @@ async function main() {
         const why = `test server did not start: ${err.message.split('\n')[0]}`;
         for (const v of Object.keys(VARIANTS).filter((x) => VARIANTS[x].mongo)) {
           skipped[v] = why;
-          if (!c.only || c.only.has(v)) results.meta.skipped[v] = why;
+          if (inRun(v)) results.meta.skipped[v] = why;
         }
         problems.push(`mongo: ${why}`);
         console.error(`! ${why}`);
