@@ -139,12 +139,19 @@ function loadTable(rows, labels) {
 
 /**
  * A Fastify or Hapi table: the Express columns against that framework's bare app, plus the
- * comparison with the framework's usual request logger, in the same round.
+ * comparison with the framework's usual request logger, in the same round, and each audit
+ * process's entries check (`checks`: auditChecks() of this scenario).
  */
-function frameworkTable(rows, labels, baseline, logger) {
+function frameworkTable(rows, labels, baseline, logger, checks = []) {
   const isBase = (r) => r.variant === baseline;
   // The logger columns only where the logger ran (the GET-only scenario leaves it out).
   const withLogger = rows.some((r) => r.variant === logger);
+  const entries = (r) => {
+    const c = checks.find((x) => x.variant === r.variant);
+    if (!c) return '–';
+    const written = c.stats?.written;
+    return c.ok ? `${int(written)} = ${int(c.mutatingAnswered)}` : `**MISMATCH** ${int(written)} ≠ ${int(c.mutatingAnswered)}`;
+  };
   const vsLogger = (r) =>
     !withLogger
       ? []
@@ -165,6 +172,7 @@ function frameworkTable(rows, labels, baseline, logger) {
       ...(withLogger ? ['× logger (median)', 'CPU vs logger µs/req'] : []),
       'peak RSS MB',
       'others’ CPU (max)',
+      'entries written = mutating answered',
     ],
     rows.map((r) => [
       labels[r.variant] || r.variant,
@@ -179,6 +187,7 @@ function frameworkTable(rows, labels, baseline, logger) {
       ...vsLogger(r),
       fmt(r.rssPeakMB, 0),
       pct(r.otherCpuMax),
+      entries(r),
     ]),
   );
 }
@@ -445,7 +454,8 @@ function markdown(results) {
       out.push('');
       out.push(`### ${titles[name] || name}`);
       out.push('');
-      out.push(frameworkTable(rows, labels, baseline, logger) + storeNote(rows, labels));
+      const checks = (summary.audit || []).filter((c) => c.scenario === name);
+      out.push(frameworkTable(rows, labels, baseline, logger, checks) + storeNote(rows, labels));
     }
   }
   if (summary.list) {

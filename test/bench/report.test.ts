@@ -63,15 +63,23 @@ describe('bench report: other frameworks', () => {
     expect(memory.addCpuUsVsLogger.median).toBeCloseTo(-20); // -30 and -10
   });
 
-  it('renders a table per framework with the logger columns, and a CPU target per audit store', () => {
+  it('renders a table per framework with the logger columns, the entries check, and a CPU target per audit store', () => {
     const rows = report.summarize(fastifyRuns, ORDER, { baseline: 'fastify-bare', logger: 'fastify-pino' });
-    const summary = { frameworks: { fastify: { mixed: rows } }, audit: [] };
+    const audit = report.auditChecks([{ scenario: 'mixed', variant: 'fastify-memory', stats: { written: 1800 }, mutatingAnswered: 1800 }]);
+    const summary = { frameworks: { fastify: { mixed: rows } }, audit };
     const md: string = report.markdown({ meta: meta(), summary, runs: fastifyRuns, problems: [] });
     expect(md).toContain('## Fastify 5: the same routes, against bare Fastify 5 and its usual request logger');
     expect(md).toContain('| × logger (median) | CPU vs logger µs/req |');
-    expect(md).toContain('| Fastify memory | 900 | 0.650 | 0.500–0.800 | +0.00 | +0.00 | 2.00 | 75.0 | +30.0 | 1.300 | -20.0 | 64 | 0% |');
+    expect(md).toContain('| Fastify memory | 900 | 0.650 | 0.500–0.800 | +0.00 | +0.00 | 2.00 | 75.0 | +30.0 | 1.300 | -20.0 | 64 | 0% | 1,800 = 1,800 |');
     const target = report.targets(summary).find((t: { target: string }) => t.target.includes('fastify, memory store'));
     expect(target).toMatchObject({ measured: '+30.0 µs/req', pass: true });
+  });
+
+  it('flags an audit process whose entries written differ from the writes it answered', () => {
+    const rows = report.summarize(fastifyRuns, ORDER, { baseline: 'fastify-bare', logger: 'fastify-pino' });
+    const audit = report.auditChecks([{ scenario: 'mixed', variant: 'fastify-memory', stats: { written: 1799 }, mutatingAnswered: 1800 }]);
+    const md: string = report.markdown({ meta: meta(), summary: { frameworks: { fastify: { mixed: rows } }, audit }, runs: fastifyRuns, problems: [] });
+    expect(md).toContain('| 64 | 0% | **MISMATCH** 1,799 ≠ 1,800 |');
   });
 
   it('leaves the Express table as it was: against bare, without logger columns', () => {
