@@ -20,14 +20,9 @@ const path = require('node:path');
 const express = require('express');
 const { auditLog, memoryStore } = require('..');
 const { noopStore } = require('./variants');
+const { cliArgs } = require('./args');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)=(.*)$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a}`);
-    return [m[1], m[2]];
-  }),
-);
+const args = cliArgs(['blocks', 'requests', 'only']);
 const BLOCKS = Number(args.blocks ?? 9);
 const REQUESTS = Number(args.requests ?? 2000);
 const ONLY = (args.only ?? 'bare,noop,memory,pino').split(',');

@@ -15,7 +15,9 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { auditLog, memoryStore } = require(path.join(__dirname, '..', 'dist'));
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const { cliArgs } = require('./args');
+
+const args = cliArgs(['entries', 'rounds', 'format']);
 const ENTRIES = Number(args.entries ?? 20_000);
 const ROUNDS = Number(args.rounds ?? 5);
 const FORMAT = args.format ?? 'ndjson';

@@ -23,8 +23,9 @@ const { auditLog, memoryStore } = require(dist);
 const { Keyring, DEFAULT_SEALED_FIELDS } = require(path.join(dist, 'encryption', 'keyring'));
 const { masterKeyOf } = require(path.join(dist, 'encryption', 'master-keys'));
 const { blankEntry } = require(path.join(dist, 'entry'));
+const { cliArgs } = require('./args');
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const args = cliArgs(['entries', 'rounds', 'users']);
 const ENTRIES = Number(args.entries ?? 50_000);
 const ROUNDS = Number(args.rounds ?? 7);
 const USERS = Number(args.users ?? 100);

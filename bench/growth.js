@@ -18,7 +18,9 @@ const { makeEntry } = require('./variants');
 
 const SPAN_MS = 20 * 3600 * 1000; // as variants.js spreads makeEntry's dates
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const { cliArgs } = require('./args');
+
+const args = cliArgs(['sizes', 'queries']);
 const SIZES = (args.sizes || '10000,100000,1000000').split(',').map(Number);
 const QUERIES = Number(args.queries || 60);
 const BATCH = 100;

@@ -21,8 +21,9 @@ const { auditLog, memoryStore } = require(dist);
 const { Chain } = require(path.join(dist, 'integrity', 'chain'));
 const { signerOf } = require(path.join(dist, 'integrity', 'signing'));
 const { blankEntry } = require(path.join(dist, 'entry'));
+const { cliArgs } = require('./args');
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const args = cliArgs(['entries', 'rounds']);
 const ENTRIES = Number(args.entries ?? 50_000);
 const ROUNDS = Number(args.rounds ?? 7);
 const { privateKey } = generateKeyPairSync('ed25519');

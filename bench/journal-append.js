@@ -11,8 +11,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { Journal } = require('../dist/pipeline/journal');
 const { SpoolOwner } = require('../dist/pipeline/spool-owner');
+const { cliArgs } = require('./args');
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const args = cliArgs(['entries', 'rounds']);
 const ENTRIES = Number(args.entries ?? 20000);
 const ROUNDS = Number(args.rounds ?? 5);
 

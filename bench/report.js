@@ -30,12 +30,19 @@ function spread(xs) {
 }
 
 /**
- * One row per variant (and size): absolute numbers and the same-round differences to bare.
- * `runs` are the measured (non-warm-up) runs of one scenario.
+ * One row per variant (and size): absolute numbers and the same-round differences to the
+ * baseline (`bare` unless named: each framework has its own), and, when a `logger` variant is
+ * named, the same-round throughput ratio and added CPU against it too.
+ * `runs` are the measured (non-warm-up) runs of one scenario on one framework.
  */
-function summarize(runs, variants, { key = () => '' } = {}) {
-  const baseline = new Map(); // `${round}|${key}` → bare run
-  for (const r of runs) if (r.variant === 'bare') baseline.set(`${r.round}|${key(r)}`, r);
+function summarize(runs, variants, { key = () => '', baseline: baselineVariant = 'bare', logger = null } = {}) {
+  const sameRound = (variant) => {
+    const m = new Map(); // `${round}|${key}` → that variant's run
+    for (const r of runs) if (r.variant === variant) m.set(`${r.round}|${key(r)}`, r);
+    return m;
+  };
+  const baseline = sameRound(baselineVariant);
+  const loggerRuns = logger ? sameRound(logger) : null;
   const groups = new Map();
   for (const r of runs) {
     const k = `${key(r)}|${r.variant}`;
@@ -63,6 +70,15 @@ function summarize(runs, variants, { key = () => '' } = {}) {
       otherCpuMax: rs.some((r) => r.otherCpu != null) ? Math.max(...rs.map((r) => r.otherCpu ?? 0)) : null,
       problems: rs.flatMap((r) => r.problems || []),
     });
+    if (loggerRuns) {
+      const vsLogger = rs.map((r) => [r, loggerRuns.get(`${r.round}|${key(r)}`)]).filter(([, l]) => l);
+      Object.assign(rows[rows.length - 1], {
+        baseline: baselineVariant,
+        logger,
+        ratioVsLogger: spread(vsLogger.map(([r, l]) => r.rps / l.rps)),
+        addCpuUsVsLogger: spread(vsLogger.map(([r, l]) => r.cpuUsPerReq - l.cpuUsPerReq)),
+      });
+    }
   }
   const order = (v) => variants.indexOf(v);
   rows.sort((a, b) => (a.size ?? 0) - (b.size ?? 0) || order(a.variant) - order(b.variant));
@@ -117,6 +133,61 @@ function loadTable(rows, labels) {
       r.variant === 'bare' ? '–' : signed(r.addCpuUs.median, 1),
       fmt(r.rssPeakMB, 0),
       pct(r.otherCpuMax),
+    ]),
+  );
+}
+
+/**
+ * A Fastify or Hapi table: the Express columns against that framework's bare app, plus the
+ * comparison with the framework's usual request logger, in the same round, and each audit
+ * process's entries check (`checks`: auditChecks() of this scenario).
+ */
+function frameworkTable(rows, labels, baseline, logger, checks = []) {
+  const isBase = (r) => r.variant === baseline;
+  // The logger columns only where the logger ran (the GET-only scenario leaves it out).
+  const withLogger = rows.some((r) => r.variant === logger);
+  const entries = (r) => {
+    const c = checks.find((x) => x.variant === r.variant);
+    if (!c) return '–';
+    const written = c.stats?.written;
+    return c.ok ? `${int(written)} = ${int(c.mutatingAnswered)}` : `**MISMATCH** ${int(written)} ≠ ${int(c.mutatingAnswered)}`;
+  };
+  const vsLogger = (r) =>
+    !withLogger
+      ? []
+      : r.variant === logger
+        ? ['–', '–']
+        : [r.ratioVsLogger?.n ? fmt(r.ratioVsLogger.median, 3) : '–', r.addCpuUsVsLogger?.n ? signed(r.addCpuUsVsLogger.median, 1) : '–'];
+  return table(
+    [
+      'Variant',
+      'req/s',
+      '× bare (median)',
+      '× bare min–max',
+      '+p50 ms',
+      '+p99 ms',
+      'p99 ms',
+      'CPU µs/req',
+      '+CPU µs/req',
+      ...(withLogger ? ['× logger (median)', 'CPU vs logger µs/req'] : []),
+      'peak RSS MB',
+      'others’ CPU (max)',
+      'entries written = mutating answered',
+    ],
+    rows.map((r) => [
+      labels[r.variant] || r.variant,
+      int(r.rps.median),
+      isBase(r) ? '1' : fmt(r.ratio.median, 3),
+      isBase(r) ? '–' : range(r.ratio, 3),
+      isBase(r) ? '–' : signed(r.addP50.median),
+      isBase(r) ? '–' : signed(r.addP99.median),
+      fmt(r.p99.median),
+      fmt(r.cpuUsPerReq.median, 1),
+      isBase(r) ? '–' : signed(r.addCpuUs.median, 1),
+      ...vsLogger(r),
+      fmt(r.rssPeakMB, 0),
+      pct(r.otherCpuMax),
+      entries(r),
     ]),
   );
 }
@@ -229,6 +300,18 @@ function targets(summary) {
       pass: r.addCpuUs.median <= 30,
     });
   }
+  // The CPU budget is the audit log's own cost, whatever the framework: the same target per adapter.
+  for (const [framework, tables] of Object.entries(summary.frameworks || {})) {
+    for (const r of tables.mixed || []) {
+      const store = /-(memory|file|mongo)$/.exec(r.variant)?.[1];
+      if (!store || !r.addCpuUs.n) continue;
+      t.push({
+        target: `CPU overhead ≤ 30 µs/request at 100 B (${framework}, ${store} store, mixed writes, against bare ${framework})`,
+        measured: `${signed(r.addCpuUs.median, 1)} µs/req`,
+        pass: r.addCpuUs.median <= 30,
+      });
+    }
+  }
   for (const g of growth(sizes).filter((x) => x.variant === 'memory')) {
     t.push({
       target: `overhead grows no worse than linearly (memory store, ${sizeLabel(g.from)} → ${sizeLabel(g.to)})`,
@@ -267,7 +350,10 @@ function markdown(results) {
     `Load: autocannon in the parent, ${meta.config.connections} connections, no pipelining, to one app per variant ` +
       `in its own process on 127.0.0.1. ${meta.config.rounds} interleaved rounds (variant order rotated each round); ` +
       `round 1 is warm-up and discarded, so medians and min–max are over ${meta.config.rounds - 1} rounds. ` +
-      `Chain: express.json() → variant → stateless routes.`,
+      // The Express chain when Express ran (or the results predate the other frameworks).
+      (meta.config.frameworks && !meta.config.frameworks.includes('express')
+        ? 'Each framework runs its own rounds and is compared with its own bare app.'
+        : `Chain: express.json() → variant → stateless routes.`),
   );
   const others = (results.runs || []).filter((r) => !r.warmup && r.otherCpu != null).map((r) => r.otherCpu);
   if (others.length) {
@@ -349,6 +435,29 @@ function markdown(results) {
       );
     }
   }
+  for (const [framework, tables] of Object.entries(summary.frameworks || {})) {
+    const { label, baseline, logger } = meta.frameworks?.[framework] || { label: framework };
+    out.push('');
+    out.push(`## ${label}: the same routes, against bare ${label} and its usual request logger`);
+    out.push('');
+    out.push(
+      `Chain: ${label}'s own JSON body parsing → the variant's plugin (or logger) → the same stateless routes. ` +
+        '`× bare` and `+CPU` are against the bare app of this framework in the same round; `× logger` is throughput divided ' +
+        `by ${labels[logger] || logger}’s, and \`CPU vs logger\` the CPU per request minus its, in the same round ` +
+        '(negative: cheaper than the logger).',
+    );
+    const titles = {
+      mixed: `Writes: POST / PUT / DELETE, 100 B bodies (${meta.config.durations.mixed} s per run)`,
+      get: `Reads: GET only, not recorded (${meta.config.durations.get} s per run)`,
+    };
+    for (const [name, rows] of Object.entries(tables)) {
+      out.push('');
+      out.push(`### ${titles[name] || name}`);
+      out.push('');
+      const checks = (summary.audit || []).filter((c) => c.scenario === name);
+      out.push(frameworkTable(rows, labels, baseline, logger, checks) + storeNote(rows, labels));
+    }
+  }
   if (summary.list) {
     out.push('');
     out.push(
@@ -420,4 +529,4 @@ function markdown(results) {
   return out.join('\n');
 }
 
-module.exports = { median, spread, latencyPercentiles, summarize, auditChecks, targets, markdown, growth };
+module.exports = { median, spread, latencyPercentiles, summarize, auditChecks, targets, markdown, growth, frameworkTable };

@@ -3,8 +3,9 @@
 /**
  * Benchmark orchestrator (see bench/README.md).
  *
- *   node bench/run.js [--quick] [--only=bare,memory] [--scenarios=mixed,latency,get,sizes,list]
- *                     [--rounds=N] [--duration=S] [--list-sizes=10000,100000] [--cpu-prof]
+ *   node bench/run.js [--quick] [--frameworks=express,fastify,hapi] [--only=bare,memory]
+ *                     [--scenarios=mixed,latency,get,sizes,list] [--rounds=N] [--duration=S]
+ *                     [--list-sizes=10000,100000] [--cpu-prof]
  *
  * Forks one app per variant (bench/server.js), loads them with autocannon from this process in
  * interleaved rounds, and writes bench/results/latest.json and latest.md.
@@ -14,7 +15,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { VARIANTS, ALIASES, listQuery, auditModuleId } = require('./variants');
+const { VARIANTS, FRAMEWORKS, frameworkOf, listQuery, auditModuleId } = require('./variants');
+const { parseArgs, UsageError } = require('./args');
+const { KNOWN_OPTIONS, config } = require('./run-options');
 const report = require('./report');
 const { pacedLoad } = require('./paced');
 
@@ -26,86 +29,13 @@ const ITEM_ID = '65a1b2c3d4e5f60718293a4b';
 
 // ------------------------------------------------------------------------------ options
 
-function parseArgs(argv) {
-  const args = {};
-  for (const a of argv) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new UsageError(`unknown argument ${a}`);
-    args[m[1]] = m[2] === undefined ? true : m[2];
-  }
-  const known = ['quick', 'only', 'scenarios', 'rounds', 'duration', 'list-sizes', 'cpu-prof', 'help'];
-  for (const k of Object.keys(args)) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
-  return args;
-}
-
-/** A mistake on the command line: printed without a stack trace, with the usage. */
-class UsageError extends Error {}
 function usage() {
   return fs
     .readFileSync(__filename, 'utf8')
     .split('\n')
-    .slice(3, 7)
+    .slice(3, 8)
     .map((l) => l.replace(/^ \* ?/, ''))
     .join('\n');
-}
-
-const list = (s) =>
-  String(s)
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-
-function config(args) {
-  const quick = Boolean(args.quick);
-  const c = quick
-    ? {
-        rounds: 3, // 1 warm-up + 2 measured
-        warmupSeconds: 1,
-        durations: { mixed: 2, latency: 1, get: 1, sizes: 1, list: 2 },
-        listSizes: [10000],
-      }
-    : {
-        rounds: 6, // 1 warm-up + 5 measured
-        warmupSeconds: 3,
-        durations: { mixed: 10, latency: 10, get: 5, sizes: 5, list: 10 },
-        listSizes: [10000, 100000],
-      };
-  c.quick = quick;
-  c.connections = 50;
-  c.listConnections = 1; // list-route latency is a service time, not a queue at 50 connections
-  c.listWarmupSeconds = 1;
-  c.bodySize = 100;
-  // The fixed-rate scenario's load: well below what the slowest store sustains (~4,400 req/s
-  // here), so the latency it reports is service time, not a queue.
-  c.fixedRate = 2000;
-  c.sizes = [100, 10 * 1024, 100 * 1024];
-  if (args.rounds) c.rounds = Math.max(2, Math.min(50, Number(args.rounds)));
-  if (args.duration) {
-    const d = Math.max(0.5, Math.min(120, Number(args.duration)));
-    for (const k of Object.keys(c.durations)) c.durations[k] = d;
-  }
-  if (args['list-sizes'])
-    c.listSizes = list(args['list-sizes'])
-      .map(Number)
-      .filter((n) => n > 0 && n <= 1e6);
-  c.cpuProf = Boolean(args['cpu-prof']);
-  c.scenarios = args.scenarios ? list(args.scenarios) : ['mixed', 'latency', 'get', 'sizes', 'list'];
-  for (const s of c.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario ${s} (${Object.keys(SCENARIOS).join(', ')})`);
-  if (args.only) {
-    const only = list(args.only).map((v) => ALIASES[v] || v);
-    for (const v of only)
-      if (!VARIANTS[v] || v === 'file-list') {
-        throw new UsageError(
-          `unknown variant ${v} (${Object.keys(VARIANTS)
-            .filter((x) => x !== 'file-list')
-            .join(', ')})`,
-        );
-      }
-    c.only = new Set(['bare', ...only]); // every ratio needs bare
-  } else {
-    c.only = null;
-  }
-  return c;
 }
 
 // ------------------------------------------------------------------------------ scenarios
@@ -139,27 +69,36 @@ function writeRequests(c) {
   ];
 }
 
+/** Each scenario's variants per framework, in table order; the first of each is its baseline. */
 const SCENARIOS = {
   mixed: {
     title: 'POST/PUT/DELETE, 100 B',
-    variants: ['bare', 'control', 'morgan', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'],
+    variants: {
+      express: ['bare', 'control', 'morgan', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'],
+      fastify: ['fastify-bare', 'fastify-pino', 'fastify-memory', 'fastify-file', 'fastify-mongo'],
+      hapi: ['hapi-bare', 'hapi-pino', 'hapi-memory', 'hapi-file', 'hapi-mongo'],
+    },
     loads: (c) => [{ key: null, duration: c.durations.mixed, requests: writeRequests(c) }],
   },
   // The same writes at a fixed rate below saturation: at full load (mixed) every variant queues,
   // and added latency there is mostly lost throughput. Here it is the time each request costs.
   latency: {
     title: 'POST/PUT/DELETE, 100 B, at a fixed rate',
-    variants: ['bare', 'control', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'],
+    variants: { express: ['bare', 'control', 'pino', 'winston', 'noop', 'memory', 'file', 'mongo'] },
     loads: (c) => [{ key: null, duration: c.durations.latency, rate: c.fixedRate, requests: writeRequests(c) }],
   },
   get: {
     title: 'GET only',
-    variants: ['bare', 'control', 'memory', 'file', 'mongo'],
+    variants: {
+      express: ['bare', 'control', 'memory', 'file', 'mongo'],
+      fastify: ['fastify-bare', 'fastify-memory', 'fastify-file'],
+      hapi: ['hapi-bare', 'hapi-memory', 'hapi-file'],
+    },
     loads: (c) => [{ key: null, duration: c.durations.get, requests: [{ method: 'GET', path: `/items/${ITEM_ID}` }] }],
   },
   sizes: {
     title: 'POST, growing bodies',
-    variants: ['bare', 'memory', 'winston'],
+    variants: { express: ['bare', 'memory', 'winston'] },
     loads: (c) =>
       c.sizes.map((size) => ({
         key: size,
@@ -168,7 +107,7 @@ const SCENARIOS = {
       })),
   },
   // The list scenario is not a round-robin: see runList().
-  list: { title: 'list route', variants: ['file'] },
+  list: { title: 'list route', variants: { express: ['file'] } },
 };
 
 // ------------------------------------------------------------------------------ processes
@@ -434,11 +373,14 @@ async function measure(app, requests, duration, connections, storePid = null, ra
  * Interleaved rounds of one load over fresh app processes (one per variant): every variant once
  * per round, the order rotated each round, round 1 (shorter) discarded as warm-up. `load.key` is
  * the body size in the size scenario, which gets fresh processes per size so that a 100 KB run
- * does not leave a big heap behind for the next 100 B run.
+ * does not leave a big heap behind for the next 100 B run. One framework's variants at a time:
+ * each is compared with its own framework's baseline.
  */
-async function runRounds(name, c, ctx, variants, ld) {
-  const tag = ld.key ? ` ${ld.key} B` : '';
+async function runRounds(name, c, ctx, framework, variants, ld) {
+  const baseline = FRAMEWORKS[framework].baseline;
+  const tag = `${ld.key ? ` ${ld.key} B` : ''}${framework === 'express' ? '' : ` on ${framework}`}`;
   const procName = ld.key ? `${name}-${ld.key}` : name;
+  const width = Math.max(8, ...variants.map((v) => v.length));
   console.log(`\n== ${name}${tag}: ${SCENARIOS[name].title} — ${variants.join(', ')}`);
   const apps = new Map();
   const runs = [];
@@ -450,7 +392,7 @@ async function runRounds(name, c, ctx, variants, ld) {
       ctx.problems.push(`${name}${tag}/${variants[i]}: ${s.reason.message.split('\n')[0]}`);
       console.error(`  ! ${s.reason.message}`);
     });
-    if (!apps.has('bare')) throw new Error(`${name}: bare did not start, nothing to compare with`);
+    if (!apps.has(baseline)) throw new Error(`${name}${tag}: ${baseline} did not start, nothing to compare with`);
     const running = variants.filter((v) => apps.has(v));
     const failed = new Set();
     for (let round = 0; round < c.rounds; round++) {
@@ -468,12 +410,12 @@ async function runRounds(name, c, ctx, variants, ld) {
           failed.add(v);
           ctx.problems.push(`${name}${tag}/${v} round ${round + 1}: ${err.message.split('\n')[0]} (dropped from this scenario)`);
           console.error(`  ! ${v}: ${err.message}`);
-          if (v === 'bare') throw new Error(`${name}${tag}: bare failed, nothing to compare with`);
+          if (v === baseline) throw new Error(`${name}${tag}: ${baseline} failed, nothing to compare with`);
           continue;
         }
-        runs.push({ scenario: name, round, warmup, variant: v, size: ld.key, ...m });
+        runs.push({ scenario: name, framework, round, warmup, variant: v, size: ld.key, ...m });
         console.log(
-          `  round ${round + 1}/${c.rounds}${warmup ? ' (warm-up)' : '          '} ${v.padEnd(8)} ` +
+          `  round ${round + 1}/${c.rounds}${warmup ? ' (warm-up)' : '          '} ${v.padEnd(width)} ` +
             `${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ` +
             `${m.cpuUsPerReq == null ? '–' : m.cpuUsPerReq.toFixed(1)} µs/req  rss ${Math.round(m.rssPeak / 1048576)} MB` +
             `${m.otherCpu == null ? '' : `  others ${(m.otherCpu * 100).toFixed(0)}%`}` +
@@ -577,15 +519,17 @@ function availability() {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), KNOWN_OPTIONS);
   if (args.help) {
     console.log(usage());
     return;
   }
-  const c = config(args);
+  const c = config(args, Object.keys(SCENARIOS));
   const started = Date.now();
   const skipped = availability();
-  const selected = (vs) => vs.filter((v) => (!c.only || c.only.has(v)) && !skipped[v]);
+  // A scenario's variants on one framework, as far as --frameworks, --only and the build allow.
+  const inRun = (v) => c.frameworks.includes(frameworkOf(v)) && (!c.only || c.only.has(v));
+  const selected = (name, framework) => (SCENARIOS[name].variants[framework] || []).filter((v) => inRun(v) && !skipped[v]);
   const problems = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eal-bench-'));
   tempDir = dir;
@@ -598,8 +542,9 @@ async function main() {
       quick: c.quick,
       args: process.argv.slice(2),
       config: { ...c, only: c.only ? [...c.only] : null },
+      frameworks: Object.fromEntries(c.frameworks.map((f) => [f, FRAMEWORKS[f]])),
       labels: Object.fromEntries(Object.entries(VARIANTS).map(([k, v]) => [k, v.label])),
-      skipped: Object.fromEntries(Object.entries(skipped).filter(([k]) => k !== 'file-list' && (!c.only || c.only.has(k)))),
+      skipped: Object.fromEntries(Object.entries(skipped).filter(([k]) => k !== 'file-list' && inRun(k))),
     },
     runs: [],
     list: [],
@@ -608,7 +553,7 @@ async function main() {
   };
   let mongo = null;
   try {
-    const needsMongo = c.scenarios.some((s) => selected(SCENARIOS[s].variants).includes('mongo'));
+    const needsMongo = c.scenarios.some((s) => c.frameworks.some((f) => selected(s, f).some((v) => VARIANTS[v].mongo)));
     if (needsMongo) {
       try {
         mongo = await startMongoServer(problems);
@@ -616,25 +561,31 @@ async function main() {
         ctx.mongoPid = mongo.child.pid;
         console.log(`mongo test server at ${mongo.uri} (pid ${mongo.child.pid})`);
       } catch (err) {
-        skipped.mongo = `test server did not start: ${err.message.split('\n')[0]}`;
-        results.meta.skipped.mongo = skipped.mongo;
-        problems.push(`mongo: ${skipped.mongo}`);
-        console.error(`! ${skipped.mongo}`);
+        const why = `test server did not start: ${err.message.split('\n')[0]}`;
+        for (const v of Object.keys(VARIANTS).filter((x) => VARIANTS[x].mongo)) {
+          skipped[v] = why;
+          if (inRun(v)) results.meta.skipped[v] = why;
+        }
+        problems.push(`mongo: ${why}`);
+        console.error(`! ${why}`);
       }
     }
     for (const name of c.scenarios) {
       if (name === 'list') {
-        if (skipped['file-list'] || (c.only && !c.only.has('file'))) continue;
+        if (skipped['file-list'] || !c.frameworks.includes('express') || (c.only && !c.only.has('file'))) continue;
         const { rows, finishes } = await runList(c, ctx);
         results.list.push(...rows);
         results.audit.push(...finishes);
         continue;
       }
-      const variants = selected(SCENARIOS[name].variants);
-      for (const ld of SCENARIOS[name].loads(c)) {
-        const { runs, finishes } = await runRounds(name, c, ctx, variants, ld);
-        results.runs.push(...runs);
-        results.audit.push(...finishes);
+      for (const framework of c.frameworks) {
+        const variants = selected(name, framework);
+        if (!variants.length) continue;
+        for (const ld of SCENARIOS[name].loads(c)) {
+          const { runs, finishes } = await runRounds(name, c, ctx, framework, variants, ld);
+          results.runs.push(...runs);
+          results.audit.push(...finishes);
+        }
       }
     }
   } finally {
@@ -642,15 +593,28 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  // Summaries: measured rounds only.
+  // Summaries: measured rounds only. Express's at the top level (its tables predate the other
+  // frameworks), Fastify's and Hapi's under summary.frameworks, against their own baseline and logger.
   const measured = results.runs.filter((r) => !r.warmup);
+  const ofExpress = measured.filter((r) => (r.framework || 'express') === 'express');
   const summary = {};
   for (const name of ['mixed', 'latency', 'get']) {
-    const rs = measured.filter((r) => r.scenario === name);
-    if (rs.length) summary[name] = report.summarize(rs, SCENARIOS[name].variants);
+    const rs = ofExpress.filter((r) => r.scenario === name);
+    if (rs.length) summary[name] = report.summarize(rs, SCENARIOS[name].variants.express);
   }
-  const sz = measured.filter((r) => r.scenario === 'sizes');
-  if (sz.length) summary.sizes = report.summarize(sz, SCENARIOS.sizes.variants, { key: (r) => r.size });
+  const sz = ofExpress.filter((r) => r.scenario === 'sizes');
+  if (sz.length) summary.sizes = report.summarize(sz, SCENARIOS.sizes.variants.express, { key: (r) => r.size });
+  for (const framework of c.frameworks.filter((f) => f !== 'express')) {
+    const { baseline, logger } = FRAMEWORKS[framework];
+    const tables = {};
+    for (const name of ['mixed', 'get']) {
+      const rs = measured.filter((r) => r.framework === framework && r.scenario === name);
+      if (rs.length) tables[name] = report.summarize(rs, SCENARIOS[name].variants[framework], { baseline, logger });
+    }
+    if (!Object.keys(tables).length) continue;
+    summary.frameworks = summary.frameworks || {};
+    summary.frameworks[framework] = tables;
+  }
   if (results.list.length) summary.list = results.list;
   if (summary.latency) summary.latencyRate = c.fixedRate;
   summary.audit = report.auditChecks(results.audit);

@@ -4,9 +4,10 @@
  * run.js with an IPC channel. Environment: BENCH_DIR (temp dir for log files and stores),
  * BENCH_MONGO_URI (mongo variant), BENCH_LIST_SIZE (file-list variant).
  *
- * Chain: counter → express.json() → the variant's middleware → routes. The counter only counts
- * answered requests (for CPU/request and the audit check); it is the same for every variant.
- * The routes are stateless, so the only difference between variants is their middleware.
+ * The app (bench/apps/<framework>.js): the counter, the framework's JSON body parsing, the
+ * variant's middleware or plugins, then stateless routes (apps/items.js), so the only difference
+ * between the variants of one framework is what they mount. The counter only counts answered
+ * requests (for CPU/request and the audit check); it is the same for every variant.
  *
  * IPC (parent → child, each answered with the same `id`):
  *   begin   reset the window: CPU snapshot, RSS sampling, request counters
@@ -14,8 +15,14 @@
  *   finish  audit.close(), then audit.stats() and the lifetime count of mutating requests answered
  *   exit    teardown, then exit (so that --cpu-prof writes its profile)
  */
-const express = require('express');
-const { VARIANTS } = require('./variants');
+const { VARIANTS, frameworkOf } = require('./variants');
+
+/** One app builder per framework (bench/apps/), loaded only for the framework this process runs. */
+const APPS = {
+  express: () => require('./apps/express'),
+  fastify: () => require('./apps/fastify'),
+  hapi: () => require('./apps/hapi'),
+};
 
 const variantName = process.argv[2];
 const spec = VARIANTS[variantName];
@@ -49,34 +56,6 @@ function counter(req, res, next) {
   next();
 }
 
-let seq = 0;
-const pid = process.pid.toString(16).padStart(8, '0');
-function newId() {
-  seq++;
-  return pid + seq.toString(16).padStart(16, '0');
-}
-
-function buildApp(variant) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(counter);
-  app.use(express.json({ limit: '1mb' })); // the size scenario posts 100 KB bodies
-  for (const mw of variant.middleware) app.use(mw);
-  app.post('/items', (req, res) => {
-    res.status(201).json({ _id: newId(), ...req.body });
-  });
-  app.put('/items/:id', (req, res) => {
-    res.json({ _id: req.params.id, ...req.body });
-  });
-  app.delete('/items/:id', (req, res) => {
-    res.json({ _id: req.params.id, deleted: true });
-  });
-  app.get('/items/:id', (req, res) => {
-    res.json({ _id: req.params.id, name: 'item', qty: 1, tags: ['a', 'b'] });
-  });
-  return app;
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -85,7 +64,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * destination) keep writing after the load; that CPU belongs to this variant's window, and must
  * not run during the next variant's window. Returns false if it did not settle in time.
  */
-async function settle(variant) {
+async function settle(audit) {
   const deadline = Date.now() + SETTLE_MAX_MS;
   let quietTicks = 0;
   let prev = process.cpuUsage();
@@ -94,7 +73,7 @@ async function settle(variant) {
     const d = process.cpuUsage(prev);
     prev = process.cpuUsage();
     const busy = (d.user + d.system) / (SETTLE_TICK_MS * 1000);
-    const queued = variant.audit ? variant.audit.stats().queued : 0;
+    const queued = audit ? audit.stats().queued : 0;
     quietTicks = busy < SETTLE_IDLE_FRACTION && queued === 0 ? quietTicks + 1 : 0;
     if (quietTicks >= SETTLE_QUIET_TICKS) return true;
   }
@@ -108,13 +87,8 @@ async function main() {
     listSize: Number(process.env.BENCH_LIST_SIZE || 0),
   };
   const variant = await spec.build(ctx);
-  const app = buildApp(variant);
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  server.keepAliveTimeout = 60_000;
+  const app = await APPS[frameworkOf(variantName)]().listen(variant, counter);
+  const { server, audit } = app;
 
   let cpuStart = null;
   let rssPeak = 0;
@@ -134,7 +108,7 @@ async function main() {
       return {};
     },
     async end() {
-      const settled = await settle(variant);
+      const settled = await settle(audit);
       const cpu = process.cpuUsage(cpuStart);
       clearInterval(sampler);
       sampleRss();
@@ -144,7 +118,7 @@ async function main() {
         non2xx: current.non2xx,
         rssPeak,
         settled,
-        queued: variant.audit ? variant.audit.stats().queued : 0,
+        queued: audit ? audit.stats().queued : 0,
       };
       if (variant.reset) variant.reset();
       return result;
@@ -152,13 +126,13 @@ async function main() {
     async finish() {
       let stats = null;
       let closeError = null;
-      if (variant.audit) {
+      if (audit) {
         try {
-          await variant.audit.close();
+          await audit.close();
         } catch (err) {
           closeError = String((err && err.stack) || err);
         }
-        stats = variant.audit.stats();
+        stats = audit.stats();
       }
       return {
         stats,
@@ -170,9 +144,7 @@ async function main() {
     },
     async exit() {
       clearInterval(sampler);
-      server.closeAllConnections();
-      server.close();
-      await Promise.race([variant.teardown(), sleep(5000)]);
+      await Promise.race([app.close().then(variant.teardown), sleep(5000)]);
       setImmediate(() => process.exit(0));
       return {};
     },

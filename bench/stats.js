@@ -20,7 +20,9 @@ const path = require('node:path');
 const { execFileSync, fork } = require('node:child_process');
 const { makeEntry } = require('./variants');
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')));
+const { cliArgs } = require('./args');
+
+const args = cliArgs(['sizes', 'stores', 'queries']);
 const SIZES = (args.sizes || '100000,1000000').split(',').map(Number);
 const STORES = (args.stores || 'file,mongo').split(',');
 const QUERIES = Number(args.queries || 10);

@@ -1,6 +1,8 @@
 'use strict';
 /**
- * One function per benchmarked variant. Each returns
+ * One function per benchmarked variant; the Fastify and Hapi ones are in variants-fastify.js and
+ * variants-hapi.js, and each variant names its `framework` (Express when it names none).
+ * An Express variant returns
  *   { middleware: fn[],          // mounted between express.json() and the routes
  *     audit?: the auditLog instance (audit variants only),
  *     reset?: () => void,         // called between rounds, after the load: truncates log files
@@ -11,30 +13,9 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-
-/** Resolves when `emitter` emits one of `events`, or after `ms` whatever happens. */
-function waitFor(emitter, events, ms = 5000) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      for (const e of events) emitter.removeListener(e, done);
-      resolve();
-    }
-    for (const e of events) emitter.once(e, done);
-  });
-}
-
-/** Truncating is safe while the stream stays open: every logger here opens its file O_APPEND. */
-function truncater(file) {
-  return () => {
-    try {
-      fs.truncateSync(file, 0);
-    } catch {
-      /* not created yet */
-    }
-  };
-}
+const { waitFor, truncater, pinoFile, auditModuleId, auditPackage, noopStore, auditStore } = require('./variant-kit');
+const { FASTIFY_VARIANTS } = require('./variants-fastify');
+const { HAPI_VARIANTS } = require('./variants-hapi');
 
 function bare() {
   return { middleware: [], teardown: async () => {} };
@@ -57,16 +38,11 @@ function morgan(ctx) {
 function pino(ctx) {
   const createPino = require('pino');
   const pinoHttp = require('pino-http');
-  const file = path.join(ctx.dir, 'pino.log');
-  const dest = createPino.destination({ dest: file, sync: false });
-  const logger = createPino(dest);
+  const log = pinoFile(ctx, 'pino.log');
   return {
-    middleware: [pinoHttp({ logger })],
-    reset: truncater(file),
-    teardown: async () => {
-      dest.end();
-      await waitFor(dest, ['close', 'error']);
-    },
+    middleware: [pinoHttp({ logger: createPino(log.dest) })],
+    reset: log.reset,
+    teardown: log.close,
   };
 }
 
@@ -95,22 +71,6 @@ function winston(ctx) {
   };
 }
 
-/**
- * Loaded lazily, so that the non-audit variants run before dist/ exists. BENCH_AUDIT_MODULE
- * (an absolute path) benchmarks another build of the package instead of this repo's dist/.
- */
-function auditModuleId() {
-  return process.env.BENCH_AUDIT_MODULE || 'express-audit-log';
-}
-
-function auditPackage() {
-  try {
-    return require(auditModuleId());
-  } catch (err) {
-    throw new Error(`${auditModuleId()} is not loadable (run \`npm run build\` first): ${err.message}`);
-  }
-}
-
 function auditVariant(audit, extraTeardown = async () => {}) {
   return {
     middleware: [audit],
@@ -121,21 +81,10 @@ function auditVariant(audit, extraTeardown = async () => {}) {
   };
 }
 
-function memory() {
-  const { auditLog, memoryStore } = auditPackage();
-  return auditVariant(auditLog({ store: memoryStore(), ttl: '1d' }));
-}
-
-/** A store that keeps nothing: what capture and the writer cost apart from any store. */
-function noopStore() {
-  return {
-    init: async () => undefined,
-    insertMany: async () => undefined,
-    find: async () => ({ docs: [], total: 0 }),
-    count: async () => 0,
-    findById: async () => null,
-    close: async () => undefined,
-  };
+function memory(ctx) {
+  const pkg = auditPackage();
+  const { store } = auditStore('memory', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }));
 }
 
 function noop() {
@@ -144,20 +93,15 @@ function noop() {
 }
 
 function file(ctx) {
-  const { auditLog, fileStore } = auditPackage();
-  const store = fileStore({ path: path.join(ctx.dir, 'audit.db') });
-  return auditVariant(auditLog({ store, ttl: '1d' }));
+  const pkg = auditPackage();
+  const { store } = auditStore('file', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }));
 }
 
 function mongo(ctx) {
-  if (!ctx.mongoUri) throw new Error('the mongo variant needs BENCH_MONGO_URI (the wire-protocol test server)');
-  const { auditLog, mongoStore } = auditPackage();
-  const mongoose = require('mongoose');
-  const connection = mongoose.createConnection(ctx.mongoUri);
-  const audit = auditLog({ store: mongoStore({ connection }), ttl: '1d' });
-  return auditVariant(audit, async () => {
-    await connection.close().catch(() => {});
-  });
+  const pkg = auditPackage();
+  const { store, release } = auditStore('mongo', ctx, pkg);
+  return auditVariant(pkg.auditLog({ store, ttl: '1d' }), release);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,7 +171,7 @@ async function fileList(ctx) {
   return { ...auditVariant(audit), info: { prefillMs, entries: ctx.listSize } };
 }
 
-/** name → { label, kind, build } ; kind 'audit' variants need dist/, 'mongo' also the test server. */
+/** name → { label, build, framework?, audit?, mongo? }: audit variants need dist/, mongo ones also the test server. */
 const VARIANTS = {
   bare: { label: 'bare (baseline)', build: bare },
   control: { label: 'bare again (A/A control)', build: bare },
@@ -239,7 +183,22 @@ const VARIANTS = {
   file: { label: 'audit: fileStore (SQLite)', audit: true, build: file },
   mongo: { label: 'audit: mongoStore (wire test server)', audit: true, mongo: true, build: mongo },
   'file-list': { label: 'audit: fileStore, pre-filled', audit: true, build: fileList },
+  ...FASTIFY_VARIANTS,
+  ...HAPI_VARIANTS,
 };
+
+/**
+ * The frameworks, each with its baseline (every ratio of its rows is taken against it, in the same
+ * round) and its usual request logger (the Fastify and Hapi rows are also compared with it).
+ */
+const FRAMEWORKS = {
+  express: { label: 'Express 5', baseline: 'bare', logger: 'pino' },
+  fastify: { label: 'Fastify 5', baseline: 'fastify-bare', logger: 'fastify-pino' },
+  hapi: { label: 'Hapi 21', baseline: 'hapi-bare', logger: 'hapi-pino' },
+};
+
+/** The framework a variant runs on: Express unless it names another. */
+const frameworkOf = (variant) => VARIANTS[variant]?.framework || 'express';
 
 /** Accepted spellings for --only. */
 const ALIASES = {
@@ -260,4 +219,4 @@ const ALIASES = {
   mongostore: 'mongo',
 };
 
-module.exports = { VARIANTS, ALIASES, listQuery, makeEntry, auditModuleId, noopStore };
+module.exports = { VARIANTS, FRAMEWORKS, frameworkOf, ALIASES, listQuery, makeEntry, auditModuleId, noopStore };
