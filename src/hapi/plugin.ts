@@ -48,12 +48,10 @@ function routeAuth(server: Server, strategies: string[] | undefined): RouteOptio
 }
 
 /** Options the Hapi adapter does not honour yet: refused at start rather than ignored. */
-function unsupported(config: Pick<AuditCoreOptions, 'include' | 'exclude' | 'durability'>): void {
+function unsupported(config: Pick<AuditCoreOptions, 'durability'>): void {
   const refuse = (option: string, what: string) => {
     throw new AuditLogConfigError('EAUDIT_OPTION', option, `${what} is not supported by the Hapi adapter yet; remove ${option}, or use auditLog() on Express.`);
   };
-  if (config.include !== undefined) refuse('include', 'include');
-  if (config.exclude !== undefined) refuse('exclude', 'exclude');
   if (config.durability === 'journal') refuse('durability', "durability: 'journal' (building the entry before the response's last bytes)");
 }
 

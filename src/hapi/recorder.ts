@@ -11,6 +11,7 @@ import type { Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hap
 import { annotationOf } from '../capture/annotate';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
 import { requestIdFrom } from '../capture/correlation';
+import { pathMatcher, type RoutingSettings } from '../capture/path-filter';
 import type { AuditEntry } from '../entry';
 import { contextConsumed, enterContext, type AuditContext } from '../events/context';
 import { existingContext } from '../events/request-context';
@@ -69,16 +70,31 @@ function answerOf(response: ResponseObject | BoomLike | null): Pick<Recording, '
   return { status: response.statusCode, body: JSON.stringify(source), contentType: declared ?? 'application/json' };
 }
 
+/**
+ * `include` / `exclude` match paths the way Hapi's router does: case-sensitively unless the server
+ * set `router.isCaseSensitive: false`, and minding a trailing slash unless it set
+ * `router.stripTrailingSlash` (Hapi's defaults are Express's `case sensitive routing` and `strict routing`).
+ */
+export function routingOf(server: Server): RoutingSettings {
+  const router = server.settings.router ?? {};
+  return { caseSensitive: router.isCaseSensitive !== false, strict: router.stripTrailingSlash !== true };
+}
+
 /** Adds the recorder's extensions to `server` (the plugin's realm: prefixes apply to routes only, so every request of the server passes). */
 export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): void {
   const recordings = new WeakMap<Request, Recording>();
   const { methods, requestIdHeader, echoRequestId, transform } = config;
+  const included = config.include.length > 0 ? pathMatcher(config.include) : null;
+  const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
+  const routing = routingOf(server);
+  /** Whether a request to `path` is recorded at all (`include` / `exclude`). */
+  const chosen = (path: string) => !((included && !included(path, routing)) || excluded?.(path, routing));
 
   server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
     let context: AuditContext | null = null;
     try {
       const method = request.method.toUpperCase();
-      if (methods.has(method) && !hooks.isOwnPath(request.path)) {
+      if (methods.has(method) && !hooks.isOwnPath(request.path) && chosen(request.path)) {
         const incomingId = requestIdFrom(request.headers[requestIdHeader]);
         context = hooks.context(request, incomingId);
         recordings.set(request, {
