@@ -12,7 +12,7 @@ import { annotate as annotateRequest } from '../capture/annotate';
 import { createAuditCore } from '../core/audit-core';
 import type { AuditHandleMembers } from '../core/handle';
 import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
-import { AuditLogConfigError, type AuditLogStoreError } from '../errors';
+import type { AuditLogStoreError } from '../errors';
 import { SINK, type EventSink } from '../events/context';
 import { eventMethods } from '../events/handle';
 import type { AuditAnnotation, AuditCoreOptions } from '../options';
@@ -47,18 +47,8 @@ function routeAuth(server: Server, strategies: string[] | undefined): RouteOptio
   return { mode: 'try', strategies: chosen, access: { scope: false, entity: 'any' } } as RouteOptions['auth'];
 }
 
-/** Options the Hapi adapter does not honour yet: refused at start rather than ignored. */
-function unsupported(config: Pick<AuditCoreOptions, 'durability'>): void {
-  const refuse = (option: string, what: string) => {
-    throw new AuditLogConfigError('EAUDIT_OPTION', option, `${what} is not supported by the Hapi adapter yet; remove ${option}, or use auditLog() on Express.`);
-  };
-  if (config.durability === 'journal') refuse('durability', "durability: 'journal' (building the entry before the response's last bytes)");
-}
-
 function register(server: Server, options: AuditLogHapiOptions | undefined): void {
   const { strategies, ...coreOptions } = options ?? {};
-  // Before the core opens its store.
-  unsupported(coreOptions);
   const core = createAuditCore<Request>(coreOptions, { contextOf: (req, sink) => contextOfRequest(req as Request, sink) });
   const sink: EventSink | null = core.enabled ? core.sink : null;
   const handle = {

@@ -3,9 +3,11 @@
  * Express), `onPreResponse` what the app answers (status, the source it replied with or a Boom
  * error's output), and the server's 'response' event, once the response is on the wire or the
  * client has gone, hands the facts to the framework-free builder (capture/build-entry.ts).
+ * With `durability: 'journal'` the entry is built (and journaled) when Hapi writes the status
+ * line, before any byte of the answer reaches the socket: see journalBeforeHead().
  * Nothing here may change the app's answer: failures are reported (EAUDIT_CAPTURE) and the request goes on.
  */
-import { STATUS_CODES } from 'http';
+import { STATUS_CODES, type ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import type { Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
 import { annotationOf } from '../capture/annotate';
@@ -33,6 +35,8 @@ interface Recording {
   gone?: boolean;
   /** Read when the request arrives: once the client is gone, Hapi no longer knows its address. */
   ip: string | undefined;
+  /** Journal mode: built as the status line is written, so complete, not aborted, though not yet on the wire. */
+  ending?: boolean;
 }
 
 export interface HapiRecorderHooks {
@@ -87,6 +91,7 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   const included = config.include.length > 0 ? pathMatcher(config.include) : null;
   const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
   const routing = routingOf(server);
+  const journaled = config.durability === 'journal';
   /** Whether a request to `path` is recorded at all (`include` / `exclude`). */
   const chosen = (path: string) => !((included && !included(path, routing)) || excluded?.(path, routing));
 
@@ -130,13 +135,18 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
         if (isBoom(response)) response.output.headers[requestIdHeader] = rec.requestId;
         else response?.header(requestIdHeader, rec.requestId);
       }
+      // A client already gone gets nothing written: its request is recorded on 'response', as aborted.
+      if (journaled && !rec.gone) journalBeforeHead(request);
     } catch (error) {
       hooks.fail(error);
     }
     return h.continue;
   });
 
-  server.events.on('response', (request: Request) => {
+  server.events.on('response', (request: Request) => finish(request));
+
+  /** Builds and queues the request's entry, once. */
+  function finish(request: Request): void {
     const rec = recordings.get(request);
     if (!rec) return;
     recordings.delete(request);
@@ -148,7 +158,33 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     } catch (error) {
       hooks.fail(error);
     }
-  });
+  }
+
+  /**
+   * Journal mode: Hapi marshals the answer after onPreResponse (and may turn a failure there into
+   * a 500), then writes the status line with `res.writeHead()` and pipes the payload. Node keeps
+   * the head until the first write, so building the entry right after writeHead() puts it in the
+   * journal (a synchronous write: pipeline/journal.ts) before the client can have any of the
+   * answer, from the final status and payload. The wrapper is this request's own, in journal mode only.
+   */
+  function journalBeforeHead(request: Request): void {
+    const res = request.raw.res;
+    const writeHead = res.writeHead;
+    res.writeHead = function journaledWriteHead(this: ServerResponse, ...args: unknown[]) {
+      const result = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+      res.writeHead = writeHead;
+      const rec = recordings.get(request);
+      if (rec) {
+        try {
+          Object.assign(rec, answerOf(request.response as ResponseObject | BoomLike | null), { status: res.statusCode, ending: true });
+        } catch (error) {
+          hooks.fail(error);
+        }
+        finish(request);
+      }
+      return result;
+    } as typeof res.writeHead;
+  }
 }
 
 /**
@@ -176,7 +212,7 @@ function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
   // The client left before the response was complete: Hapi then replaces the response with its
   // disconnect error (499 by default) and still ends it. The status is the one the app had answered, if any.
   // Hapi skips onPreResponse for a request whose client has gone: no answer noted means the client left first.
-  const aborted = rec.status === undefined || rec.gone === true || isDisconnect(request, request.response);
+  const aborted = !rec.ending && (rec.status === undefined || rec.gone === true || isDisconnect(request, request.response));
   // Nothing was sent to a client gone before the answer: as on Express, a default 200 nobody sent is no status at all.
   const status = rec.status === undefined || (rec.gone && rec.status === 200) ? null : rec.status;
   const route = matchedRoute(request);
