@@ -13,6 +13,7 @@ import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
 import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
+import { parseJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { contextOfRequest } from './request-context';
 
@@ -71,6 +72,22 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     };
   }
 
+  /**
+   * A body the route could not take (too large, not JSON, a type Hapi does not parse). Hapi reads
+   * the body before the handler runs, but after authenticating the caller (mode 'try'), so the
+   * gate runs here first: a caller who may not use the route gets its 401/403 whatever the body,
+   * as on Express, where the auth check comes before the body parser.
+   */
+  const bodyRefused =
+    (gate: ((caller: QueryCaller) => Gate) | null, maxBytes: number): Lifecycle.FailAction =>
+    (request, h, error) => {
+      const refusal = gate ? gate(callerOf(request)) : null;
+      if (refusal) return reply(h, refusal).takeover();
+      const status = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+      if (status === 413) return reply(h, errorAnswer(413, `The body is too large (${sizeOf(maxBytes)} at most).`)).takeover();
+      return reply(h, errorAnswer(400, 'The body is not valid JSON.')).takeover();
+    };
+
   /** A route: its gate first, then its answer; the service's errors become the Express adapter's answers. */
   const route = (
     method: RouteDefMethods | '*',
@@ -84,12 +101,18 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     path: `${base}${path}`,
     options: {
       auth,
-      ...(maxBytes ? { payload: { maxBytes, parse: true } } : {}),
+      // The raw bytes, parsed after the gate (json-body.ts); a type that is not JSON reaches the handler, which answers 415 as on Express.
+      ...(maxBytes ? { payload: { maxBytes, parse: 'gunzip' as const, output: 'data' as const, failAction: bodyRefused(gate, maxBytes) } } : {}),
     },
     handler: async (request, h) => {
       try {
         const refusal = gate ? gate(callerOf(request)) : null;
         if (refusal) return reply(h, refusal);
+        if (maxBytes && isJson(request)) {
+          const body = parseJsonBody(request.payload as Buffer | null);
+          if ('invalid' in body) return reply(h, errorAnswer(400, 'The body is not valid JSON.'));
+          (request as { payload: unknown }).payload = body.value;
+        }
         const answer = await handle(request, h);
         return isAnswer(answer) ? reply(h, answer) : answer;
       } catch (error) {
@@ -187,6 +210,11 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     route('*', '/{rest*}', null, () => errorAnswer(404, 'No such audit log route.')),
   ];
   return routes;
+}
+
+/** 1048576 → '1 MB', 16384 → '16 KB'. */
+function sizeOf(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
 }
 
 function exportEvent(details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) {
