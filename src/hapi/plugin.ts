@@ -87,6 +87,14 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
     { push: core.sink.push, fail: core.report, context: (request, requestId) => recordedContext(request, core.sink, requestId), isOwnPath },
   );
   if (config.routes) {
+    // The Express adapter's routes ignore one trailing slash (`/auditLog/` is the list, `/auditLog/ui/`
+    // the page) whatever the app's settings; Hapi's router minds it unless the server strips it.
+    // So the plugin's own paths lose it before routing; other paths pay one endsWith.
+    server.ext('onRequest', (request, h) => {
+      const path = request.path;
+      if (path.length > 1 && path.endsWith('/') && isOwnPath(path)) request.setUrl(`${path.slice(0, -1)}${request.url.search}`);
+      return h.continue;
+    });
     const routes = queryRoutes(core, routeAuth(server, strategies));
     if (config.ui) routes.unshift(...uiRoutes(ownRoot, base));
     server.route(routes);

@@ -11,9 +11,11 @@ import express from 'express';
 import { expressjwt } from 'express-jwt';
 import request from 'supertest';
 import { memoryStore } from 'express-audit-log';
-import { startHapiApp } from '../contract/hapi-driver';
+import { hapiDriver, startHapiApp } from '../contract/hapi-driver';
+import { expressDriver } from '../contract/express-driver';
+import type { ContractApp } from '../contract/driver';
 import { ADMIN, SECRET, USER } from '../support/app';
-import { normalise } from '../contract/scenario';
+import { entriesOf, normalise } from '../contract/scenario';
 
 interface Case {
   method: 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete' | 'options';
@@ -122,9 +124,72 @@ const CASES: Array<[string, Case]> = [
   ['POST /auditLog/erasures, admin, invalid JSON', { method: 'post', path: '/auditLog/erasures', token: ADMIN, type: json, body: '{' }],
   ['POST /auditLog/holds, admin, an array', { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: '[]' }],
   ['POST /auditLog/holds, admin, invalid JSON', { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: '[' }],
+  // Reads, after the writes above (the same entries on both, in the same order).
+  ['GET /auditLog', { method: 'get', path: '/auditLog?$sort=date&$select=action,collectionName,statusCode', token: ADMIN }],
+  ['GET /auditLog/ (trailing slash)', { method: 'get', path: '/auditLog/?$count=true', token: ADMIN }],
+  ['HEAD /auditLog', { method: 'head', path: '/auditLog', token: ADMIN }],
+  ['GET /auditLog, USER token', { method: 'get', path: '/auditLog', token: USER }],
+  ['GET /auditLog?$limit=0', { method: 'get', path: '/auditLog?$limit=0', token: ADMIN }],
+  ['GET /auditLog?$sort=nope', { method: 'get', path: '/auditLog?$sort=nope', token: ADMIN }],
+  ['GET /auditLog?$where=…', { method: 'get', path: '/auditLog?$where=%7B%22statusCode%22%3A%7B%22%24gte%22%3A400%7D%7D&$select=statusCode', token: ADMIN }],
+  ['GET /auditLog/<malformed id>', { method: 'get', path: '/auditLog/nope', token: ADMIN }],
+  ['GET /auditLog/history/users/1', { method: 'get', path: '/auditLog/history/users/1', token: ADMIN }],
+  ['GET /auditLog/stats', { method: 'get', path: '/auditLog/stats?groupBy=action', token: ADMIN }],
+  ['GET /auditLog/stats?groupBy=nope', { method: 'get', path: '/auditLog/stats?groupBy=nope', token: ADMIN }],
+  ['GET /auditLog/export?format=csv', { method: 'get', path: '/auditLog/export?format=csv&$select=action,statusCode', token: ADMIN }],
+  ['GET /auditLog/export?format=nope', { method: 'get', path: '/auditLog/export?format=nope', token: ADMIN }],
+  ['HEAD /auditLog/export', { method: 'head', path: '/auditLog/export', token: ADMIN }],
+  ['GET /auditLog/verify', { method: 'get', path: '/auditLog/verify', token: ADMIN }],
+  ['GET /auditLog/retention', { method: 'get', path: '/auditLog/retention', token: ADMIN }],
+  ['GET /auditLog/holds', { method: 'get', path: '/auditLog/holds', token: ADMIN }],
+  ['DELETE /auditLog/holds/<unknown>', { method: 'delete', path: '/auditLog/holds/0123456789abcdef01234567', token: ADMIN }],
+  ['GET /auditLog/openapi.json, no token', { method: 'get', path: '/auditLog/openapi.json' }],
+  ['GET /auditLog/ui/ (trailing slash)', { method: 'get', path: '/auditLog/ui/' }],
+  ['GET /auditLog/UI (case)', { method: 'get', path: '/auditLog/UI' }],
+  ['GET /auditLog/stats/ (trailing slash)', { method: 'get', path: '/auditLog/stats/?groupBy=action', token: ADMIN }],
+  ['PUT /auditLog/ (trailing slash)', { method: 'put', path: '/auditLog/', token: ADMIN }],
+  ['GET /auditLog// (two slashes)', { method: 'get', path: '/auditLog//', token: ADMIN }],
 ];
 
 test.each(CASES)('%s: the same answer on Hapi as on Express', async (_name, c) => {
   const [onExpress, onHapi] = [await send(expressUrl, c), await send(hapiUrl, c)];
   expect(onHapi).toEqual(onExpress);
+});
+
+describe('the same entries on Hapi as on Express, beyond the contract scenario', () => {
+  const apps: Record<'express' | 'hapi', ContractApp | null> = { express: null, hapi: null };
+  const options = { store: memoryStore(), scope: ['admin'], echoRequestId: true, maxFieldBytes: 256 };
+  beforeAll(async () => {
+    apps.express = await expressDriver.start({ ...options, store: memoryStore() });
+    apps.hapi = await hapiDriver.start({ ...options, store: memoryStore() });
+  });
+  afterAll(async () => {
+    await apps.express?.close();
+    await apps.hapi?.close();
+  });
+
+  const ENTRY_CASES: Array<[string, (agent: request.Agent) => request.Test]> = [
+    ['a query string', (agent) => agent.post('/api/v1/users?draft=1&x=y').send({ name: 'q' })],
+    ['a body over maxFieldBytes', (agent) => agent.post('/api/v1/users').send({ name: 'big', blob: 'z'.repeat(1000) })],
+    ['an empty body', (agent) => agent.delete('/api/v1/users/0123456789abcdef01234567')],
+    ['an encoded path', (agent) => agent.delete('/api/v1/users/a%20b/roles/r%2F1')],
+    ['a secret in the query', (agent) => agent.put('/api/v1/users/0123456789abcdef01234567?token=s3cret&page=2').send({ name: 'n' })],
+    [
+      'a user and a forwarded address',
+      (agent) => agent.post('/auth/login').set('Authorization', `Bearer ${USER}`).set('X-Forwarded-For', '10.0.0.9').send({ password: 'p' }),
+    ],
+  ];
+
+  test.each(ENTRY_CASES)('%s', async (name, make) => {
+    const seen: Record<string, unknown> = {};
+    for (const framework of ['express', 'hapi'] as const) {
+      const app = apps[framework]!;
+      const id = `case-${name.replace(/\W+/g, '-')}`;
+      const res = await make(request.agent(app.url)).set('X-Request-Id', id);
+      const entries = await entriesOf(app, id);
+      expect(entries).toHaveLength(1);
+      seen[framework] = { status: res.status, echoed: res.headers['x-request-id'], entry: normalise(entries[0]) };
+    }
+    expect(seen.hapi).toEqual(seen.express);
+  });
 });

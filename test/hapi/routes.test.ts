@@ -1,7 +1,9 @@
 /**
  * The query routes on Hapi answer as on Express: the same service behind them, translated.
  */
+import Hapi from '@hapi/hapi';
 import request from 'supertest';
+import { auditLogHapi, type AuditLogHapiOptions } from 'express-audit-log/hapi';
 import { memoryStore } from 'express-audit-log';
 import { hapiDriver } from '../contract/hapi-driver';
 import type { ContractApp } from '../contract/driver';
@@ -111,14 +113,20 @@ describe('the Hapi query routes', () => {
 
 describe('bodies of the Hapi query routes', () => {
   it('with getAuth and no strategy: auth is still checked before the body, and a too-large body names the route limit', async () => {
-    const Hapi = (await import('@hapi/hapi')).default;
-    const { auditLogHapi } = await import('express-audit-log/hapi');
     const server = Hapi.server();
-    const getAuth = (r: { headers: Record<string, string | undefined> }) => (r.headers['x-user'] ? { user: r.headers['x-user'], scopes: ['admin'] } : null);
-    await server.register({
-      plugin: auditLogHapi,
-      options: { store: memoryStore(), scope: ['admin'], holdScope: ['admin'], eraseScope: ['admin'], encryption: { masterKey: Buffer.alloc(32, 7) }, getAuth },
-    });
+    const getAuth = (r: Hapi.Request) => {
+      const user = r.headers['x-user'] as string | undefined;
+      return user ? { user, scopes: ['admin'] } : null;
+    };
+    const options: AuditLogHapiOptions = {
+      store: memoryStore(),
+      scope: ['admin'],
+      holdScope: ['admin'],
+      eraseScope: ['admin'],
+      encryption: { masterKey: Buffer.alloc(32, 7) },
+      getAuth,
+    };
+    await server.register({ plugin: auditLogHapi, options });
     await server.initialize();
     const big = JSON.stringify({ reason: 'x'.repeat(70 * 1024) });
     const headers = { 'content-type': 'application/json' };
