@@ -2,7 +2,8 @@
  * Records Hapi requests: `onRequest` notes what the request is (method and path, read once, as on
  * Express), `onPreResponse` what the app answers (status, the source it replied with or a Boom
  * error's output), and the server's 'response' event, once the response is on the wire or the
- * client has gone, hands the facts to the framework-free builder (capture/build-entry.ts).
+ * client has gone, takes the answer that went out (later extensions may have replaced it) and
+ * hands the facts to the framework-free builder (capture/build-entry.ts).
  * With `durability: 'journal'` the entry is built (and journaled) when Hapi writes the status
  * line, before any byte of the answer reaches the socket: see journalBeforeHead().
  * Nothing here may change the app's answer: failures are reported (EAUDIT_CAPTURE) and the request goes on.
@@ -143,7 +144,21 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     return h.continue;
   });
 
-  server.events.on('response', (request: Request) => finish(request));
+  server.events.on('response', (request: Request) => {
+    const rec = recordings.get(request);
+    if (!rec) return;
+    // What went out: extensions after the recorder's onPreResponse (an app's error formatter) or a
+    // failure to marshal may have replaced the answer it noted. Not when the client left: Hapi
+    // then puts its disconnect error in place of the answer, and the one noted stands.
+    if (rec.status !== undefined && !rec.gone && !isDisconnect(request, request.response)) {
+      try {
+        Object.assign(rec, answerOf(request.response as ResponseObject | BoomLike | null));
+      } catch (error) {
+        hooks.fail(error);
+      }
+    }
+    finish(request);
+  });
 
   /** Builds and queues the request's entry, once. */
   function finish(request: Request): void {
