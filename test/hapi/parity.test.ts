@@ -39,15 +39,33 @@ const COMPARED_HEADERS = ['cache-control', 'x-content-type-options', 'www-authen
 const OPTIONS = { scope: ['admin'], holdScope: ['admin'], eraseScope: ['admin'], encryption: { masterKey: Buffer.alloc(32, 7) } };
 const BIG = JSON.stringify({ action: 'Note', collectionName: 'x', blob: 'b'.repeat(1024 * 1024 + 10) });
 
-async function expressApp(): Promise<{ url: string; close: () => Promise<void> }> {
+async function expressApp(options: Record<string, unknown>): Promise<{ url: string; close: () => Promise<void> }> {
   const app = express();
   app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'], credentialsRequired: false }));
   const { auditLog } = await import('express-audit-log');
-  app.use(auditLog({ store: memoryStore(), ...OPTIONS }));
+  app.use(auditLog({ store: memoryStore(), ...options }));
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The audit log with these options on Express and on Hapi, for the tests of one describe block. */
+function appPair(options: Record<string, unknown>): { express: string; hapi: string } {
+  const urls = { express: '', hapi: '' };
+  const closers: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    const e = await expressApp(options);
+    urls.express = e.url;
+    closers.push(e.close);
+    const hapi = await startHapiApp({ store: memoryStore(), ...options });
+    urls.hapi = hapi.info.uri;
+    closers.push(async () => void (await hapi.stop()));
+  });
+  afterAll(async () => {
+    await Promise.all(closers.splice(0).map((close) => close()));
+  });
+  return urls;
 }
 
 async function send(url: string, c: Case): Promise<Seen> {
@@ -67,21 +85,6 @@ function sameAuthWords(body: unknown): unknown {
   if (typeof message !== 'string') return body;
   return { ...(body as object), message: message.replace(/\((req\.auth|request\.auth\.credentials) is not set\)/, '(<auth> is not set)') };
 }
-
-let expressUrl: string;
-let hapiUrl: string;
-const closers: Array<() => Promise<void>> = [];
-beforeAll(async () => {
-  const e = await expressApp();
-  expressUrl = e.url;
-  closers.push(e.close);
-  const hapi = await startHapiApp({ store: memoryStore(), ...OPTIONS });
-  hapiUrl = hapi.info.uri;
-  closers.push(async () => void (await hapi.stop()));
-});
-afterAll(async () => {
-  await Promise.all(closers.map((close) => close()));
-});
 
 const json = 'application/json';
 const CASES: Array<[string, Case]> = [
@@ -149,11 +152,37 @@ const CASES: Array<[string, Case]> = [
   ['GET /auditLog/stats/ (trailing slash)', { method: 'get', path: '/auditLog/stats/?groupBy=action', token: ADMIN }],
   ['PUT /auditLog/ (trailing slash)', { method: 'put', path: '/auditLog/', token: ADMIN }],
   ['GET /auditLog// (two slashes)', { method: 'get', path: '/auditLog//', token: ADMIN }],
+  ['OPTIONS /auditLog', { method: 'options', path: '/auditLog', token: ADMIN }],
+  ['OPTIONS /auditLog/stats', { method: 'options', path: '/auditLog/stats', token: ADMIN }],
+  ['OPTIONS /auditLog/holds/<id>', { method: 'options', path: '/auditLog/holds/abc', token: ADMIN }],
 ];
 
-test.each(CASES)('%s: the same answer on Hapi as on Express', async (_name, c) => {
-  const [onExpress, onHapi] = [await send(expressUrl, c), await send(hapiUrl, c)];
-  expect(onHapi).toEqual(onExpress);
+describe('the same answers on Hapi as on Express', () => {
+  const urls = appPair(OPTIONS);
+  test.each(CASES)('%s', async (_name, c) => {
+    const [onExpress, onHapi] = [await send(urls.express, c), await send(urls.hapi, c)];
+    expect(onHapi).toEqual(onExpress);
+  });
+});
+
+describe('the same answers with publicRoutes, no manual entries and no admin page', () => {
+  const urls = appPair({ scope: ['admin'], publicRoutes: true, manualEntries: false, ui: false });
+  const cases: Array<[string, Case]> = [
+    ['GET /auditLog, no token', { method: 'get', path: '/auditLog' }],
+    ['GET /auditLog/stats, no token', { method: 'get', path: '/auditLog/stats' }],
+    ['GET /auditLog/verify, no token', { method: 'get', path: '/auditLog/verify' }],
+    ['POST /auditLog, no token', { method: 'post', path: '/auditLog', type: json, body: '{"action":"Note"}' }],
+    ['POST /auditLog, admin', { method: 'post', path: '/auditLog', token: ADMIN, type: json, body: '{"action":"Note"}' }],
+    ['PUT /auditLog, admin', { method: 'put', path: '/auditLog', token: ADMIN }],
+    ['OPTIONS /auditLog', { method: 'options', path: '/auditLog' }],
+    ['GET /auditLog/ui, no admin page', { method: 'get', path: '/auditLog/ui' }],
+    ['POST /auditLog/holds, no holdScope', { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: '{}' }],
+    ['POST /auditLog/erasures, no encryption', { method: 'post', path: '/auditLog/erasures', token: ADMIN, type: json, body: '{}' }],
+  ];
+  test.each(cases)('%s', async (_name, c) => {
+    const [onExpress, onHapi] = [await send(urls.express, c), await send(urls.hapi, c)];
+    expect(onHapi).toEqual(onExpress);
+  });
 });
 
 describe('the same entries on Hapi as on Express, beyond the contract scenario', () => {
