@@ -17,6 +17,14 @@ import { parseJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { contextOfRequest } from './request-context';
 
+/**
+ * The payload settings of a route that takes no body (DELETE, the 405s and 404s): never read nor
+ * parsed, nor refused for its declared size (no limit applies to a body nobody reads), so whatever
+ * was sent, the route gives its own answer, as on Express, where only the routes that take a body
+ * parse one. Hapi leaves the unread body (and closes the connection after the answer).
+ */
+export const UNREAD = { parse: false, output: 'stream', maxBytes: Number.MAX_SAFE_INTEGER } as const;
+
 const APPEND_ONLY = 'The audit log is append-only: entries cannot be changed or deleted over HTTP.';
 
 function queryParameters(request: Request): Record<string, unknown> {
@@ -102,7 +110,11 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     options: {
       auth,
       // The raw bytes, parsed after the gate (json-body.ts); a type that is not JSON reaches the handler, which answers 415 as on Express.
-      ...(maxBytes ? { payload: { maxBytes, parse: 'gunzip' as const, output: 'data' as const, failAction: bodyRefused(gate, maxBytes) } } : {}),
+      ...(maxBytes
+        ? { payload: { maxBytes, parse: 'gunzip' as const, output: 'data' as const, failAction: bodyRefused(gate, maxBytes) } }
+        : method === 'GET'
+          ? {}
+          : { payload: UNREAD }),
     },
     handler: async (request, h) => {
       try {

@@ -5,6 +5,7 @@
  */
 import type { ServerRoute } from '@hapi/hapi';
 import { UI_SECURITY_HEADERS, uiAssets, type UiAsset } from '../ui/assets';
+import { UNREAD } from './routes';
 
 export { UI_SECURITY_HEADERS } from '../ui/assets';
 
@@ -32,7 +33,7 @@ export function uiRoutes(root: string, basePath: string): ServerRoute[] {
     {
       method: '*',
       path: `${basePath}${file}`,
-      options: { auth: false },
+      options: { auth: false, payload: UNREAD },
       handler: (request, h) =>
         request.method === 'options'
           ? secured(h.response().code(204)).header('Allow', ALLOW)
@@ -43,7 +44,7 @@ export function uiRoutes(root: string, basePath: string): ServerRoute[] {
   routes.push({
     method: '*',
     path: `${basePath}/ui/{rest*}`,
-    options: { auth: false },
+    options: { auth: false, payload: UNREAD },
     handler: (_request, h) => secured(h.response(assets.notFound.body).type(assets.notFound.type).code(404)),
   });
   return routes;

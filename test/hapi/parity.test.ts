@@ -153,6 +153,15 @@ const CASES: Array<[string, Case]> = [
   ['PUT /auditLog/ (trailing slash)', { method: 'put', path: '/auditLog/', token: ADMIN }],
   ['GET /auditLog// (two slashes)', { method: 'get', path: '/auditLog//', token: ADMIN }],
   ['OPTIONS /auditLog', { method: 'options', path: '/auditLog', token: ADMIN }],
+  // Routes that take no body never read one: the answer is the route's, whatever was sent.
+  ['PUT /auditLog, invalid JSON', { method: 'put', path: '/auditLog', token: ADMIN, type: json, body: '{nope' }],
+  ['PATCH /auditLog/<id>, body over 1 MB', { method: 'patch', path: '/auditLog/0123456789abcdef01234567', token: ADMIN, type: json, body: BIG }],
+  [
+    'DELETE /auditLog/holds/<unknown>, invalid JSON',
+    { method: 'delete', path: '/auditLog/holds/0123456789abcdef01234567', token: ADMIN, type: json, body: '{' },
+  ],
+  ['POST /auditLog/ui, body over 1 MB', { method: 'post', path: '/auditLog/ui', type: json, body: BIG }],
+  ['POST /auditLog/ui/x.js, invalid JSON', { method: 'post', path: '/auditLog/ui/x.js', type: json, body: '{' }],
   ['OPTIONS /auditLog/stats', { method: 'options', path: '/auditLog/stats', token: ADMIN }],
   ['OPTIONS /auditLog/holds/<id>', { method: 'options', path: '/auditLog/holds/abc', token: ADMIN }],
 ];
