@@ -240,7 +240,9 @@ function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
     params: route ? (request.params as Record<string, unknown>) : null,
     headers: request.raw.req.headers,
     ip: rec.ip,
-    body: request.payload,
+    // A route with `payload: { output: 'stream' }` (an upload) gives the request stream itself: no
+    // body was parsed, as on Express without a body parser, and its internals (headers) are no payload.
+    body: isStream(request.payload) ? undefined : request.payload,
     statusCode: status,
     responseStatus: status ?? 200,
     statusMessage: status === null ? null : (STATUS_CODES[status] ?? null),

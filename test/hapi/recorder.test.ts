@@ -165,6 +165,27 @@ describe('Hapi particulars', () => {
     }
   });
 
+  it("a route that takes its payload as a stream (an upload): no payload recorded, not the stream's internals; raw bytes as on Express", async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({ method: 'POST', path: '/uploads', options: { payload: { output: 'stream', parse: false } }, handler: () => ({ ok: true }) });
+      s.route({ method: 'POST', path: '/raw', options: { payload: { output: 'data', parse: false } }, handler: () => ({ ok: true }) });
+    });
+    try {
+      const headers = { 'content-type': 'application/octet-stream', authorization: 'Bearer not-a-jwt' };
+      expect((await server.inject({ method: 'POST', url: '/uploads', headers, payload: 'file bytes' })).statusCode).toBe(200);
+      expect((await server.inject({ method: 'POST', url: '/raw', headers, payload: 'raw bytes' })).statusCode).toBe(200);
+      const audit = server.plugins['express-audit-log'];
+      await audit.flush();
+      const { docs } = await audit.store!.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+      expect(docs.map((doc) => [doc.endpoint, doc.payload])).toEqual([
+        ['/uploads', null],
+        ['/raw', '[Binary: 9 bytes]'],
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a route with auth mode required: the rejected request is recorded as a 401, the audit routes still answer their own 401/403', async () => {
     const server = await startHapiApp({ store: memoryStore(), scope: ['admin'] }, (s) => {
       s.route({ method: 'POST', path: '/secure/things', options: { auth: { strategy: 'jwt', mode: 'required' } }, handler: () => ({ ok: true }) });
