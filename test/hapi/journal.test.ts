@@ -68,6 +68,14 @@ async function journaledServer(spoolDir: string) {
       throw Boom.conflict('in use');
     },
   });
+  server.route({
+    method: 'PUT',
+    path: '/items/{id}',
+    handler: (request, h) => {
+      watch(request.raw.res);
+      return h.response().code(204);
+    },
+  });
   await server.initialize();
   return { server, store, seen, audit: server.plugins[PLUGIN_NAME] };
 }
@@ -79,16 +87,20 @@ test("journal mode on Hapi: the entry is on disk before the answer's first byte 
   expect(created.statusCode).toBe(201);
   const refused = await server.inject({ method: 'DELETE', url: '/items/abc', headers: { 'x-request-id': 'req-2' } });
   expect(refused.statusCode).toBe(409);
-  expect(seen).toHaveLength(2);
+  const empty = await server.inject({ method: 'PUT', url: '/items/abc', headers: { 'x-request-id': 'req-3' }, payload: { name: 'y' } });
+  expect(empty.statusCode).toBe(204);
+  expect(seen).toHaveLength(3);
   expect(seen[0]).toContain('"requestId":"req-1"');
   expect(seen[1]).toContain('"requestId":"req-2"');
+  expect(seen[2]).toContain('"requestId":"req-3"');
   await audit.flush();
   const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
   const [create, remove] = docs as AuditEntry[];
   expect(create).toMatchObject({ statusCode: 201, isError: false, result: { _id: 'abc', ok: true }, params: { id: 'abc' }, payload: { name: 'x' } });
   expect(create!.aborted).toBeUndefined();
   expect(remove).toMatchObject({ action: 'Delete', statusCode: 409, isError: true, responseMessage: 'in use' });
-  expect(docs).toHaveLength(2);
+  expect(docs[2]).toMatchObject({ action: 'Update', statusCode: 204, isError: false, result: null });
+  expect(docs).toHaveLength(3);
   await server.stop();
   // Confirmed, then closed: no journal, and no lock, left behind.
   expect(fs.readdirSync(spoolDir)).toEqual([]);
