@@ -185,9 +185,12 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   function journalBeforeHead(request: Request): void {
     const res = request.raw.res;
     const writeHead = res.writeHead;
+    const own = Object.prototype.hasOwnProperty.call(res, 'writeHead');
     res.writeHead = function journaledWriteHead(this: ServerResponse, ...args: unknown[]) {
+      // Hapi calls it again (with its 500) when the first call throws: the wrapper stays until one succeeds.
       const result = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-      res.writeHead = writeHead;
+      if (own) res.writeHead = writeHead;
+      else delete (res as { writeHead?: unknown }).writeHead;
       const rec = recordings.get(request);
       if (rec) {
         try {
