@@ -13,7 +13,7 @@ import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
 import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
-import { parseJsonBody } from './json-body';
+import { readJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { contextOfRequest } from './request-context';
 
@@ -81,10 +81,9 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
   }
 
   /**
-   * A body the route could not take (too large, not JSON, a type Hapi does not parse). Hapi reads
-   * the body before the handler runs, but after authenticating the caller (mode 'try'), so the
-   * gate runs here first: a caller who may not use the route gets its 401/403 whatever the body,
-   * as on Express, where the auth check comes before the body parser.
+   * A request whose payload Hapi could not even set up (a malformed Content-Type). Hapi gets there
+   * before the handler runs, though after authenticating the caller (mode 'try'), so the gate runs
+   * here first: a caller who may not use the route gets its 401/403 whatever was sent, as on Express.
    */
   const bodyRefused =
     (gate: ((caller: QueryCaller) => Gate) | null, maxBytes: number): Lifecycle.FailAction =>
@@ -92,8 +91,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
       const refusal = gate ? gate(callerOf(request)) : null;
       if (refusal) return reply(h, refusal).takeover();
       const status = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-      if (status === 413) return reply(h, errorAnswer(413, `The body is too large (${sizeOf(maxBytes)} at most).`)).takeover();
-      return reply(h, errorAnswer(400, 'The body is not valid JSON.')).takeover();
+      return reply(h, bodyAnswer(status === 413 ? 413 : 400, maxBytes)).takeover();
     };
 
   /** A route: its gate first, then its answer; the service's errors become the Express adapter's answers. */
@@ -109,20 +107,17 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     path: `${base}${path}`,
     options: {
       auth,
-      // The raw bytes, parsed after the gate (json-body.ts); a type that is not JSON reaches the handler, which answers 415 as on Express.
-      ...(maxBytes
-        ? { payload: { maxBytes, parse: 'gunzip' as const, output: 'data' as const, failAction: bodyRefused(gate, maxBytes) } }
-        : method === 'GET'
-          ? {}
-          : { payload: UNREAD }),
+      // The request stream, unread: a JSON body is read after the gate (json-body.ts); a type that is not JSON
+      // is never read, and the handler answers 415, as on Express.
+      ...(maxBytes ? { payload: { ...UNREAD, failAction: bodyRefused(gate, maxBytes) } } : method === 'GET' ? {} : { payload: UNREAD }),
     },
     handler: async (request, h) => {
       try {
         const refusal = gate ? gate(callerOf(request)) : null;
         if (refusal) return reply(h, refusal);
         if (maxBytes && isJson(request)) {
-          const body = parseJsonBody(request.payload as Buffer | null);
-          if ('invalid' in body) return reply(h, errorAnswer(400, 'The body is not valid JSON.'));
+          const body = await readJsonBody(request.payload as Readable, request.raw.req.headers, maxBytes);
+          if ('refused' in body) return reply(h, bodyAnswer(body.refused, maxBytes));
           (request as { payload: unknown }).payload = body.value;
         }
         const answer = await handle(request, h);
@@ -222,6 +217,11 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     route('*', '/{rest*}', null, () => errorAnswer(404, 'No such audit log route.')),
   ];
   return routes;
+}
+
+/** A body refused as Express's router refuses one (its error handler's words), naming the route's limit. */
+function bodyAnswer(status: 400 | 413 | 415, maxBytes: number): QueryAnswer {
+  return errorAnswer(status, status === 413 ? `The body is too large (${sizeOf(maxBytes)} at most).` : 'The body is not valid JSON.');
 }
 
 /** 1048576 → '1 MB', 16384 → '16 KB'. */

@@ -7,6 +7,7 @@
  */
 import type { AddressInfo } from 'net';
 import type { Server } from 'http';
+import { gzipSync } from 'zlib';
 import express from 'express';
 import { expressjwt } from 'express-jwt';
 import request from 'supertest';
@@ -22,7 +23,8 @@ interface Case {
   path: string;
   token?: string;
   type?: string;
-  body?: string;
+  encoding?: string;
+  body?: string | Buffer;
 }
 
 interface Seen {
@@ -80,6 +82,7 @@ async function send(url: string, c: Case): Promise<Seen> {
   let test = request(url)[c.method](c.path);
   if (c.token) test = test.set('Authorization', `Bearer ${c.token}`);
   if (c.type) test = test.set('Content-Type', c.type);
+  if (c.encoding) test = test.set('Content-Encoding', c.encoding);
   const res = await (c.body === undefined ? test : test.send(c.body)).ok(() => true);
   const type = typeof res.headers['content-type'] === 'string' ? (res.headers['content-type'].split(';')[0]?.trim() ?? null) : null;
   const body = type === 'application/json' ? res.body : c.method === 'head' ? '' : res.text;
@@ -136,6 +139,13 @@ const CASES: Array<[string, Case]> = [
   ['POST /auditLog/erasures, admin, text', { method: 'post', path: '/auditLog/erasures', token: ADMIN, type: 'text/plain', body: 'u1' }],
   ['POST /auditLog/erasures, admin, invalid JSON', { method: 'post', path: '/auditLog/erasures', token: ADMIN, type: json, body: '{' }],
   ['POST /auditLog/holds, admin, an array', { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: '[]' }],
+  ['POST /auditLog, admin, gzip', { method: 'post', path: '/auditLog', token: ADMIN, type: json, encoding: 'gzip', body: gzipSync('{"action":"Zipped"}') }],
+  [
+    'POST /auditLog, admin, gzip over the limit once inflated',
+    { method: 'post', path: '/auditLog', token: ADMIN, type: json, encoding: 'gzip', body: gzipSync(BIG) },
+  ],
+  ['POST /auditLog, admin, an unknown encoding', { method: 'post', path: '/auditLog', token: ADMIN, type: json, encoding: 'compress', body: '{}' }],
+  ['POST /auditLog, no token, an unknown encoding', { method: 'post', path: '/auditLog', type: json, encoding: 'compress', body: '{}' }],
   ['POST /auditLog/holds, admin, invalid JSON', { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: '[' }],
   // Reads, after the writes above (the same entries on both, in the same order).
   ['GET /auditLog', { method: 'get', path: '/auditLog?$sort=date&$select=action,collectionName,statusCode', token: ADMIN }],

@@ -1,11 +1,12 @@
 /**
  * The query routes on Hapi answer as on Express: the same service behind them, translated.
  */
+import http from 'http';
 import Hapi from '@hapi/hapi';
 import request from 'supertest';
 import { auditLogHapi, type AuditLogHapiOptions } from 'express-audit-log/hapi';
 import { memoryStore } from 'express-audit-log';
-import { hapiDriver } from '../contract/hapi-driver';
+import { hapiDriver, startHapiApp } from '../contract/hapi-driver';
 import type { ContractApp } from '../contract/driver';
 import { ADMIN, USER } from '../support/app';
 
@@ -145,5 +146,34 @@ describe('bodies of the Hapi query routes', () => {
     });
     expect([erasure.statusCode, JSON.parse(erasure.payload).message]).toEqual([413, 'The body is too large (16 KB at most).']);
     await server.stop();
+  });
+});
+
+describe('a refused caller’s body is never read', () => {
+  it('an unauthenticated POST whose body has not all arrived gets its 401 at once, as on Express', async () => {
+    const server = await startHapiApp({ store: memoryStore(), scope: ['admin'] });
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port: server.info.port,
+          method: 'POST',
+          path: '/auditLog',
+          headers: { 'content-type': 'application/json', 'content-length': 500_000 },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        // A few bytes of the 500 000 announced: the rest never comes, and need not.
+        req.write('{"action":');
+      });
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    } finally {
+      await server.stop({ timeout: 100 });
+    }
   });
 });
