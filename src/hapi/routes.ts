@@ -100,7 +100,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     path: string,
     gate: ((caller: QueryCaller) => Gate) | null,
     handle: (request: Request, h: ResponseToolkit) => Promise<QueryAnswer | Lifecycle.ReturnValue> | QueryAnswer,
-    /** The largest body the route takes, in bytes (Hapi answers 413 above it); none: Hapi's default. */
+    /** The largest JSON body the route takes, in bytes (a 413 above it, read after the gate); none: the route takes no body. */
     maxBytes?: number,
   ): ServerRoute => ({
     method,
