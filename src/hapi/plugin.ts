@@ -12,7 +12,7 @@ import { annotate as annotateRequest } from '../capture/annotate';
 import { createAuditCore } from '../core/audit-core';
 import type { AuditHandleMembers } from '../core/handle';
 import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
-import { AuditLogConfigError, type AuditLogStoreError } from '../errors';
+import type { AuditLogStoreError } from '../errors';
 import { SINK, type EventSink } from '../events/context';
 import { eventMethods } from '../events/handle';
 import type { AuditAnnotation, AuditCoreOptions } from '../options';
@@ -47,20 +47,8 @@ function routeAuth(server: Server, strategies: string[] | undefined): RouteOptio
   return { mode: 'try', strategies: chosen, access: { scope: false, entity: 'any' } } as RouteOptions['auth'];
 }
 
-/** Options the Hapi adapter does not honour yet: refused at start rather than ignored. */
-function unsupported(config: Pick<AuditCoreOptions, 'include' | 'exclude' | 'durability'>): void {
-  const refuse = (option: string, what: string) => {
-    throw new AuditLogConfigError('EAUDIT_OPTION', option, `${what} is not supported by the Hapi adapter yet; remove ${option}, or use auditLog() on Express.`);
-  };
-  if (config.include !== undefined) refuse('include', 'include');
-  if (config.exclude !== undefined) refuse('exclude', 'exclude');
-  if (config.durability === 'journal') refuse('durability', "durability: 'journal' (building the entry before the response's last bytes)");
-}
-
 function register(server: Server, options: AuditLogHapiOptions | undefined): void {
   const { strategies, ...coreOptions } = options ?? {};
-  // Before the core opens its store.
-  unsupported(coreOptions);
   const core = createAuditCore<Request>(coreOptions, { contextOf: (req, sink) => contextOfRequest(req as Request, sink) });
   const sink: EventSink | null = core.enabled ? core.sink : null;
   const handle = {
@@ -99,6 +87,14 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
     { push: core.sink.push, fail: core.report, context: (request, requestId) => recordedContext(request, core.sink, requestId), isOwnPath },
   );
   if (config.routes) {
+    // The Express adapter's routes ignore one trailing slash (`/auditLog/` is the list, `/auditLog/ui/`
+    // the page) whatever the app's settings; Hapi's router minds it unless the server strips it.
+    // So the plugin's own paths lose it before routing; other paths pay one endsWith.
+    server.ext('onRequest', (request, h) => {
+      const path = request.path;
+      if (path.length > 1 && path.endsWith('/') && isOwnPath(path)) request.setUrl(`${path.slice(0, -1)}${request.url.search}`);
+      return h.continue;
+    });
     const routes = queryRoutes(core, routeAuth(server, strategies));
     if (config.ui) routes.unshift(...uiRoutes(ownRoot, base));
     server.route(routes);

@@ -2,15 +2,19 @@
  * Records Hapi requests: `onRequest` notes what the request is (method and path, read once, as on
  * Express), `onPreResponse` what the app answers (status, the source it replied with or a Boom
  * error's output), and the server's 'response' event, once the response is on the wire or the
- * client has gone, hands the facts to the framework-free builder (capture/build-entry.ts).
+ * client has gone, takes the answer that went out (later extensions may have replaced it) and
+ * hands the facts to the framework-free builder (capture/build-entry.ts).
+ * With `durability: 'journal'` the entry is built (and journaled) when Hapi writes the status
+ * line, before any byte of the answer reaches the socket: see journalBeforeHead().
  * Nothing here may change the app's answer: failures are reported (EAUDIT_CAPTURE) and the request goes on.
  */
-import { STATUS_CODES } from 'http';
+import { STATUS_CODES, type ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import type { Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
 import { annotationOf } from '../capture/annotate';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
 import { requestIdFrom } from '../capture/correlation';
+import { pathMatcher, type RoutingSettings } from '../capture/path-filter';
 import type { AuditEntry } from '../entry';
 import { contextConsumed, enterContext, type AuditContext } from '../events/context';
 import { existingContext } from '../events/request-context';
@@ -32,6 +36,8 @@ interface Recording {
   gone?: boolean;
   /** Read when the request arrives: once the client is gone, Hapi no longer knows its address. */
   ip: string | undefined;
+  /** Journal mode: built as the status line is written, so complete, not aborted, though not yet on the wire. */
+  ending?: boolean;
 }
 
 export interface HapiRecorderHooks {
@@ -69,16 +75,32 @@ function answerOf(response: ResponseObject | BoomLike | null): Pick<Recording, '
   return { status: response.statusCode, body: JSON.stringify(source), contentType: declared ?? 'application/json' };
 }
 
+/**
+ * `include` / `exclude` match paths the way Hapi's router does: case-sensitively unless the server
+ * set `router.isCaseSensitive: false`, and minding a trailing slash unless it set
+ * `router.stripTrailingSlash` (Hapi's defaults are Express's `case sensitive routing` and `strict routing`).
+ */
+export function routingOf(server: Server): RoutingSettings {
+  const router = server.settings.router ?? {};
+  return { caseSensitive: router.isCaseSensitive !== false, strict: router.stripTrailingSlash !== true };
+}
+
 /** Adds the recorder's extensions to `server` (the plugin's realm: prefixes apply to routes only, so every request of the server passes). */
 export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): void {
   const recordings = new WeakMap<Request, Recording>();
   const { methods, requestIdHeader, echoRequestId, transform } = config;
+  const included = config.include.length > 0 ? pathMatcher(config.include) : null;
+  const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
+  const routing = routingOf(server);
+  const journaled = config.durability === 'journal';
+  /** Whether a request to `path` is recorded at all (`include` / `exclude`). */
+  const chosen = (path: string) => !((included && !included(path, routing)) || excluded?.(path, routing));
 
   server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
     let context: AuditContext | null = null;
     try {
       const method = request.method.toUpperCase();
-      if (methods.has(method) && !hooks.isOwnPath(request.path)) {
+      if (methods.has(method) && !hooks.isOwnPath(request.path) && chosen(request.path)) {
         const incomingId = requestIdFrom(request.headers[requestIdHeader]);
         context = hooks.context(request, incomingId);
         recordings.set(request, {
@@ -114,6 +136,8 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
         if (isBoom(response)) response.output.headers[requestIdHeader] = rec.requestId;
         else response?.header(requestIdHeader, rec.requestId);
       }
+      // A client already gone gets nothing written: its request is recorded on 'response', as aborted.
+      if (journaled && !rec.gone) journalBeforeHead(request);
     } catch (error) {
       hooks.fail(error);
     }
@@ -121,6 +145,23 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   });
 
   server.events.on('response', (request: Request) => {
+    const rec = recordings.get(request);
+    if (!rec) return;
+    // What went out: extensions after the recorder's onPreResponse (an app's error formatter) or a
+    // failure to marshal may have replaced the answer it noted. Not when the client left: Hapi
+    // then puts its disconnect error in place of the answer, and the one noted stands.
+    if (rec.status !== undefined && !rec.gone && !isDisconnect(request, request.response)) {
+      try {
+        Object.assign(rec, answerOf(request.response as ResponseObject | BoomLike | null));
+      } catch (error) {
+        hooks.fail(error);
+      }
+    }
+    finish(request);
+  });
+
+  /** Builds and queues the request's entry, once. */
+  function finish(request: Request): void {
     const rec = recordings.get(request);
     if (!rec) return;
     recordings.delete(request);
@@ -132,7 +173,36 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     } catch (error) {
       hooks.fail(error);
     }
-  });
+  }
+
+  /**
+   * Journal mode: Hapi marshals the answer after onPreResponse (and may turn a failure there into
+   * a 500), then writes the status line with `res.writeHead()` and pipes the payload. Node keeps
+   * the head until the first write, so building the entry right after writeHead() puts it in the
+   * journal (a synchronous write: pipeline/journal.ts) before the client can have any of the
+   * answer, from the final status and payload. The wrapper is this request's own, in journal mode only.
+   */
+  function journalBeforeHead(request: Request): void {
+    const res = request.raw.res;
+    const writeHead = res.writeHead;
+    const own = Object.prototype.hasOwnProperty.call(res, 'writeHead');
+    res.writeHead = function journaledWriteHead(this: ServerResponse, ...args: unknown[]) {
+      // Hapi calls it again (with its 500) when the first call throws: the wrapper stays until one succeeds.
+      const result = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+      if (own) res.writeHead = writeHead;
+      else delete (res as { writeHead?: unknown }).writeHead;
+      const rec = recordings.get(request);
+      if (rec) {
+        try {
+          Object.assign(rec, answerOf(request.response as ResponseObject | BoomLike | null), { status: res.statusCode, ending: true });
+        } catch (error) {
+          hooks.fail(error);
+        }
+        finish(request);
+      }
+      return result;
+    } as typeof res.writeHead;
+  }
 }
 
 /**
@@ -160,7 +230,7 @@ function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
   // The client left before the response was complete: Hapi then replaces the response with its
   // disconnect error (499 by default) and still ends it. The status is the one the app had answered, if any.
   // Hapi skips onPreResponse for a request whose client has gone: no answer noted means the client left first.
-  const aborted = rec.status === undefined || rec.gone === true || isDisconnect(request, request.response);
+  const aborted = !rec.ending && (rec.status === undefined || rec.gone === true || isDisconnect(request, request.response));
   // Nothing was sent to a client gone before the answer: as on Express, a default 200 nobody sent is no status at all.
   const status = rec.status === undefined || (rec.gone && rec.status === 200) ? null : rec.status;
   const route = matchedRoute(request);
@@ -173,7 +243,9 @@ function factsOf(request: Request, rec: Recording, ctx: BuildContext) {
     params: route ? (request.params as Record<string, unknown>) : null,
     headers: request.raw.req.headers,
     ip: rec.ip,
-    body: request.payload,
+    // A route with `payload: { output: 'stream' }` (an upload) gives the request stream itself: no
+    // body was parsed, as on Express without a body parser, and its internals (headers) are no payload.
+    body: isStream(request.payload) ? undefined : request.payload,
     statusCode: status,
     responseStatus: status ?? 200,
     statusMessage: status === null ? null : (STATUS_CODES[status] ?? null),

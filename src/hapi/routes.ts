@@ -13,8 +13,17 @@ import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
 import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
+import { readJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { contextOfRequest } from './request-context';
+
+/**
+ * The payload settings of a route that takes no body (DELETE, the 405s and 404s): never read nor
+ * parsed, nor refused for its declared size (no limit applies to a body nobody reads), so whatever
+ * was sent, the route gives its own answer, as on Express, where only the routes that take a body
+ * parse one. Hapi leaves the unread body (and closes the connection after the answer).
+ */
+export const UNREAD = { parse: false, output: 'stream', maxBytes: Number.MAX_SAFE_INTEGER } as const;
 
 const APPEND_ONLY = 'The audit log is append-only: entries cannot be changed or deleted over HTTP.';
 
@@ -71,25 +80,46 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     };
   }
 
+  /**
+   * A request whose payload Hapi could not even set up (a malformed Content-Type). Hapi gets there
+   * before the handler runs, though after authenticating the caller (mode 'try'), so the gate runs
+   * here first: a caller who may not use the route gets its 401/403 whatever was sent, as on Express.
+   */
+  const bodyRefused =
+    (gate: ((caller: QueryCaller) => Gate) | null, maxBytes: number): Lifecycle.FailAction =>
+    (request, h, error) => {
+      const refusal = gate ? gate(callerOf(request)) : null;
+      if (refusal) return reply(h, refusal).takeover();
+      const status = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+      return reply(h, bodyAnswer(status === 413 ? 413 : 400, maxBytes)).takeover();
+    };
+
   /** A route: its gate first, then its answer; the service's errors become the Express adapter's answers. */
   const route = (
     method: RouteDefMethods | '*',
     path: string,
     gate: ((caller: QueryCaller) => Gate) | null,
     handle: (request: Request, h: ResponseToolkit) => Promise<QueryAnswer | Lifecycle.ReturnValue> | QueryAnswer,
-    /** The largest body the route takes, in bytes (Hapi answers 413 above it); none: Hapi's default. */
+    /** The largest JSON body the route takes, in bytes (a 413 above it, read after the gate); none: the route takes no body. */
     maxBytes?: number,
   ): ServerRoute => ({
     method,
     path: `${base}${path}`,
     options: {
       auth,
-      ...(maxBytes ? { payload: { maxBytes, parse: true } } : {}),
+      // The request stream, unread: a JSON body is read after the gate (json-body.ts); a type that is not JSON
+      // is never read, and the handler answers 415, as on Express.
+      ...(maxBytes ? { payload: { ...UNREAD, failAction: bodyRefused(gate, maxBytes) } } : method === 'GET' ? {} : { payload: UNREAD }),
     },
     handler: async (request, h) => {
       try {
         const refusal = gate ? gate(callerOf(request)) : null;
         if (refusal) return reply(h, refusal);
+        if (maxBytes && isJson(request)) {
+          const body = await readJsonBody(request.payload as Readable, request.raw.req.headers, maxBytes);
+          if ('refused' in body) return reply(h, bodyAnswer(body.refused, maxBytes));
+          (request as { payload: unknown }).payload = body.value;
+        }
         const answer = await handle(request, h);
         return isAnswer(answer) ? reply(h, answer) : answer;
       } catch (error) {
@@ -187,6 +217,16 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     route('*', '/{rest*}', null, () => errorAnswer(404, 'No such audit log route.')),
   ];
   return routes;
+}
+
+/** A body refused as Express's router refuses one (its error handler's words), naming the route's limit. */
+function bodyAnswer(status: 400 | 413 | 415, maxBytes: number): QueryAnswer {
+  return errorAnswer(status, status === 413 ? `The body is too large (${sizeOf(maxBytes)} at most).` : 'The body is not valid JSON.');
+}
+
+/** 1048576 → '1 MB', 16384 → '16 KB'. */
+function sizeOf(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
 }
 
 function exportEvent(details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) {

@@ -137,6 +137,55 @@ describe('Hapi particulars', () => {
     }
   });
 
+  it("the answer the client got: an onPreResponse of the app's, after the plugin's, that rewrites an error is what is recorded", async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({
+        method: 'POST',
+        path: '/things/{id}',
+        handler: () => {
+          throw Boom.notFound('raw');
+        },
+      });
+    });
+    // Registered after the plugin (startHapiApp registers it first): runs after the recorder's own onPreResponse.
+    server.ext('onPreResponse', (request, h) => {
+      const response = request.response;
+      if ('isBoom' in response && response.isBoom) return h.response({ message: `formatted: ${response.message}` }).code(response.output.statusCode);
+      return h.continue;
+    });
+    try {
+      const res = await request(server.info.uri).post('/things/7').send({}).expect(404);
+      expect(res.body).toEqual({ message: 'formatted: raw' });
+      const audit = server.plugins['express-audit-log'];
+      await audit.flush();
+      const { docs } = await audit.store!.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+      expect(docs[0]).toMatchObject({ statusCode: 404, isError: true, responseMessage: 'formatted: raw' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a route that takes its payload as a stream (an upload): no payload recorded, not the stream's internals; raw bytes as on Express", async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({ method: 'POST', path: '/uploads', options: { payload: { output: 'stream', parse: false } }, handler: () => ({ ok: true }) });
+      s.route({ method: 'POST', path: '/raw', options: { payload: { output: 'data', parse: false } }, handler: () => ({ ok: true }) });
+    });
+    try {
+      const headers = { 'content-type': 'application/octet-stream', authorization: 'Bearer not-a-jwt' };
+      expect((await server.inject({ method: 'POST', url: '/uploads', headers, payload: 'file bytes' })).statusCode).toBe(200);
+      expect((await server.inject({ method: 'POST', url: '/raw', headers, payload: 'raw bytes' })).statusCode).toBe(200);
+      const audit = server.plugins['express-audit-log'];
+      await audit.flush();
+      const { docs } = await audit.store!.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+      expect(docs.map((doc) => [doc.endpoint, doc.payload])).toEqual([
+        ['/uploads', null],
+        ['/raw', '[Binary: 9 bytes]'],
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a route with auth mode required: the rejected request is recorded as a 401, the audit routes still answer their own 401/403', async () => {
     const server = await startHapiApp({ store: memoryStore(), scope: ['admin'] }, (s) => {
       s.route({ method: 'POST', path: '/secure/things', options: { auth: { strategy: 'jwt', mode: 'required' } }, handler: () => ({ ok: true }) });

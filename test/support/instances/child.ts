@@ -10,6 +10,8 @@ import type { Express } from 'express';
 
 export interface ChildSettings {
   store: 'memory' | 'file' | 'mongo' | 'down';
+  /** The app's framework: Express (the default) or Hapi (the same POST /items route, the Hapi plugin). */
+  framework?: 'express' | 'hapi';
   /** file: the SQLite file; mongo: the server's URI. */
   path?: string;
   uri?: string;
@@ -60,11 +62,18 @@ async function openStore(settings: ChildSettings): Promise<{ store: AuditStore; 
   return { store: pkg.mongoStore({ connection }), done: () => connection.close() };
 }
 
-async function main(): Promise<void> {
-  const settings = JSON.parse(process.env.EAL_CHILD as string) as ChildSettings;
-  const { store, done } = await openStore(settings);
-  // Every request is made by an admin: the verify route is never public.
-  const audit = pkg.auditLog({ store, ...settings.options, scope: ['admin'], getAuth: () => ({ user: 'tester', scopes: ['admin'] }) });
+interface Running {
+  audit: { flush(): Promise<void>; close(): Promise<void>; stats(): unknown };
+  port: number;
+  /** Stops accepting requests; the audit log is closed after. */
+  stop(): Promise<void>;
+}
+
+// Every request is made by an admin: the verify route is never public.
+const ADMIN = () => ({ user: 'tester', scopes: ['admin'] });
+
+async function startExpress(store: AuditStore, settings: ChildSettings): Promise<Running> {
+  const audit = pkg.auditLog({ store, ...settings.options, scope: ['admin'], getAuth: ADMIN });
   audit.on('error', () => undefined); // a store that is down reports every retry: expected here
   const app = express();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -74,10 +83,43 @@ async function main(): Promise<void> {
   app.post('/items', (req, res) => {
     res.status(201).json({ _id: `${process.pid}-${++next}`, ...(req.body as object) });
   });
-  const server = app.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.send!({ port: typeof address === 'object' && address ? address.port : 0 });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  return {
+    audit,
+    port: typeof address === 'object' && address ? address.port : 0,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startHapi(store: AuditStore, settings: ChildSettings): Promise<Running> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Hapi = require('@hapi/hapi') as typeof import('@hapi/hapi');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { auditLogHapi, PLUGIN_NAME } = require(
+    require('path').join(require('path').dirname(process.env.EAL_DIST as string), 'hapi'),
+  ) as typeof import('express-audit-log/hapi');
+  const server = Hapi.server({ host: '127.0.0.1', port: 0 });
+  await server.register({ plugin: auditLogHapi, options: { store, ...settings.options, scope: ['admin'], getAuth: ADMIN } });
+  const audit = server.plugins[PLUGIN_NAME];
+  audit.on('error', () => undefined);
+  let next = 0;
+  server.route({
+    method: 'POST',
+    path: '/items',
+    handler: (request, h) => h.response({ _id: `${process.pid}-${++next}`, ...(request.payload as object) }).code(201),
   });
+  await server.start();
+  // The plugin closes the audit log when the server stops; close() after it finds it closed.
+  return { audit, port: server.info.port as number, stop: () => server.stop() };
+}
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.env.EAL_CHILD as string) as ChildSettings;
+  const { store, done } = await openStore(settings);
+  const { audit, port, stop } = settings.framework === 'hapi' ? await startHapi(store, settings) : await startExpress(store, settings);
+  process.send!({ port });
   process.on('message', async (message: ChildRequest) => {
     let reply: unknown;
     if (message.cmd === 'flush') {
@@ -94,7 +136,7 @@ async function main(): Promise<void> {
         statusCode: doc.statusCode ?? null,
       }));
     } else {
-      await new Promise((resolve) => server.close(resolve));
+      await stop();
       await audit.close();
       await done();
       reply = audit.stats();
