@@ -23,6 +23,9 @@ import { uiRoutes } from './ui-routes';
 
 export const PLUGIN_NAME = 'express-audit-log';
 
+/** How long a stopping server waits for its recorded requests still in flight before recording them as cut off. */
+const STOP_SETTLE_MS = 1000;
+
 /** The options: the package's own (callbacks get Hapi's `request`), and which auth strategies authenticate the query routes. */
 export type AuditLogHapiOptions = AuditCoreOptions<Request> & {
   /**
@@ -72,20 +75,28 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
   for (const method of ['on', 'once', 'off'] as const) {
     server.expose(method, (event: 'error', listener: (error: AuditLogStoreError) => void) => (core.events[method](event, listener), exposed));
   }
-  server.ext('onPostStop', () => core.close());
-  if (!core.enabled) return;
+  if (!core.enabled) {
+    server.ext('onPostStop', () => core.close());
+    return;
+  }
 
   const { config } = core;
   const base = config.basePath;
   const prefix = (server.realm.modifiers.route.prefix as string | undefined) ?? '';
   const ownRoot = `${prefix}${base}`;
   const isOwnPath = (path: string) => config.routes && path.startsWith(ownRoot) && (path.length === ownRoot.length || path.charCodeAt(ownRoot.length) === 47);
-  installRecorder(
+  const recorder = installRecorder(
     server,
     config,
     { config, limits: core.limits, newId: core.newId, inferAssociation: core.inferAssociation, fail: core.report },
     { push: core.sink.push, fail: core.report, context: (request, requestId) => recordedContext(request, core.sink, requestId), isOwnPath },
   );
+  // Hapi's stop runs onPostStop before it ends the requests whose connections it cut: they are
+  // recorded (as cut off, past a second) before the audit log closes.
+  server.ext('onPostStop', async () => {
+    await recorder.settle(STOP_SETTLE_MS);
+    await core.close();
+  });
   if (config.routes) {
     // The Express adapter's routes ignore one trailing slash (`/auditLog/` is the list, `/auditLog/ui/`
     // the page) whatever the app's settings; Hapi's router minds it unless the server strips it.

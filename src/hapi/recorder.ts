@@ -72,7 +72,19 @@ function answerOf(response: ResponseObject | BoomLike | null): Pick<Recording, '
   if (typeof source === 'string' || Buffer.isBuffer(source))
     return { status: response.statusCode, body: source, contentType: declared ?? (typeof source === 'string' ? 'text/html' : 'application/octet-stream') };
   if (isStream(source) || response.variety !== 'plain') return { status: response.statusCode, body: undefined, contentType: declared };
-  return { status: response.statusCode, body: JSON.stringify(source), contentType: declared ?? 'application/json' };
+  return { status: response.statusCode, body: jsonOf(source), contentType: declared ?? 'application/json' };
+}
+
+/**
+ * The JSON Hapi will send for a plain source, or undefined for one it cannot serialize (a cycle, a
+ * BigInt): Hapi then answers 500 instead, which the 'response' event reads.
+ */
+function jsonOf(source: unknown): string | undefined {
+  try {
+    return JSON.stringify(source);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -86,8 +98,21 @@ export function routingOf(server: Server): RoutingSettings {
 }
 
 /** Adds the recorder's extensions to `server` (the plugin's realm: prefixes apply to routes only, so every request of the server passes). */
-export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): void {
+/** What the plugin needs of the recorder once installed. */
+export interface HapiRecorder {
+  /**
+   * For the server's stop: waits (at most `ms`) for the recorded requests still in flight to end,
+   * then records those that have not as what they are, requests whose client was cut off (Hapi's
+   * stop destroys the connections still open, runs onPostStop, and only later ends their requests).
+   */
+  settle(ms: number): Promise<void>;
+}
+
+export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): HapiRecorder {
   const recordings = new WeakMap<Request, Recording>();
+  /** The recorded requests not finished yet (strong references: each leaves at its 'response' event). */
+  const inFlight = new Set<Request>();
+  let settled: (() => void) | null = null;
   const { methods, requestIdHeader, echoRequestId, transform } = config;
   const included = config.include.length > 0 ? pathMatcher(config.include) : null;
   const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
@@ -111,6 +136,7 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
           context,
           ip: request.info.remoteAddress,
         });
+        inFlight.add(request);
       }
     } catch (error) {
       hooks.fail(error);
@@ -165,6 +191,8 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     const rec = recordings.get(request);
     if (!rec) return;
     recordings.delete(request);
+    inFlight.delete(request);
+    if (settled && inFlight.size === 0) settled();
     try {
       const built = buildEntryFromFacts(ctx, factsOf(request, rec, ctx));
       if (!built) return;
@@ -203,6 +231,27 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
       return result;
     } as typeof res.writeHead;
   }
+
+  return {
+    async settle(ms) {
+      if (inFlight.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          settled = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        settled = null;
+      }
+      for (const request of [...inFlight]) {
+        const rec = recordings.get(request);
+        // Not on the wire by now: its client was cut off.
+        if (rec && !request.raw.res.writableFinished) rec.gone = true;
+        finish(request);
+      }
+    },
+  };
 }
 
 /**

@@ -284,4 +284,70 @@ describe('Hapi particulars', () => {
       await server.stop();
     }
   });
+
+  it('the status that went out: a null answer is a 204, a result Hapi cannot serialize a 500 (not an abort)', async () => {
+    const server = await startHapiApp({ store: memoryStore() }, (s) => {
+      s.route({ method: 'POST', path: '/items', handler: () => null });
+      s.route({
+        method: 'PUT',
+        path: '/items/{id}',
+        handler: () => {
+          const cyclic: Record<string, unknown> = { id: 1 };
+          cyclic.self = cyclic;
+          return cyclic;
+        },
+      });
+    });
+    const audit = server.plugins['express-audit-log'];
+    const errors: string[] = [];
+    audit.on('error', (error) => errors.push(error.code));
+    try {
+      await request(server.info.uri).post('/items').send({ a: 1 }).expect(204);
+      await request(server.info.uri).put('/items/1').send({ a: 1 }).expect(500);
+      await audit.flush();
+      const { docs } = await audit.store!.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+      expect(docs.map((d) => [d.method, d.statusCode, d.isError, d.aborted ?? false])).toEqual([
+        ['POST', 204, false, false],
+        ['PUT', 500, true, false],
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a request still in its handler when the server stops is recorded, as cut off, before the store closes', async () => {
+    const store = memoryStore();
+    let release: () => void = () => undefined;
+    let entered: () => void = () => undefined;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const server = await startHapiApp({ store }, (s) => {
+      s.route({
+        method: 'POST',
+        path: '/orders',
+        handler: async () => {
+          entered();
+          await new Promise<void>((resolve) => (release = resolve));
+          return { ok: true };
+        },
+      });
+    });
+    const errors: string[] = [];
+    server.plugins['express-audit-log'].on('error', (error) => errors.push(error.code));
+    const sent = request(server.info.uri)
+      .post('/orders')
+      .send({ item: 1 })
+      .then(
+        () => 'answered',
+        () => 'cut off',
+      );
+    await inHandler;
+    await server.stop({ timeout: 50 });
+    release();
+    expect(await sent).toBe('cut off');
+    const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ method: 'POST', endpoint: '/orders', aborted: true, statusCode: null, payload: { item: 1 } });
+    expect(errors).toEqual([]);
+  });
 });
