@@ -4,6 +4,7 @@
  * (routes declared before the plugin, Fastify's 404s, the app's not-found handler) is recorded
  * exactly as a route that got the hook.
  */
+import * as http from 'http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyJwt from '@fastify/jwt';
 import request from 'supertest';
@@ -134,6 +135,24 @@ describe('the Fastify recorder’s hooks', () => {
     ]);
   });
 
+  it('records both routes Fastify makes of one prefixed `/` route (`/api` and `/api/`), with their results', async () => {
+    const app = Fastify();
+    await app.register(auditLogFastify, { store: memoryStore() });
+    await app.register(
+      async (api) => {
+        api.post('/', async (req) => ({ got: req.body }));
+      },
+      { prefix: '/api' },
+    );
+    const url = await listening(app);
+    await request(url).post('/api').send({ n: 1 }).expect(200);
+    await request(url).post('/api/').send({ n: 2 }).expect(200);
+    expect((await entries(app)).map((entry) => [entry.endpoint, entry.result])).toEqual([
+      ['/api', { got: { n: 1 } }],
+      ['/api/', { got: { n: 2 } }],
+    ]);
+  });
+
   it('runs a route declared before the plugin in the request’s audit context: audited calls share its request id', async () => {
     const app = Fastify();
     const calls: unknown[] = [];
@@ -152,6 +171,44 @@ describe('the Fastify recorder’s hooks', () => {
       ['Archive', ['g7'], 'archive-1'],
     ]);
     expect(calls).toEqual(['g7']);
+  });
+
+  it('keeps the audit context through a body that arrives after the hooks ran', async () => {
+    const app = Fastify();
+    await app.register(auditLogFastify, { store: memoryStore() });
+    const archive = audited(async (id: string) => ({ archived: id }), { audit: app.auditLog, action: 'Archive', collectionName: 'groups' });
+    let headersIn!: () => void;
+    const hooksRan = new Promise<void>((resolve) => {
+      headersIn = resolve;
+    });
+    app.addHook('onRequest', async () => headersIn());
+    app.post<{ Body: { id: string } }>('/archive', async (req) => archive(req.body.id));
+    const url = new URL(await listening(app));
+    const body = JSON.stringify({ id: 'g9' });
+    const answered = new Promise<number>((resolve, reject) => {
+      const client = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/archive',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': 'late-body' },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        },
+      );
+      client.on('error', reject);
+      client.flushHeaders();
+      // The body comes once the server has run its onRequest hooks: parsing waits for it.
+      void hooksRan.then(() => client.end(body));
+    });
+    expect(await answered).toBe(200);
+    expect((await entries(app)).map((entry) => [entry.action, entry.requestId]).sort()).toEqual([
+      ['Archive', 'late-body'],
+      ['Create', 'late-body'],
+    ]);
   });
 
   it('still records a request an auth hook turns away first, whether route-level or global and added after the plugin', async () => {
