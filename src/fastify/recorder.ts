@@ -72,7 +72,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
   const journaled = config.durability === 'journal';
   const tenants = config.tenants;
 
-  /** Builds and queues the entry; `ending`: the response is complete but not yet on the wire (journal mode). */
+  /** Builds and queues the entry once; `aborted`: the response closed before it was complete (the client left). */
   function finish(request: FastifyRequest, reply: FastifyReply | null, aborted: boolean): void {
     const rec = takeRecording(request);
     if (!rec) return;
@@ -171,7 +171,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     const seen = (payload: unknown) => {
       try {
         restore();
-        // A payload an onSend hook compressed is not the result (Fastify's own onSend saw a stream then).
+        // Compressed bytes (an app's onSend hook encoded the payload) are not the result: not kept.
         if (recordingOf(request) === rec) beforeWire(request, reply, rec, reply.getHeader('content-encoding') === undefined ? payload : undefined);
       } catch (error) {
         failed(error);
