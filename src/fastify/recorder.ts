@@ -149,9 +149,12 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     }
   }
 
-  /** The answer is about to go out: keep its payload (a string or Buffer; a stream is not kept); in journal mode, build the entry now. */
+  /**
+   * The answer is about to go out: keep its payload (a string or Buffer; not a stream, not bytes an
+   * app's onSend hook encoded, which are no result); in journal mode, build the entry now.
+   */
   function beforeWire(request: FastifyRequest, reply: FastifyReply, rec: Recording, payload: unknown): void {
-    if (typeof payload === 'string' || Buffer.isBuffer(payload)) rec.body = payload;
+    if ((typeof payload === 'string' || Buffer.isBuffer(payload)) && reply.getHeader('content-encoding') === undefined) rec.body = payload;
     if (journaled) finish(request, reply, false);
   }
 
@@ -171,8 +174,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     const seen = (payload: unknown) => {
       try {
         restore();
-        // Compressed bytes (an app's onSend hook encoded the payload) are not the result: not kept.
-        if (recordingOf(request) === rec) beforeWire(request, reply, rec, reply.getHeader('content-encoding') === undefined ? payload : undefined);
+        if (recordingOf(request) === rec) beforeWire(request, reply, rec, payload);
       } catch (error) {
         failed(error);
       }

@@ -5,6 +5,7 @@
  * exactly as a route that got the hook.
  */
 import * as http from 'http';
+import * as zlib from 'zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyJwt from '@fastify/jwt';
 import request from 'supertest';
@@ -132,6 +133,28 @@ describe('the Fastify recorder’s hooks', () => {
       true,
       'Route PATCH:/nowhere/3 not found',
       { b: 2 },
+    ]);
+  });
+
+  it('keeps no result for a payload an onSend hook encoded, on a route declared before the plugin as on one declared after', async () => {
+    const app = Fastify();
+    app.post('/early', async () => ({ ok: true }));
+    await app.register(auditLogFastify, { store: memoryStore() });
+    app.post('/late', async () => ({ ok: true }));
+    // A stand-in for a compression plugin: the payload leaves as gzip bytes.
+    app.addHook('onSend', async (_req, reply, payload) => {
+      if (typeof payload !== 'string') return payload;
+      reply.header('content-encoding', 'gzip');
+      return zlib.gzipSync(payload);
+    });
+    const url = await listening(app);
+    for (const path of ['/early', '/late']) {
+      const answer = await request(url).post(path).send({}).expect(200);
+      expect(answer.body).toEqual({ ok: true });
+    }
+    expect((await entries(app)).map((entry) => [entry.endpoint, entry.statusCode, entry.result])).toEqual([
+      ['/early', 200, null],
+      ['/late', 200, null],
     ]);
   });
 
