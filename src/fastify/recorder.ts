@@ -201,8 +201,10 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
   };
 
   function auditLogOnRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    keepReply(request, reply);
-    if (!methods.has(request.method)) return done();
+    if (!methods.has(request.method)) {
+      keepReply(request, reply);
+      return done();
+    }
     let rec: Recording | null = null;
     try {
       const routeConfig = request.routeOptions.config as unknown as RouteConfig;
@@ -211,6 +213,8 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
       takeRecording(request);
       failed(error);
     }
+    // A request it does not record keeps its reply for record(request, …)'s X-Request-Id echo.
+    if (!rec) keepReply(request, reply);
     // The rest of the request (body parsing, the app's hooks, the handler) runs in its context,
     // so audited calls and mongoose diffs see it.
     const context = rec?.context;
