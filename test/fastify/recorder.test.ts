@@ -260,9 +260,13 @@ describe('the Fastify recorder’s hooks', () => {
     ]);
   });
 
-  it('echoes the request id of record() on a GET, set when record() runs', async () => {
+  it('echoes the request id of record() on a request it does not record (a GET, an excluded POST), set when record() runs', async () => {
     const app = Fastify();
-    await app.register(auditLogFastify, { store: memoryStore() });
+    await app.register(auditLogFastify, { store: memoryStore(), exclude: ['/quiet'] });
+    app.post('/quiet', async (req) => {
+      app.auditLog.record(req, { action: 'Hush', collectionName: 'things' });
+      return { ok: true };
+    });
     app.get('/early-answer', async (req, reply) => {
       app.auditLog.record(req, { action: 'Peek', collectionName: 'things' });
       return reply.header('X-Request-Id', 'set-by-app').send({ ok: true });
@@ -273,6 +277,7 @@ describe('the Fastify recorder’s hooks', () => {
     });
     const url = await listening(app);
     expect((await request(url).get('/login').set('X-Request-Id', 'login-7').expect(200)).headers['x-request-id']).toBe('login-7');
+    expect((await request(url).post('/quiet').set('X-Request-Id', 'quiet-3').send({}).expect(200)).headers['x-request-id']).toBe('quiet-3');
     // The app's own header wins.
     expect((await request(url).get('/early-answer').set('X-Request-Id', 'peek-1').expect(200)).headers['x-request-id']).toBe('set-by-app');
   });
