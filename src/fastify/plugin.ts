@@ -15,7 +15,8 @@ import { eventMethods, type EventMethods } from '../events/handle';
 import type { AuditCoreOptions } from '../options';
 import { createFastifyRecorder } from './recorder';
 import { contextOfRequest, recordedContext } from './request-context';
-import { AUDIT_ROUTE, registerQueryRoutes } from './routes';
+import { REPLY } from './recordings';
+import { registerQueryRoutes } from './routes';
 
 /** The options of `auditLogFastify`: the app's callbacks (`getUser`, `getAuth`, `getTenant`, `transform`) get Fastify's `request`. */
 export type AuditLogFastifyOptions = AuditCoreOptions<FastifyRequest>;
@@ -73,13 +74,13 @@ const plugin: FastifyPluginAsync<AuditLogFastifyOptions> = async (app: FastifyIn
       push: sink.push,
       fail: core.report,
       context: (request, requestId) => recordedContext(request, sink, requestId),
-      isOwnRoute: (request) => (request.routeOptions?.config as unknown as Record<string, unknown> | undefined)?.[AUDIT_ROUTE] === true,
     },
   );
+  // One global hook (a GET leaves it at once); the routes that can be recorded get the rest as
+  // route-level hooks (recorder.ts).
+  app.decorateRequest(REPLY, null);
   app.addHook('onRequest', recorder.onRequest);
-  app.addHook('preHandler', recorder.preHandler);
-  app.addHook('onSend', recorder.onSend);
-  app.addHook('onResponse', recorder.onResponse);
+  app.addHook('onRoute', recorder.onRoute);
 
   if (config.routes) {
     registerQueryRoutes(app, {

@@ -36,3 +36,20 @@ export function takeRecording(request: FastifyRequest): Recording | undefined {
   if (recording) RECORDINGS.delete(request);
   return recording;
 }
+
+/**
+ * Where a request keeps its reply, so that record(request, …) on a request the recorder does not
+ * record can echo its X-Request-Id (a Fastify request does not know its reply). A request
+ * decoration (plugin.ts), not a WeakMap: every request of the context sets it.
+ */
+export const REPLY = Symbol('express-audit-log.reply');
+
+type WithReply = FastifyRequest & { [REPLY]?: FastifyReply | null };
+
+export function keepReply(request: FastifyRequest, reply: FastifyReply): void {
+  (request as WithReply)[REPLY] = reply;
+}
+
+export function replyOf(request: FastifyRequest): FastifyReply | null {
+  return (request as WithReply)[REPLY] ?? null;
+}

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { requestIdFrom } from '../capture/correlation';
 import type { AuditContext, EventSink } from '../events/context';
 import { existingContext, newRequestContext, recordedContext as recordedContextOf, type RequestReader } from '../events/request-context';
-import { recordingOf } from './recordings';
+import { recordingOf, replyOf } from './recordings';
 import { tenantOf, userOf } from './request-auth';
 
 const FASTIFY_READER: RequestReader<FastifyRequest> = {
@@ -24,12 +24,16 @@ export function recordedContext(request: FastifyRequest, sink: EventSink, reques
 
 /**
  * The context of any request given to `record(request, …)`. A request the recorder skipped (a GET)
- * gets one on first use, with the incoming X-Request-Id or a new one, echoed in the response
- * (by the recorder's onSend: a Fastify request does not know its reply).
+ * gets one on first use, with the incoming X-Request-Id or a new one, echoed in the response when
+ * it has not started yet (as on Express).
  */
 export function contextOfRequest(request: FastifyRequest, sink: EventSink): AuditContext {
   const existing = existingContext(request);
   if (existing) return existing;
-  const requestId = recordingOf(request)?.requestId ?? requestIdFrom(request.headers[sink.config.requestIdHeader]);
-  return newRequestContext(request, sink, requestId, FASTIFY_READER);
+  const recording = recordingOf(request);
+  const requestId = recording?.requestId ?? requestIdFrom(request.headers[sink.config.requestIdHeader]);
+  const context = newRequestContext(request, sink, requestId, FASTIFY_READER);
+  const reply = recording ? null : replyOf(request);
+  if (reply && !reply.sent && !reply.raw.headersSent && reply.getHeader('X-Request-Id') === undefined) reply.header('X-Request-Id', requestId);
+  return context;
 }
