@@ -37,6 +37,7 @@ function install() {
   const extraOptions = JSON.parse(process.env.EAL_OPTIONS || '{}');
   const reportDir = process.env.EAL_REPORT_DIR;
   const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+  const testDir = path.join(checkout, 'test') + path.sep;
   const testFile = process.argv.slice(1).find((a) => /\.test\.m?js$/.test(a)) || process.argv[1] || '(unknown)';
 
   const apps = []; // { id, app, entries: Map<_id, entry>, logged: [] }
@@ -47,11 +48,18 @@ function install() {
   let memoryStore = null;
   if (withPlugin) ({ auditLogFastify: plugin, memoryStore } = require(path.resolve(process.env.EAL_DIST)));
 
+  /** The test file and line that created an app, for the report. */
+  function createdAt() {
+    const line = (new Error().stack || '').split('\n').find((l) => l.includes(testDir));
+    return line ? line.slice(line.indexOf(testDir) + testDir.length).replace(/\)$/, '') : '(outside test/)';
+  }
+
   function noteRequest(app, raw, res, via) {
     let record = recordOf.get(raw);
     if (record) return record;
     record = {
       app: app.id,
+      createdAt: app.createdAt,
       via,
       method: raw.method,
       url: raw.url,
@@ -75,7 +83,7 @@ function install() {
   }
 
   function instrument(app) {
-    const info = { id: apps.length, app, entries: new Map(), logged: [], storeFailed: null };
+    const info = { id: apps.length, createdAt: createdAt(), app, entries: new Map(), logged: [], storeFailed: null };
     apps.push(info);
     const server = app.server;
     if (server && typeof server.prependListener === 'function') {
@@ -115,27 +123,39 @@ function install() {
     });
   }
 
-  const original = require(fastifyFile);
-  let creating = 0;
-  function fastify() {
-    const app = original.apply(this, arguments);
-    if (creating === 0) {
-      creating++;
-      try {
-        instrument(app);
-      } finally {
-        creating--;
+  /** Wraps the factory; the same wrapped function is handed out for every path to it. */
+  function wrap(original) {
+    let creating = 0;
+    function fastify() {
+      const app = original.apply(this, arguments);
+      if (creating === 0) {
+        creating++;
+        try {
+          instrument(app);
+        } finally {
+          creating--;
+        }
       }
+      return app;
     }
-    return app;
+    for (const key of Reflect.ownKeys(original)) {
+      if (key === 'length' || key === 'name' || key === 'prototype') continue;
+      Object.defineProperty(fastify, key, Object.getOwnPropertyDescriptor(original, key));
+    }
+    fastify.fastify = fastify;
+    fastify.default = fastify;
+    return fastify;
   }
-  for (const key of Reflect.ownKeys(original)) {
-    if (key === 'length' || key === 'name' || key === 'prototype') continue;
-    Object.defineProperty(fastify, key, Object.getOwnPropertyDescriptor(original, key));
-  }
-  fastify.fastify = fastify;
-  fastify.default = fastify;
-  Module._cache[require.resolve(fastifyFile)].exports = fastify;
+  // Wrapped when a test first requires or imports fastify.js (both compile it through
+  // Module._extensions['.js']), not loaded here at once: that would run Fastify's lib/ before
+  // tests that stub its internals (test/diagnostics-channel/error-before-handler.test.js).
+  // The module's exports are replaced, so every later require or import gets the wrapped factory.
+  const compileJs = Module._extensions['.js'];
+  Module._extensions['.js'] = function compile(module, filename) {
+    const result = compileJs.apply(this, arguments);
+    if (filename === fastifyFile && typeof module.exports === 'function') module.exports = wrap(module.exports);
+    return result;
+  };
 
   let written = false;
   async function flushAll() {
@@ -156,6 +176,7 @@ function install() {
     written = true;
     const problems = [];
     const notReached = [];
+    const neverAnswered = [];
     const byRecord = new Map();
     const orphans = [];
     let entries = 0;
@@ -174,6 +195,7 @@ function install() {
     }
     for (const record of requests) {
       const where = {
+        createdAt: record.createdAt,
         request: `${record.method} ${record.url}`,
         via: record.via,
         answered: record.statusCode,
@@ -183,7 +205,9 @@ function install() {
       const found = byRecord.get(record) || [];
       if (!withPlugin) continue;
       if (found.length === 0) {
-        if (record.reachedOnRequest) problems.push({ kind: 'missing entry', ...where });
+        // A response that never ended nor closed (a handler that never replies): nothing to record yet.
+        if (!record.closed) neverAnswered.push(where);
+        else if (record.reachedOnRequest) problems.push({ kind: 'missing entry', ...where });
         else notReached.push(where);
         continue;
       }
@@ -196,7 +220,8 @@ function install() {
       else if (entry.statusCode !== record.statusCode) wrong.push(`statusCode ${entry.statusCode}, expected ${record.statusCode}`);
       if (record.closed && !record.finished && !(entry.isError || entry.aborted))
         wrong.push('the client went away before the answer, but the entry looks like a success');
-      const params = record.request && record.request.params;
+      // Only a matched route has params to record: Fastify's 404 handler has a catch-all `*` param, no route.
+      const params = record.request && !record.request.is404 && record.request.params;
       if (params && typeof params === 'object' && Object.keys(params).length > 0 && JSON.stringify(entry.params) !== JSON.stringify({ ...params })) {
         wrong.push(`params ${JSON.stringify(entry.params)}, expected ${JSON.stringify({ ...params })}`);
       }
@@ -213,6 +238,7 @@ function install() {
       reachedOnRequest: requests.filter((r) => r.reachedOnRequest).length,
       entries,
       notReachingOnRequest: notReached,
+      neverAnswered,
       orphanEntries: orphans,
       logged: apps.flatMap((info) => info.logged.map((l) => ({ app: info.id, ...l }))),
       storeFailures: apps.filter((info) => info.storeFailed).map((info) => ({ app: info.id, message: info.storeFailed })),

@@ -140,9 +140,10 @@ if (withRun) {
   const orphans = reports.flatMap((r) => r.orphanEntries.map((o) => ({ file: path.relative(checkout, r.file), ...o })));
   const notReached = reports.flatMap((r) => r.notReachingOnRequest.map((o) => ({ file: path.relative(checkout, r.file), ...o })));
   const logged = reports.flatMap((r) => r.logged.map((o) => ({ file: path.relative(checkout, r.file), ...o })));
+  const neverAnswered = reports.flatMap((r) => (r.neverAnswered || []).map((o) => ({ file: path.relative(checkout, r.file), ...o })));
   const unflushed = reports.filter((r) => !r.flushed).map((r) => path.relative(checkout, r.file));
   console.log(
-    `  with: ${reports.length} processes reported; apps created: ${total('apps')} (plugin ran in ${total('appsWithAudit')}); mutating requests that reached an app: ${total('mutatingRequests')} (through onRequest: ${total('reachedOnRequest')}; answered before onRequest, so rightly unrecorded: ${notReached.length}); entries: ${total('entries')}`,
+    `  with: ${reports.length} processes reported; apps created: ${total('apps')} (plugin ran in ${total('appsWithAudit')}); mutating requests that reached an app: ${total('mutatingRequests')} (through onRequest: ${total('reachedOnRequest')}; answered before onRequest, so rightly unrecorded: ${notReached.length}; never answered by the app, so nothing to record: ${neverAnswered.length}); entries: ${total('entries')}`,
   );
   const kinds = {};
   for (const p of problems) kinds[p.kind] = (kinds[p.kind] || 0) + 1;
@@ -159,7 +160,7 @@ if (withRun) {
     console.log(`    - ${list.length} x ${key}`);
     for (const p of list.slice(0, 4))
       console.log(
-        `        e.g. ${p.file}: ${p.request} (${p.via}) -> ${p.answered}${p.finished ? '' : ' (not finished)'}${p.wrong ? `: ${p.wrong.join('; ')}` : ''}`,
+        `        e.g. ${p.createdAt || p.file}: ${p.request} (${p.via}) -> ${p.answered}${p.finished ? '' : ' (not finished)'}${p.wrong ? `: ${p.wrong.join('; ')}` : ''}`,
       );
   }
   for (const o of orphans.slice(0, 5)) console.log(`    orphan entry in ${o.file}: ${JSON.stringify(o.entry)}`);
