@@ -28,6 +28,14 @@ function install() {
   const withPlugin = process.env.EAL_PLUGIN === '1';
   const extraOptions = JSON.parse(process.env.EAL_OPTIONS || '{}');
   const reportDir = process.env.EAL_REPORT_DIR;
+  // `"spoolDir": "per-app"` in --options: a fresh spool directory for each instance (the suites
+  // run many instances per process and several processes at once).
+  const perAppOptions = () => {
+    if (extraOptions.spoolDir !== 'per-app') return {};
+    const base = path.join(reportDir ? path.dirname(reportDir) : require('os').tmpdir(), 'spool');
+    fs.mkdirSync(base, { recursive: true });
+    return { spoolDir: fs.mkdtempSync(path.join(base, 'app-')) };
+  };
   const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
   const testDir = path.join(checkout, 'test') + path.sep;
 
@@ -116,6 +124,7 @@ function install() {
           error: (...args) => info.logged.push({ level: 'error', message: args.map(String).join(' ') }),
         },
         ...extraOptions,
+        ...perAppOptions(),
       },
     });
     pending.catch((error) => {
