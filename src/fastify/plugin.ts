@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createAuditCore } from '../core/audit-core';
+import { SHUTDOWN_SETTLE_MS } from '../core/in-flight';
 import type { AuditHandleMembers } from '../core/handle';
 import { annotate as annotateRequest } from '../capture/annotate';
 import { SINK } from '../events/context';
@@ -54,8 +55,10 @@ const plugin: FastifyPluginAsync<AuditLogFastifyOptions> = async (app: FastifyIn
   // audited(fn, { audit: app.auditLog }) and auditChanges({ audit }) find the instance here.
   Object.defineProperty(handle, SINK, { value: core.sink });
   app.decorate('auditLog', handle);
-  app.addHook('onClose', async () => core.close());
-  if (!core.enabled) return;
+  if (!core.enabled) {
+    app.addHook('onClose', async () => core.close());
+    return;
+  }
 
   const { config, sink } = core;
   const initial = app.initialConfig as {
@@ -76,6 +79,11 @@ const plugin: FastifyPluginAsync<AuditLogFastifyOptions> = async (app: FastifyIn
       context: (request, requestId) => recordedContext(request, sink, requestId),
     },
   );
+  // Requests whose client left can still be running when close() resolves: recorded before the store closes.
+  app.addHook('onClose', async () => {
+    await recorder.settle(SHUTDOWN_SETTLE_MS);
+    await core.close();
+  });
   // One global hook (a GET leaves it at once); the routes that can be recorded get the rest as
   // route-level hooks (recorder.ts).
   app.decorateRequest(REPLY, null);

@@ -22,6 +22,7 @@ import type { ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
+import { InFlight } from '../core/in-flight';
 import { annotationOf } from '../capture/annotate';
 import { requestIdFrom } from '../capture/correlation';
 import { pathMatcher, type RoutingSettings } from '../capture/path-filter';
@@ -43,6 +44,12 @@ export interface FastifyRecorder {
   onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
   /** Gives a route that can be recorded the recorder's route-level hook; leaves the others untouched. */
   onRoute(route: RouteOptions): void;
+  /**
+   * For the app's close: waits (at most `ms`) for the recorded requests still in flight to end, then
+   * records the rest as cut off (Fastify's close can resolve before the response of a request whose
+   * client left has closed).
+   */
+  settle(ms: number): Promise<void>;
 }
 
 /** Route config of the routes that carry the recorder's onSend (see onRoute). */
@@ -71,11 +78,13 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
   const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
   const journaled = config.durability === 'journal';
   const tenants = config.tenants;
+  const inFlight = new InFlight<FastifyRequest>();
 
   /** Builds and queues the entry once; `aborted`: the response closed before it was complete (the client left). */
   function finish(request: FastifyRequest, reply: FastifyReply | null, aborted: boolean): void {
     const rec = takeRecording(request);
     if (!rec) return;
+    inFlight.delete(request);
     try {
       const annotation = annotationOf(request);
       if (annotation?.skip) return;
@@ -124,6 +133,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
     const requestId = context?.requestId ?? incomingId;
     const rec: Recording = { start: performance.now(), method: request.method, url, requestId, body: undefined, context, reply };
     startRecording(request, rec);
+    inFlight.add(request);
     RAW_REQUESTS.set(reply.raw, request);
     reply.raw.on('close', onRawClose);
     // A route onRoute did not see has no onSend of ours: take the payload where Node writes it.
@@ -211,6 +221,7 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
       if (routeConfig?.[AUDIT_ROUTE] !== true) rec = start(request, reply, routeConfig);
     } catch (error) {
       takeRecording(request);
+      inFlight.delete(request);
       failed(error);
     }
     // A request it does not record keeps its reply for record(request, …)'s X-Request-Id echo.
@@ -233,5 +244,10 @@ export function createFastifyRecorder(config: Config, ctx: BuildContext, routing
       route.onSend = [auditLogOnSend, ...hookList(route.onSend as HookList<OnSend>)] as RouteOptions['onSend'];
       route.config = { ...config, [INSTRUMENTED]: true } as RouteOptions['config'];
     },
+    settle: (ms) =>
+      inFlight.settle(ms, (request) => {
+        const reply = recordingOf(request)?.reply ?? null;
+        finish(request, reply, !reply?.raw.writableFinished);
+      }),
   };
 }

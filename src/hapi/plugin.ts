@@ -10,6 +10,7 @@
 import type { Plugin, Request, RouteOptions, Server } from '@hapi/hapi';
 import { annotate as annotateRequest } from '../capture/annotate';
 import { createAuditCore } from '../core/audit-core';
+import { SHUTDOWN_SETTLE_MS } from '../core/in-flight';
 import type { AuditHandleMembers } from '../core/handle';
 import type { ErasureRequest, ErasureResult } from '../encryption/erasure';
 import type { AuditLogStoreError } from '../errors';
@@ -22,9 +23,6 @@ import { queryRoutes } from './routes';
 import { uiRoutes } from './ui-routes';
 
 export const PLUGIN_NAME = 'express-audit-log';
-
-/** How long a stopping server waits for its recorded requests still in flight before recording them as cut off. */
-const STOP_SETTLE_MS = 1000;
 
 /** The options: the package's own (callbacks get Hapi's `request`), and which auth strategies authenticate the query routes. */
 export type AuditLogHapiOptions = AuditCoreOptions<Request> & {
@@ -94,7 +92,7 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
   // Hapi's stop runs onPostStop before it ends the requests whose connections it cut: they are
   // recorded (as cut off, past a second) before the audit log closes.
   server.ext('onPostStop', async () => {
-    await recorder.settle(STOP_SETTLE_MS);
+    await recorder.settle(SHUTDOWN_SETTLE_MS);
     await core.close();
   });
   if (config.routes) {

@@ -13,6 +13,7 @@ import { performance } from 'perf_hooks';
 import type { Request, ResponseObject, ResponseToolkit, Server } from '@hapi/hapi';
 import { annotationOf } from '../capture/annotate';
 import { buildEntryFromFacts, type BuildContext } from '../capture/build-entry';
+import { InFlight } from '../core/in-flight';
 import { requestIdFrom } from '../capture/correlation';
 import { pathMatcher, type RoutingSettings } from '../capture/path-filter';
 import type { AuditEntry } from '../entry';
@@ -110,9 +111,8 @@ export interface HapiRecorder {
 
 export function installRecorder(server: Server, config: Config, ctx: BuildContext, hooks: HapiRecorderHooks): HapiRecorder {
   const recordings = new WeakMap<Request, Recording>();
-  /** The recorded requests not finished yet (strong references: each leaves at its 'response' event). */
-  const inFlight = new Set<Request>();
-  let settled: (() => void) | null = null;
+  /** The recorded requests not finished yet (each leaves at its 'response' event). */
+  const inFlight = new InFlight<Request>();
   const { methods, requestIdHeader, echoRequestId, transform } = config;
   const included = config.include.length > 0 ? pathMatcher(config.include) : null;
   const excluded = config.exclude.length > 0 ? pathMatcher(config.exclude) : null;
@@ -192,7 +192,6 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
     if (!rec) return;
     recordings.delete(request);
     inFlight.delete(request);
-    if (settled && inFlight.size === 0) settled();
     try {
       const built = buildEntryFromFacts(ctx, factsOf(request, rec, ctx));
       if (!built) return;
@@ -233,24 +232,13 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   }
 
   return {
-    async settle(ms) {
-      if (inFlight.size > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          settled = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        settled = null;
-      }
-      for (const request of [...inFlight]) {
+    settle: (ms) =>
+      inFlight.settle(ms, (request) => {
         const rec = recordings.get(request);
         // Not on the wire by now: its client was cut off.
         if (rec && !request.raw.res.writableFinished) rec.gone = true;
         finish(request);
-      }
-    },
+      }),
   };
 }
 

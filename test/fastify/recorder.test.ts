@@ -281,4 +281,35 @@ describe('the Fastify recorder’s hooks', () => {
     // The app's own header wins.
     expect((await request(url).get('/early-answer').set('X-Request-Id', 'peek-1').expect(200)).headers['x-request-id']).toBe('set-by-app');
   });
+
+  it("a request whose client left while the app still worked on it, the app then closed: recorded as aborted before the store closes (Fastify's test/issue-4959)", async () => {
+    const store = memoryStore();
+    const errors: string[] = [];
+    const app = Fastify();
+    await app.register(auditLogFastify, { store });
+    app.auditLog.on('error', (error) => errors.push(error.code));
+    let entered: () => void = () => undefined;
+    const inOnSend = new Promise<void>((resolve) => (entered = resolve));
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      entered();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return payload;
+    });
+    app.put('/', async () => ({ hello: 'world' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/', headers: { 'content-type': 'application/json' } });
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      req.on('response', () => resolve('answered'));
+      req.end('{"test":"me"}');
+      void inOnSend.then(() => req.socket?.destroy());
+    });
+    expect(outcome).toBe('ECONNRESET');
+    await app.close();
+    const { docs } = await store.find({ filter: {}, sort: [['date', 1]], skip: 0, limit: 10, select: null });
+    expect(docs.map((d) => [d.method, d.endpoint, d.aborted])).toEqual([['PUT', '/', true]]);
+    expect(errors).toEqual([]);
+  });
 });
