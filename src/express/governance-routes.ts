@@ -6,7 +6,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type RequestHandler, type Router } from 'express';
 import type { Config } from '../options';
-import { errorAnswer, type Gate, type QueryAnswer, type QueryCaller, type QueryService } from '../query/service';
+import { BODY_LIMITS, errorAnswer, type Gate, type QueryAnswer, type QueryCaller, type QueryService } from '../query/service';
 
 export interface GovernanceRouteContext {
   config: Config;
@@ -38,7 +38,7 @@ export function mountGovernanceRoutes(router: Router, ctx: GovernanceRouteContex
   router.post(
     `${base}/holds`,
     authorizeHolds,
-    express.json({ limit: '64kb' }),
+    express.json({ limit: BODY_LIMITS.holds }),
     answer((req) => {
       if (!req.is('application/json')) return errorAnswer(415, 'Send the hold as JSON with Content-Type: application/json.');
       return service.placeHold(callerOf(req), req.body);

@@ -11,7 +11,7 @@ import type { Config } from '../options';
 import type { EncryptedReads } from '../encryption/reads';
 import type { ErasureResult } from '../encryption/erasure';
 import type { Governance } from '../governance/holds';
-import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
+import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
 import type { AuditEntry } from '../entry';
 import type { AuditStore } from '../stores/types';
@@ -131,7 +131,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
   router.post(
     base,
     checkAuth,
-    express.json({ limit: '1mb' }),
+    express.json({ limit: BODY_LIMITS.manualEntries }),
     answer((req) => {
       if (!config.manualEntries) return errorAnswer(405, 'Manual entries are turned off (manualEntries: false).');
       if (!req.is('application/json')) return errorAnswer(415, 'Send manual entries as JSON with Content-Type: application/json.');
@@ -192,7 +192,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
   router.post(
     `${base}/erasures`,
     gate(service.authorizeErase),
-    express.json({ limit: '16kb' }),
+    express.json({ limit: BODY_LIMITS.erasures }),
     answer((req) => {
       if (!req.is('application/json')) return errorAnswer(415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
       return service.erase(callerOf(req), req.body);
@@ -228,7 +228,8 @@ export function createQueryRouter(ctx: RouterContext): Router {
     if (error instanceof AuditLogQueryError) return sendError(res, 400, error.message, { parameter: error.parameter });
     const status = (error as { status?: number; type?: string }).status;
     if (status === 400 || status === 413 || status === 415) {
-      return sendError(res, status, status === 413 ? 'The body is too large (1 MB at most).' : 'The body is not valid JSON.');
+      // body-parser's error names the limit of the route that refused the body.
+      return sendAnswer(res, bodyRefusal(status, (error as { limit?: number }).limit ?? BODY_LIMITS.manualEntries));
     }
     ctx.fail(error);
     sendError(res, 503, 'The audit store is unavailable; try again later.');

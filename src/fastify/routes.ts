@@ -16,7 +16,7 @@ import type { AuditContext, EventSink } from '../events/context';
 import type { Governance } from '../governance/holds';
 import type { Config } from '../options';
 import { prepareExport } from '../query/export';
-import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
+import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
 import type { AuditStore } from '../stores/types';
 import { contextOfRequest } from './request-context';
@@ -120,12 +120,12 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
   app.register(async (child) => {
     // The routes' bodies are read as text and checked here: the app's parsers and limits stay the app's.
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+    child.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     child.addHook('onRequest', async (_request, reply) => {
       reply.header('Cache-Control', 'no-store');
       reply.header('X-Content-Type-Options', 'nosniff');
     });
-    child.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
+    child.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
       if (reply.raw.headersSent) {
         ctx.fail(error);
         reply.raw.destroy();
@@ -134,7 +134,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
       if (error instanceof AuditLogQueryError) return sendAnswer(reply, errorAnswer(400, error.message, { parameter: error.parameter }));
       const status = error.statusCode;
       if (status === 400 || status === 413 || status === 415) {
-        return sendAnswer(reply, errorAnswer(status, status === 413 ? 'The body is too large (1 MB at most).' : 'The body is not valid JSON.'));
+        return sendAnswer(reply, bodyRefusal(status, request.routeOptions.bodyLimit ?? BODY_LIMITS.manualEntries));
       }
       ctx.fail(error);
       return sendAnswer(reply, errorAnswer(503, 'The audit store is unavailable; try again later.'));
@@ -149,7 +149,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
     // Writes are never public: publicRoutes opens the reads only.
     child.post(
       base,
-      own([gate(service.checkAuth)]),
+      own([gate(service.checkAuth)], { bodyLimit: BODY_LIMITS.manualEntries }),
       answer((request) => {
         if (!config.manualEntries) return errorAnswer(405, 'Manual entries are turned off (manualEntries: false).');
         if (!isJsonType(request)) return errorAnswer(415, 'Send manual entries as JSON with Content-Type: application/json.');
@@ -204,7 +204,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
     );
     child.post(
       `${base}/erasures`,
-      own([gate(service.authorizeErase)]),
+      own([gate(service.authorizeErase)], { bodyLimit: BODY_LIMITS.erasures }),
       answer((request) => {
         if (!isJsonType(request)) return errorAnswer(415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
         return service.erase(callerOf(request), jsonBody(request));
@@ -218,7 +218,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
     const authorizeHolds = gate(service.authorizeHolds);
     child.post(
       `${base}/holds`,
-      own([authorizeHolds]),
+      own([authorizeHolds], { bodyLimit: BODY_LIMITS.holds }),
       answer((request) => {
         if (!isJsonType(request)) return errorAnswer(415, 'Send the hold as JSON with Content-Type: application/json.');
         return service.placeHold(callerOf(request), jsonBody(request));

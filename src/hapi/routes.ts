@@ -11,7 +11,7 @@ import type { Lifecycle, Request, ResponseToolkit, RouteDefMethods, RouteOptions
 import { AuditLogQueryError } from '../errors';
 import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
-import { createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
+import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
 import { restrictFilter } from '../query/tenant';
 import { readJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
@@ -91,7 +91,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
       const refusal = gate ? gate(callerOf(request)) : null;
       if (refusal) return reply(h, refusal).takeover();
       const status = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-      return reply(h, bodyAnswer(status === 413 ? 413 : 400, maxBytes)).takeover();
+      return reply(h, bodyRefusal(status === 413 ? 413 : 400, maxBytes)).takeover();
     };
 
   /** A route: its gate first, then its answer; the service's errors become the Express adapter's answers. */
@@ -117,7 +117,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (refusal) return reply(h, refusal);
         if (maxBytes && isJson(request)) {
           const body = await readJsonBody(request.payload as Readable, request.raw.req.headers, maxBytes);
-          if ('refused' in body) return reply(h, bodyAnswer(body.refused, maxBytes));
+          if ('refused' in body) return reply(h, bodyRefusal(body.refused, maxBytes));
           (request as { payload: unknown }).payload = body.value;
         }
         const answer = await handle(request, h);
@@ -142,7 +142,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send manual entries as JSON with Content-Type: application/json.');
         return service.manualEntries(callerOf(request), request.payload);
       },
-      1024 * 1024,
+      BODY_LIMITS.manualEntries,
     ),
     route('GET', '/history/{collection}/{id}', service.authorize, (request) =>
       service.history(callerOf(request), request.params.collection as string, request.params.id as string, queryParameters(request)),
@@ -190,7 +190,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send the erasure as JSON with Content-Type: application/json: { "user": "<user id>" }.');
         return service.erase(callerOf(request), request.payload);
       },
-      16 * 1024,
+      BODY_LIMITS.erasures,
     ),
     route(
       'GET',
@@ -206,7 +206,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
         if (!isJson(request)) return errorAnswer(415, 'Send the hold as JSON with Content-Type: application/json.');
         return service.placeHold(callerOf(request), request.payload);
       },
-      64 * 1024,
+      BODY_LIMITS.holds,
     ),
     route('GET', '/holds', service.authorizeHolds, () => service.listHolds()),
     route('DELETE', '/holds/{id}', service.authorizeHolds, (request) => service.releaseHold(callerOf(request), request.params.id as string)),
@@ -217,16 +217,6 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     route('*', '/{rest*}', null, () => errorAnswer(404, 'No such audit log route.')),
   ];
   return routes;
-}
-
-/** A body refused as Express's router refuses one (its error handler's words), naming the route's limit. */
-function bodyAnswer(status: 400 | 413 | 415, maxBytes: number): QueryAnswer {
-  return errorAnswer(status, status === 413 ? `The body is too large (${sizeOf(maxBytes)} at most).` : 'The body is not valid JSON.');
-}
-
-/** 1048576 → '1 MB', 16384 → '16 KB'. */
-function sizeOf(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
 }
 
 function exportEvent(details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }) {

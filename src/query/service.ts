@@ -96,6 +96,19 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The most each route's JSON body may hold, in bytes: every adapter reads its bodies to these limits. */
+export const BODY_LIMITS = { manualEntries: 1024 * 1024, erasures: 16 * 1024, holds: 64 * 1024 } as const;
+
+/** 1048576 → '1 MB', 16384 → '16 KB'. */
+function sizeOf(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
+}
+
+/** A body the route's parser refused (too large, or not JSON), in the same words on every adapter, naming the route's limit. */
+export function bodyRefusal(status: 400 | 413 | 415, maxBytes: number): QueryAnswer {
+  return errorAnswer(status, status === 413 ? `The body is too large (${sizeOf(maxBytes)} at most).` : 'The body is not valid JSON.');
+}
+
 export function errorAnswer(status: number, message: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): QueryAnswer {
   const answer: QueryAnswer = { status, body: { statusCode: status, error: STATUS_TEXT[status] ?? 'Error', message, ...extra } };
   if (headers) answer.headers = headers;

@@ -178,6 +178,26 @@ describe('auditLogFastify', () => {
     expect(broken.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The body is not valid JSON.' });
   });
 
+  it("limits each route's body as Express does, whatever the app's bodyLimit, and names the limit: holds 64 KB, manual entries 1 MB", async () => {
+    const app = Fastify({ bodyLimit: 10 * 1024 * 1024 });
+    await withJwt(app);
+    await app.register(auditLogFastify, { store: memoryStore(), scope: ['admin'], holdScope: ['admin'] });
+    const url = await listening(app);
+    const auth = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' };
+    const hold = await request(url)
+      .post('/auditLog/holds')
+      .set(auth)
+      .send(JSON.stringify({ filter: { blob: 'h'.repeat(70 * 1024) } }))
+      .expect(413);
+    expect(hold.body.message).toBe('The body is too large (64 KB at most).');
+    const entry = await request(url)
+      .post('/auditLog')
+      .set(auth)
+      .send(JSON.stringify({ action: 'Note', blob: 'b'.repeat(1024 * 1024 + 10) }))
+      .expect(413);
+    expect(entry.body.message).toBe('The body is too large (1 MB at most).');
+  });
+
   it('records a request whose client left before the answer, as aborted', async () => {
     const app = Fastify();
     await app.register(auditLogFastify, { store: memoryStore() });

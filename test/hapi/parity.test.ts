@@ -125,6 +125,15 @@ const CASES: Array<[string, Case]> = [
   ['POST /auditLog/erasures, no token, body over the limit', { method: 'post', path: '/auditLog/erasures', type: json, body: BIG }],
   ['POST /auditLog/holds, no token, body over the limit', { method: 'post', path: '/auditLog/holds', type: json, body: BIG }],
   ['POST /auditLog, admin, body over the limit', { method: 'post', path: '/auditLog', token: ADMIN, type: json, body: BIG }],
+  // Each route's own limit, named in the 413: holds 64 KB, erasures 16 KB.
+  [
+    'POST /auditLog/holds, admin, body over 64 KB',
+    { method: 'post', path: '/auditLog/holds', token: ADMIN, type: json, body: JSON.stringify({ filter: { blob: 'h'.repeat(70 * 1024) } }) },
+  ],
+  [
+    'POST /auditLog/erasures, admin, body over 16 KB',
+    { method: 'post', path: '/auditLog/erasures', token: ADMIN, type: json, body: JSON.stringify({ user: 'e'.repeat(20 * 1024) }) },
+  ],
   ['POST /auditLog, admin, invalid JSON', { method: 'post', path: '/auditLog', token: ADMIN, type: json, body: '{nope' }],
   ['POST /auditLog, admin, XML', { method: 'post', path: '/auditLog', token: ADMIN, type: 'application/xml', body: '<a/>' }],
   ['POST /auditLog, admin, text', { method: 'post', path: '/auditLog', token: ADMIN, type: 'text/plain', body: 'note' }],
