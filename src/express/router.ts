@@ -12,7 +12,6 @@ import type { EncryptedReads } from '../encryption/reads';
 import type { ErasureResult } from '../encryption/erasure';
 import type { Governance } from '../governance/holds';
 import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
-import { restrictFilter } from '../query/tenant';
 import type { AuditEntry } from '../entry';
 import type { AuditStore } from '../stores/types';
 import { streamExport } from './export';
@@ -65,7 +64,6 @@ function sendError(res: Response, statusCode: number, message: string, extra: Re
 
 export function createQueryRouter(ctx: RouterContext): Router {
   const { config, store } = ctx;
-  const reads = ctx.reads ?? null;
   const base = config.basePath;
   const router = express.Router({ caseSensitive: true, strict: false });
   const erase = ctx.erase;
@@ -77,7 +75,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
     flushPending: ctx.flushPending,
     write: ctx.write,
     governance: ctx.governance,
-    reads,
+    reads: ctx.reads,
     erase,
     contextOf: (caller) => contextOfRequest(caller.req as Request, ctx.sink),
     missingAuth: config.getAuth ? 'getAuth(req) returned no auth for this request' : 'req.auth is not set',
@@ -155,20 +153,7 @@ export function createQueryRouter(ctx: RouterContext): Router {
       const access = service.access(callerOf(req));
       if (isAnswer(access)) return sendAnswer(res, access);
       if (req.method !== 'HEAD') await ctx.flushPending();
-      const details = await streamExport(
-        store,
-        {
-          maxRows: config.exportMaxRows,
-          defaultLimit: config.defaultLimit,
-          maxLimit: config.maxLimit,
-          // Checkpoints cover every tenant's entries of a chain: a one-tenant export carries none (nor the lines that go with them).
-          integrity: config.integrity !== null && access.crossTenant,
-          restrict: (filter) => restrictFilter(filter, access),
-          reads,
-        },
-        req,
-        res,
-      );
+      const details = await streamExport(store, service.exportSettings(access), req, res);
       // A HEAD exported nothing: not recorded.
       if (details) ctx.recordExport(req, details);
     }),

@@ -17,7 +17,6 @@ import type { Governance } from '../governance/holds';
 import type { Config } from '../options';
 import { prepareExport } from '../query/export';
 import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
-import { restrictFilter } from '../query/tenant';
 import type { AuditStore } from '../stores/types';
 import { contextOfRequest } from './request-context';
 import { authOf, tenantOf, userOf } from './request-auth';
@@ -169,15 +168,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesCont
       if (isAnswer(access)) return sendAnswer(reply, access);
       const head = request.method === 'HEAD';
       if (!head) await ctx.flushPending();
-      const settings = {
-        maxRows: config.exportMaxRows,
-        defaultLimit: config.defaultLimit,
-        maxLimit: config.maxLimit,
-        integrity: config.integrity !== null && access.crossTenant,
-        restrict: (filter: Parameters<typeof restrictFilter>[0]) => restrictFilter(filter, access),
-        reads: ctx.reads,
-      };
-      const prepared = await prepareExport(store, settings, queryParameters(request), head);
+      const prepared = await prepareExport(store, service.exportSettings(access), queryParameters(request), head);
       reply.code(prepared.status).headers(prepared.headers);
       const { chunks } = prepared;
       if (!chunks) return reply.send();

@@ -12,7 +12,6 @@ import { AuditLogQueryError } from '../errors';
 import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
 import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
-import { restrictFilter } from '../query/tenant';
 import { readJsonBody } from './json-body';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { contextOfRequest } from './request-context';
@@ -153,19 +152,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
       if (isAnswer(access)) return access;
       const head = request.method === 'head';
       if (!head) await core.flushPending();
-      const prepared = await prepareExport(
-        store,
-        {
-          maxRows: config.exportMaxRows,
-          defaultLimit: config.defaultLimit,
-          maxLimit: config.maxLimit,
-          integrity: config.integrity !== null && access.crossTenant,
-          restrict: (filter) => restrictFilter(filter, access),
-          reads: core.reads,
-        },
-        queryParameters(request),
-        head,
-      );
+      const prepared = await prepareExport(store, service.exportSettings(access), queryParameters(request), head);
       const { chunks } = prepared;
       // Pulled page by page as the socket drains; the export is recorded once it has been read to the end.
       const stream = chunks ? Readable.from(chunks, { objectMode: false }) : null;

@@ -24,6 +24,7 @@ import type { AuditFilter, AuditStore } from '../stores/types';
 import { isObjectIdString } from './coerce';
 import { parseDateRange, parseListQuery, type ListRequest } from './list-query';
 import { parseManualEntries } from './manual-entry';
+import type { ExportSettings } from './export';
 import { buildOpenApi } from './openapi';
 import { describeRule, scopeAllows, scopesOf } from './scope';
 import { computeStats, parseStatsQuery, StatsUnsupportedError } from './stats';
@@ -310,6 +311,18 @@ export function createQueryService(ctx: QueryServiceContext) {
       return acrossTenants(caller);
     },
     access,
+    /** How an export reads for a caller `access` allowed: the list's limits, its tenant's entries, opened entries with encryption. */
+    exportSettings(allowed: Allowed): ExportSettings {
+      return {
+        maxRows: config.exportMaxRows,
+        defaultLimit: config.defaultLimit,
+        maxLimit: config.maxLimit,
+        // Checkpoints cover every tenant's entries of a chain: a one-tenant export carries none (nor the lines that go with them).
+        integrity: config.integrity !== null && allowed.crossTenant,
+        restrict: (filter) => restrictFilter(filter, allowed),
+        reads,
+      };
+    },
 
     /** `GET {basePath}`: the list, rest-hapi's shape, or a count with `$count`. */
     list: (caller: QueryCaller, parameters: Record<string, unknown>) => list(caller, parameters),
