@@ -6,47 +6,26 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AuditLogQueryError } from '../errors';
-import type { AuditContext, EventSink } from '../events/context';
-import type { Config } from '../options';
-import type { EncryptedReads } from '../encryption/reads';
-import type { ErasureResult } from '../encryption/erasure';
-import type { Governance } from '../governance/holds';
-import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
-import type { AuditEntry } from '../entry';
-import type { AuditStore } from '../stores/types';
+import {
+  BODY_LIMITS,
+  bodyRefusal,
+  createQueryService,
+  errorAnswer,
+  isAnswer,
+  type Gate,
+  type QueryAnswer,
+  type QueryCaller,
+  type QueryRoutesContext,
+} from '../query/service';
 import { streamExport } from './export';
 import { mountGovernanceRoutes } from './governance-routes';
 import { queryParameters } from './query-string';
 import { contextOfRequest } from './request-context';
 import { authOf, tenantOf, userOf } from './request-user';
 
-export interface RouterContext {
-  config: Config;
-  store: AuditStore;
-  /** The instance's entry builder settings: manual entries are built like every other entry. */
-  sink: EventSink;
-  /** Reports store failures through the middleware's 'error' event. */
-  fail(error: unknown): void;
-  /**
-   * Writes what is queued, so a read right after a write sees it (read-your-writes). Bounded:
-   * resolves by its deadline even when the store stalls, and the read goes on.
-   */
-  flushPending(): Promise<void>;
-  /**
-   * Queues built entries through the writer (retry, spool, stats) and flushes with a deadline.
-   * True when the store confirmed every one of them in time; false when they are still queued.
-   */
-  write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
-  /** Records that someone exported the log (who, which filter, how many rows). */
-  recordExport(req: Request, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
-  /** Retention and legal holds (src/governance). */
-  governance: Governance;
+export interface RouterContext extends QueryRoutesContext<Request> {
   /** Extra routers mounted at basePath before the data routes (the admin page). */
   extras?: Router[];
-  /** With `encryption`: user filters on the blind index, and entries opened before they are shown. */
-  reads?: EncryptedReads | null;
-  /** Erases the user named by a request body, and records it in the context `contextOf` gives; throws AuditLogQueryError on a bad body. */
-  erase?: (body: unknown, contextOf: () => AuditContext) => Promise<ErasureResult & { entry: string | null }>;
 }
 
 /** Writes a service answer: JSON, or a string body as it is (its Content-Type header says what it is). */

@@ -8,32 +8,24 @@
 import { parse } from 'querystring';
 import { Readable } from 'stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import type { ErasureResult } from '../encryption/erasure';
-import type { EncryptedReads } from '../encryption/reads';
-import type { AuditEntry } from '../entry';
 import { AuditLogQueryError } from '../errors';
-import type { AuditContext, EventSink } from '../events/context';
-import type { Governance } from '../governance/holds';
-import type { Config } from '../options';
 import { prepareExport } from '../query/export';
-import { BODY_LIMITS, bodyRefusal, createQueryService, errorAnswer, isAnswer, type Gate, type QueryAnswer, type QueryCaller } from '../query/service';
-import type { AuditStore } from '../stores/types';
+import {
+  BODY_LIMITS,
+  bodyRefusal,
+  createQueryService,
+  errorAnswer,
+  isAnswer,
+  type Gate,
+  type QueryAnswer,
+  type QueryCaller,
+  type QueryRoutesContext,
+} from '../query/service';
 import { contextOfRequest } from './request-context';
 import { authOf, tenantOf, userOf } from './request-auth';
 import { registerUiRoutes } from './ui-routes';
 
-export interface FastifyRoutesContext {
-  config: Config;
-  store: AuditStore;
-  sink: EventSink;
-  fail(error: unknown): void;
-  flushPending(): Promise<void>;
-  write(entries: ReadonlyArray<{ entry: AuditEntry; bytes: number }>): Promise<boolean>;
-  recordExport(request: FastifyRequest, details: { rows: number; format: string; query: Record<string, unknown>; capped: boolean }): void;
-  governance: Governance;
-  reads: EncryptedReads | null;
-  erase?: (body: unknown, contextOf: () => AuditContext) => Promise<ErasureResult & { entry: string | null }>;
-}
+export type FastifyRoutesContext = QueryRoutesContext<FastifyRequest>;
 
 /** Marks the audit log's own routes (route config): the recorder never records them. */
 export const AUDIT_ROUTE = 'auditLogRoute';

@@ -24,7 +24,7 @@ import type { AuditFilter, AuditStore } from '../stores/types';
 import { isObjectIdString } from './coerce';
 import { parseDateRange, parseListQuery, type ListRequest } from './list-query';
 import { parseManualEntries } from './manual-entry';
-import type { ExportSettings } from './export';
+import type { ExportDetails, ExportSettings } from './export';
 import { buildOpenApi } from './openapi';
 import { describeRule, scopeAllows, scopesOf } from './scope';
 import { computeStats, parseStatsQuery, StatsUnsupportedError } from './stats';
@@ -79,6 +79,15 @@ export interface QueryServiceContext {
   contextOf(caller: QueryCaller): AuditContext;
   /** How the adapter reads auth, for the 401 message ('req.auth is not set'). */
   missingAuth: string;
+}
+
+/**
+ * What an adapter's routes get from the core: the service's context but for what the adapter itself
+ * knows (how a request becomes a caller and a context, where auth is kept), and where a finished
+ * export is recorded (in the exporting request's context).
+ */
+export interface QueryRoutesContext<Req> extends Omit<QueryServiceContext, 'contextOf' | 'missingAuth'> {
+  recordExport(request: Req, details: ExportDetails): void;
 }
 
 export type Allowed = TenantAccess & { allowed: true };
