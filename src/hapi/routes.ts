@@ -7,7 +7,7 @@
  */
 import { parse } from 'querystring';
 import { Readable } from 'stream';
-import type { Lifecycle, Request, ResponseToolkit, RouteDefMethods, RouteOptions, ServerRoute } from '@hapi/hapi';
+import type { Lifecycle, Request, ResponseToolkit, RouteDefMethods, RouteOptions, RouteOptionsValidate, ServerRoute } from '@hapi/hapi';
 import { AuditLogQueryError } from '../errors';
 import type { EnabledAuditCore } from '../core/audit-core';
 import { prepareExport } from '../query/export';
@@ -23,6 +23,18 @@ import { contextOfRequest } from './request-context';
  * parse one. Hapi leaves the unread body (and closes the connection after the answer).
  */
 export const UNREAD = { parse: false, output: 'stream', maxBytes: Number.MAX_SAFE_INTEGER } as const;
+
+/**
+ * The plugin's routes check their own input: the server's default validation (`routes: { validate }`)
+ * is not theirs to apply (its query schema would refuse `$limit`; a payload schema cannot even be set
+ * on a route that leaves its body unread: Hapi refuses to register it). `true`: anything allowed (a
+ * route's null would not override the server's default). Not `params` (Hapi refuses a params rule
+ * on a path without params, so no server has a default one), nor `payload` on a GET (Hapi refuses it).
+ */
+export function ownValidation(method: string): { validate: RouteOptionsValidate } {
+  const any = { headers: true, query: true, state: true } as RouteOptionsValidate;
+  return { validate: method === 'GET' ? any : { ...any, payload: true } };
+}
 
 const APPEND_ONLY = 'The audit log is append-only: entries cannot be changed or deleted over HTTP.';
 
@@ -106,6 +118,7 @@ export function queryRoutes(core: EnabledAuditCore, auth: RouteOptions['auth']):
     path: `${base}${path}`,
     options: {
       auth,
+      ...ownValidation(method),
       // The request stream, unread: a JSON body is read after the gate (json-body.ts); a type that is not JSON
       // is never read, and the handler answers 415, as on Express.
       ...(maxBytes ? { payload: { ...UNREAD, failAction: bodyRefused(gate, maxBytes) } } : method === 'GET' ? {} : { payload: UNREAD }),

@@ -5,7 +5,7 @@
  */
 import type { ServerRoute } from '@hapi/hapi';
 import { UI_SECURITY_HEADERS, uiAssets, type UiAsset } from '../ui/assets';
-import { UNREAD } from './routes';
+import { ownValidation, UNREAD } from './routes';
 
 export { UI_SECURITY_HEADERS } from '../ui/assets';
 
@@ -26,14 +26,14 @@ export function uiRoutes(root: string, basePath: string): ServerRoute[] {
     {
       method: 'GET',
       path: `${basePath}${file}`,
-      options: { auth: false },
+      options: { auth: false, ...ownValidation('GET') },
       handler: (_request, h) => secured(h.response(body).type(type)),
     },
     // The page is read-only: OPTIONS says so, other methods get 405, with Allow, as on Express.
     {
       method: '*',
       path: `${basePath}${file}`,
-      options: { auth: false, payload: UNREAD },
+      options: { auth: false, payload: UNREAD, ...ownValidation('*') },
       handler: (request, h) =>
         request.method === 'options'
           ? secured(h.response().code(204)).header('Allow', ALLOW)
@@ -44,7 +44,7 @@ export function uiRoutes(root: string, basePath: string): ServerRoute[] {
   routes.push({
     method: '*',
     path: `${basePath}/ui/{rest*}`,
-    options: { auth: false, payload: UNREAD },
+    options: { auth: false, payload: UNREAD, ...ownValidation('*') },
     handler: (_request, h) => secured(h.response(assets.notFound.body).type(assets.notFound.type).code(404)),
   });
   return routes;

@@ -177,3 +177,35 @@ describe('a refused caller’s body is never read', () => {
     }
   });
 });
+
+describe("a server with default route validation (routes: { validate }), as Hapi's own suite has", () => {
+  it("registers, and the plugin's routes check their own input: the app's default query and payload rules do not apply to them", async () => {
+    const server = Hapi.server({
+      host: '127.0.0.1',
+      port: 0,
+      routes: {
+        validate: {
+          // The app's rules for its own routes: a query rule that refuses what the audit routes take, and a payload rule.
+          query: async (value: unknown) => {
+            if (value && typeof value === 'object' && Object.keys(value).some((key) => key.startsWith('$'))) throw new Error('the app refuses $ parameters');
+            return value;
+          },
+          payload: async (value: unknown) => value,
+        },
+      },
+    });
+    await server.register({ plugin: auditLogHapi, options: { store: memoryStore(), publicRoutes: true } });
+    server.route({ method: 'POST', path: '/things', handler: (request, h) => h.response(request.payload as object).code(201) });
+    await server.start();
+    try {
+      await request(server.info.uri).post('/things').send({ a: 1 }).expect(201);
+      await request(server.info.uri).get('/auditLog/ui').expect(200);
+      await request(server.info.uri).post('/auditLog/ui').send('{}').expect(405);
+      await server.plugins['express-audit-log'].flush();
+      const list = await request(server.info.uri).get('/auditLog?$limit=1&$sort=-date').expect(200);
+      expect(list.body.docs.map((d: { endpoint: string }) => d.endpoint)).toEqual(['/things']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
