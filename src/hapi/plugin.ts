@@ -87,7 +87,16 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
     server,
     config,
     { config, limits: core.limits, newId: core.newId, inferAssociation: core.inferAssociation, fail: core.report },
-    { push: core.sink.push, fail: core.report, context: (request, requestId) => recordedContext(request, core.sink, requestId), isOwnPath },
+    {
+      push: core.sink.push,
+      fail: core.report,
+      context: (request, requestId) => recordedContext(request, core.sink, requestId),
+      isOwnPath,
+      // The Express adapter's routes ignore one trailing slash (`/auditLog/` is the list, `/auditLog/ui/`
+      // the page) whatever the app's settings; Hapi's router minds it unless the server strips it.
+      // So the plugin's own paths lose it before routing; other paths pay one endsWith.
+      trimOwnSlash: config.routes,
+    },
   );
   // Hapi's stop runs onPostStop before it ends the requests whose connections it cut: they are
   // recorded (as cut off, past a second) before the audit log closes.
@@ -96,14 +105,6 @@ function register(server: Server, options: AuditLogHapiOptions | undefined): voi
     await core.close();
   });
   if (config.routes) {
-    // The Express adapter's routes ignore one trailing slash (`/auditLog/` is the list, `/auditLog/ui/`
-    // the page) whatever the app's settings; Hapi's router minds it unless the server strips it.
-    // So the plugin's own paths lose it before routing; other paths pay one endsWith.
-    server.ext('onRequest', (request, h) => {
-      const path = request.path;
-      if (path.length > 1 && path.endsWith('/') && isOwnPath(path)) request.setUrl(`${path.slice(0, -1)}${request.url.search}`);
-      return h.continue;
-    });
     const routes = queryRoutes(core, routeAuth(server, strategies));
     if (config.ui) routes.unshift(...uiRoutes(ownRoot, base));
     server.route(routes);

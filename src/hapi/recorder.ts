@@ -47,6 +47,11 @@ export interface HapiRecorderHooks {
   context(request: Request, requestId: string): AuditContext | null;
   /** True for the audit log's own routes: never recorded. */
   isOwnPath(path: string): boolean;
+  /**
+   * Drop one trailing slash from the audit log's own paths before routing. Done in the recorder's
+   * `onRequest` rather than an extension of its own: every extension costs each request (GETs too).
+   */
+  trimOwnSlash: boolean;
 }
 
 interface BoomLike {
@@ -124,6 +129,8 @@ export function installRecorder(server: Server, config: Config, ctx: BuildContex
   server.ext('onRequest', (request: Request, h: ResponseToolkit) => {
     let context: AuditContext | null = null;
     try {
+      const path = request.path;
+      if (hooks.trimOwnSlash && path.length > 1 && path.endsWith('/') && hooks.isOwnPath(path)) request.setUrl(`${path.slice(0, -1)}${request.url.search}`);
       const method = request.method.toUpperCase();
       if (methods.has(method) && !hooks.isOwnPath(request.path) && chosen(request.path)) {
         const incomingId = requestIdFrom(request.headers[requestIdHeader]);
