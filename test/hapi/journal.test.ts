@@ -12,13 +12,12 @@ import Hapi from '@hapi/hapi';
 import Boom from '@hapi/boom';
 import { auditLogHapi, PLUGIN_NAME } from 'express-audit-log/hapi';
 import { memoryStore, type AuditEntry } from 'express-audit-log';
-import { killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
+import { killInstances, loadThenKill, startInstance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
 import { tempDirs } from '../pipeline/fakes';
 
 const dir = tempDirs();
 afterEach(killInstances);
-const LANES = 8;
 
 function journalText(spoolDir: string): string {
   return fs
@@ -128,34 +127,6 @@ test('without the journal, the Hapi entry is built only once the response is don
   expect(pushedBeforeWrite).toBe(0);
   await server.stop();
 });
-
-/**
- * Sends requests on LANES connections at once and kills the instance with SIGKILL right after
- * the `killAfter`-th answer arrived, while other requests are in flight. Returns the request ids
- * whose whole answer (201) arrived, those that arrived after the kill signal included.
- */
-async function loadThenKill(instance: Instance, prefix: string, killAfter: number): Promise<string[]> {
-  const answered: string[] = [];
-  let sent = 0;
-  let killed = false;
-  const lane = async () => {
-    while (!killed) {
-      const requestId = `${prefix}-${sent++}`;
-      try {
-        if ((await post(instance.port, requestId)) === 201) answered.push(requestId);
-      } catch {
-        // cut by the kill: the client got no answer, so nothing is promised for it
-      }
-      if (!killed && answered.length >= killAfter) {
-        killed = true;
-        instance.child.kill('SIGKILL');
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: LANES }, lane));
-  expect(await instance.exited).toBe('SIGKILL');
-  return answered;
-}
 
 test('journal mode on Hapi, SQLite file store: SIGKILL at scheduled points under load; after restarts every answered request is stored, none twice', async () => {
   const root = dir();

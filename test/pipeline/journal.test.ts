@@ -9,42 +9,13 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { auditLog, memoryStore, type AuditEntry } from 'express-audit-log';
-import { getJson, killInstances, post, startInstance, type Instance } from '../support/instances/launcher';
+import { getJson, killInstances, loadThenKill, startInstance } from '../support/instances/launcher';
 import type { ChildSettings } from '../support/instances/child';
 import { startMongo, stopMongo, type MongoTarget } from '../support/mongo';
 import { tempDirs } from './fakes';
 
 const dir = tempDirs();
 afterEach(killInstances);
-const LANES = 8;
-
-/**
- * Sends requests on LANES connections at once and kills the instance with SIGKILL right after
- * the `killAfter`-th answer arrived, while other requests are in flight. Returns the request ids
- * whose whole answer (201) arrived, those that arrived after the kill signal included.
- */
-async function loadThenKill(instance: Instance, prefix: string, killAfter: number): Promise<string[]> {
-  const answered: string[] = [];
-  let sent = 0;
-  let killed = false;
-  const lane = async () => {
-    while (!killed) {
-      const requestId = `${prefix}-${sent++}`;
-      try {
-        if ((await post(instance.port, requestId)) === 201) answered.push(requestId);
-      } catch {
-        // cut by the kill: the client got no answer, so nothing is promised for it
-      }
-      if (!killed && answered.length >= killAfter) {
-        killed = true;
-        instance.child.kill('SIGKILL');
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: LANES }, lane));
-  expect(await instance.exited).toBe('SIGKILL');
-  return answered;
-}
 
 /** How many entries the store holds for each request id. */
 function countById(entries: Array<{ requestId: string | null }>): Map<string, number> {

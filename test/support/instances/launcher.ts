@@ -146,3 +146,32 @@ export function getJson<T>(port: number, route: string): Promise<T> {
       .on('error', reject);
   });
 }
+
+/**
+ * Sends requests on `lanes` connections at once and kills the instance with SIGKILL right after
+ * the `killAfter`-th answer arrived, while other requests are in flight. Returns the request ids
+ * whose whole answer (201) arrived, those that arrived after the kill signal included.
+ */
+export async function loadThenKill(instance: Instance, prefix: string, killAfter: number, lanes = 8): Promise<string[]> {
+  const answered: string[] = [];
+  let sent = 0;
+  let killed = false;
+  const lane = async () => {
+    while (!killed) {
+      const requestId = `${prefix}-${sent++}`;
+      try {
+        if ((await post(instance.port, requestId)) === 201) answered.push(requestId);
+      } catch {
+        // cut by the kill: the client got no answer, so nothing is promised for it
+      }
+      if (!killed && answered.length >= killAfter) {
+        killed = true;
+        instance.child.kill('SIGKILL');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  const exit = await instance.exited;
+  if (exit !== 'SIGKILL') throw new Error(`the instance was to die of the SIGKILL sent after ${killAfter} answers; it ended with ${String(exit)}`);
+  return answered;
+}
