@@ -45,17 +45,9 @@ export function createQueryRouter(ctx: RouterContext): Router {
   const { config, store } = ctx;
   const base = config.basePath;
   const router = express.Router({ caseSensitive: true, strict: false });
-  const erase = ctx.erase;
+  // The routes' context is the service's, plus what only this adapter knows.
   const service = createQueryService({
-    config,
-    store,
-    sink: ctx.sink,
-    fail: ctx.fail,
-    flushPending: ctx.flushPending,
-    write: ctx.write,
-    governance: ctx.governance,
-    reads: ctx.reads,
-    erase,
+    ...ctx,
     contextOf: (caller) => contextOfRequest(caller.req as Request, ctx.sink),
     missingAuth: config.getAuth ? 'getAuth(req) returned no auth for this request' : 'req.auth is not set',
   });

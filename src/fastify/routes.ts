@@ -68,16 +68,9 @@ export function sendAnswer(reply: FastifyReply, answer: QueryAnswer): FastifyRep
 export function registerQueryRoutes(app: FastifyInstance, ctx: FastifyRoutesContext): void {
   const { config, store } = ctx;
   const base = config.basePath;
+  // The routes' context is the service's, plus what only this adapter knows.
   const service = createQueryService({
-    config,
-    store,
-    sink: ctx.sink,
-    fail: ctx.fail,
-    flushPending: ctx.flushPending,
-    write: ctx.write,
-    governance: ctx.governance,
-    reads: ctx.reads,
-    erase: ctx.erase,
+    ...ctx,
     contextOf: (caller) => contextOfRequest(caller.req as FastifyRequest, ctx.sink),
     missingAuth: config.getAuth ? 'getAuth(request) returned no auth for this request' : 'request.user is not set',
   });
