@@ -128,7 +128,7 @@ async function killRounds(store: Omit<ChildSettings, 'options'>): Promise<void> 
   const answered: string[] = [];
   for (const [index, round] of rounds.entries()) {
     const instance = await startInstance(settings({ batchSize: round.batchSize, flushIntervalMs: round.flushIntervalMs }));
-    answered.push(...(await loadThenKill(instance, `r${index}`, round.killAfter)));
+    answered.push(...(await loadThenKill(instance, `r${index}`, round.killAfter)).keys());
   }
   // The last round's answers were never written: only its journal holds them.
   const last = await startInstance(settings({}));
@@ -162,7 +162,7 @@ describe('MongoDB (the in-project server, in this process: it outlives the kille
 test('the default mode makes no such promise: entries still queued when the process is killed are lost', async () => {
   const where = dir();
   const settings: ChildSettings = { store: 'file', path: path.join(where, 'audit.db'), options: { batchSize: 100, flushIntervalMs: 60_000 } };
-  const answered = await loadThenKill(await startInstance(settings), 'm', 20);
+  const answered = [...(await loadThenKill(await startInstance(settings), 'm', 20)).keys()];
   const last = await startInstance(settings);
   await last.flush();
   const stored = countById(await last.dump());
@@ -178,11 +178,11 @@ test("journal mode with integrity: a process that replays a dead one's journal a
   const options = { spoolDir, durability: 'journal' as const, integrity: true };
   // 1: its store never takes a write, so its chain's opening checkpoint is never stored; killed.
   const first = await startInstance({ store: 'down', options });
-  const answered = await loadThenKill(first, 'first', 10);
+  const answered = [...(await loadThenKill(first, 'first', 10)).keys()];
   // 2: replays the first one's journal (those entries are stored now), takes more requests, and is killed long before a checkpoint is due.
   const second = await startInstance({ store: 'file', path: file, options });
   expect((await second.flush()).replayed).toBeGreaterThanOrEqual(answered.length);
-  answered.push(...(await loadThenKill(second, 'second', 10)));
+  answered.push(...(await loadThenKill(second, 'second', 10)).keys());
   // 3: replays the second one's journal and closes, writing its checkpoints.
   const third = await startInstance({ store: 'file', path: file, options });
   await third.flush();

@@ -10,8 +10,12 @@ import type { Express } from 'express';
 
 export interface ChildSettings {
   store: 'memory' | 'file' | 'mongo' | 'down';
-  /** The app's framework: Express (the default) or Hapi (the same POST /items route, the Hapi plugin). */
-  framework?: 'express' | 'hapi';
+  /**
+   * The app's framework: Express (the default), Hapi (the same POST /items route, the Hapi plugin) or
+   * Fastify (POST /items declared after the plugin, which gives it the recorder's route-level onSend,
+   * and the same route as POST /early declared before it, whose payload is taken where Node writes it).
+   */
+  framework?: 'express' | 'hapi' | 'fastify';
   /** file: the SQLite file; mongo: the server's URI. */
   path?: string;
   uri?: string;
@@ -29,6 +33,8 @@ export interface DumpedEntry {
   requestId: string | null;
   date: string;
   statusCode: number | null;
+  endpoint: string;
+  result: unknown;
 }
 
 export type ChildRequest = { id: number; cmd: 'flush' | 'stats' | 'dump' | 'close' };
@@ -115,10 +121,35 @@ async function startHapi(store: AuditStore, settings: ChildSettings): Promise<Ru
   return { audit, port: server.info.port as number, stop: () => server.stop() };
 }
 
+async function startFastify(store: AuditStore, settings: ChildSettings): Promise<Running> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Fastify = require('fastify') as typeof import('fastify').default;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { auditLogFastify } = require(
+    require('path').join(require('path').dirname(process.env.EAL_DIST as string), 'fastify'),
+  ) as typeof import('express-audit-log/fastify');
+  const app = Fastify();
+  let next = 0;
+  const created = async (request: { body: unknown }, reply: { code(status: number): unknown }) => {
+    reply.code(201);
+    return { _id: `${process.pid}-${++next}`, ...(request.body as object) };
+  };
+  app.post('/early', created);
+  await app.register(auditLogFastify, { store, ...settings.options, scope: ['admin'], getAuth: ADMIN });
+  app.auditLog.on('error', () => undefined);
+  app.post('/items', created);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  // Closing Fastify closes the audit log; close() after it finds it closed.
+  return { audit: app.auditLog, port: typeof address === 'object' && address ? address.port : 0, stop: () => app.close() };
+}
+
+const STARTERS = { express: startExpress, hapi: startHapi, fastify: startFastify };
+
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.EAL_CHILD as string) as ChildSettings;
   const { store, done } = await openStore(settings);
-  const { audit, port, stop } = settings.framework === 'hapi' ? await startHapi(store, settings) : await startExpress(store, settings);
+  const { audit, port, stop } = await STARTERS[settings.framework ?? 'express'](store, settings);
   process.send!({ port });
   process.on('message', async (message: ChildRequest) => {
     let reply: unknown;
@@ -134,6 +165,8 @@ async function main(): Promise<void> {
         requestId: doc.requestId ?? null,
         date: new Date(doc.date as Date).toISOString(),
         statusCode: doc.statusCode ?? null,
+        endpoint: doc.endpoint as string,
+        result: doc.result,
       }));
     } else {
       await stop();

@@ -104,8 +104,8 @@ export async function startInstance(settings: ChildSettings): Promise<Instance> 
   };
 }
 
-/** A recorded request: POST /items with this request id; resolves with the status once the whole answer arrived. */
-export function post(port: number, requestId: string, body: object = { name: requestId }): Promise<number> {
+/** A recorded request: POST `route` with this request id; resolves with the status once the whole answer arrived. */
+export function post(port: number, requestId: string, body: object = { name: requestId }, route = '/items'): Promise<number> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = http.request(
@@ -113,7 +113,7 @@ export function post(port: number, requestId: string, body: object = { name: req
         host: '127.0.0.1',
         port,
         method: 'POST',
-        path: '/items',
+        path: route,
         agent: false,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), 'x-request-id': requestId },
       },
@@ -148,23 +148,31 @@ export function getJson<T>(port: number, route: string): Promise<T> {
 }
 
 /**
- * Sends requests on `lanes` connections at once and kills the instance with SIGKILL right after
- * the `killAfter`-th answer arrived, while other requests are in flight. Returns the request ids
- * whose whole answer (201) arrived, those that arrived after the kill signal included.
+ * Sends requests on `lanes` connections at once, taking `routes` in turn, and kills the instance
+ * with SIGKILL right after the `killAfter`-th answer arrived, while other requests are in flight.
+ * Returns the request ids whose whole answer (201) arrived, those that arrived after the kill
+ * signal included, each with the route it went to.
  */
-export async function loadThenKill(instance: Instance, prefix: string, killAfter: number, lanes = 8): Promise<string[]> {
-  const answered: string[] = [];
+export async function loadThenKill(
+  instance: Instance,
+  prefix: string,
+  killAfter: number,
+  { routes = ['/items'], lanes = 8 }: { routes?: string[]; lanes?: number } = {},
+): Promise<Map<string, string>> {
+  const answered = new Map<string, string>();
   let sent = 0;
   let killed = false;
   const lane = async () => {
     while (!killed) {
-      const requestId = `${prefix}-${sent++}`;
+      const n = sent++;
+      const requestId = `${prefix}-${n}`;
+      const route = routes[n % routes.length]!;
       try {
-        if ((await post(instance.port, requestId)) === 201) answered.push(requestId);
+        if ((await post(instance.port, requestId, { name: requestId }, route)) === 201) answered.set(requestId, route);
       } catch {
         // cut by the kill: the client got no answer, so nothing is promised for it
       }
-      if (!killed && answered.length >= killAfter) {
+      if (!killed && answered.size >= killAfter) {
         killed = true;
         instance.child.kill('SIGKILL');
       }
